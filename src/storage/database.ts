@@ -1,0 +1,35 @@
+// The one SQL seam both engines implement. Stores write portable SQL with `?`
+// placeholders; the PostgreSQL engine numbers them. Everything above this file
+// is engine-agnostic.
+
+export type SqlValue = string | number | bigint | boolean | null | Buffer | Uint8Array;
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** Rows of a statement (SELECT, or anything with RETURNING). */
+  query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  queryOne<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement run for its effect; `changes` counts affected rows. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Database extends Queryable {
+  readonly engine: Engine;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when
+   * it throws. Calls to the database's own methods made inside `fn` (even
+   * through other helpers) join the same transaction rather than deadlocking.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A unique-constraint violation, in either engine's words. */
+export function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

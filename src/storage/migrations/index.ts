@@ -1,0 +1,48 @@
+// One ordered list of migrations shared by both engines. Each migration is
+// written once in portable SQL; `ddl` maps the few type names that differ.
+import type { Database, Engine } from '../database.js';
+import { accountsMigration } from './0001_accounts.js';
+import { roomsMigration } from './0002_rooms.js';
+
+export interface Migration {
+  id: number;
+  name: string;
+  /** Portable DDL statements; see `ddl` for the placeholders they may use. */
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [accountsMigration, roomsMigration];
+
+/**
+ * Engine-specific spellings inside otherwise shared DDL:
+ * - `SERIAL_PK`: an auto-incrementing 64-bit integer primary key
+ * - `BLOB`: binary data
+ */
+export function ddl(sql: string, engine: Engine): string {
+  if (engine === 'postgres') {
+    return sql.replaceAll('SERIAL_PK', 'BIGSERIAL PRIMARY KEY').replaceAll(/\bBLOB\b/g, 'BYTEA');
+  }
+  return sql.replaceAll('SERIAL_PK', 'INTEGER PRIMARY KEY AUTOINCREMENT');
+}
+
+/** Applies every migration the database has not seen, each in its own transaction. */
+export async function runMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.execute(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts BIGINT NOT NULL)',
+  );
+  const applied = new Set((await db.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
+  const ran: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
+    if (applied.has(migration.id)) continue;
+    await db.transaction(async (tx) => {
+      for (const statement of migration.statements) await tx.execute(ddl(statement, db.engine));
+      await tx.execute('INSERT INTO schema_migrations (id, name, applied_ts) VALUES (?, ?, ?)', [
+        migration.id,
+        migration.name,
+        Date.now(),
+      ]);
+    });
+    ran.push(migration.id);
+  }
+  return ran;
+}

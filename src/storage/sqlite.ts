@@ -1,0 +1,145 @@
+// SQLite engine over better-sqlite3, in WAL mode. better-sqlite3 is synchronous,
+// so one connection writes (behind an async mutex, because a transaction may
+// await between statements) and a second one serves reads, which in WAL mode
+// see only committed data and never wait on the writer.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database, Queryable, Row, SqlValue } from './database.js';
+
+type Connection = BetterSqlite3.Database;
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+const STATEMENT_CACHE_LIMIT = 500;
+
+class StatementCache {
+  private readonly statements = new Map<string, Statement>();
+  constructor(private readonly connection: Connection) {}
+
+  get(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= STATEMENT_CACHE_LIMIT) this.statements.clear();
+      statement = this.connection.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** A FIFO async lock: the writer connection runs one transaction at a time. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+
+  async lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => (release = resolve));
+    const previous = this.tail;
+    this.tail = previous.then(() => next);
+    await previous;
+    return release;
+  }
+}
+
+function bindable(params: readonly SqlValue[]): unknown[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+function runStatement(statement: Statement, params: readonly SqlValue[]): { rows: Row[]; changes: number } {
+  if (statement.reader) return { rows: statement.all(...bindable(params)) as Row[], changes: 0 };
+  return { rows: [], changes: statement.run(...bindable(params)).changes };
+}
+
+class ConnectionQueryable implements Queryable {
+  constructor(private readonly cache: StatementCache) {}
+
+  async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return runStatement(this.cache.get(sql), params).rows as T[];
+  }
+  async queryOne<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return (await this.query<T>(sql, params))[0];
+  }
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    return { changes: runStatement(this.cache.get(sql), params).changes };
+  }
+}
+
+export class SqliteDatabase implements Database {
+  readonly engine = 'sqlite' as const;
+  private readonly writer: Connection;
+  private readonly reader: Connection;
+  private readonly writerQueryable: ConnectionQueryable;
+  private readonly readerCache: StatementCache;
+  private readonly writeLock = new Mutex();
+  private readonly currentTransaction = new AsyncLocalStorage<Queryable>();
+
+  constructor(path: string) {
+    this.writer = new BetterSqlite3(path);
+    this.writer.pragma('journal_mode = WAL');
+    this.writer.pragma('synchronous = NORMAL');
+    this.writer.pragma('foreign_keys = ON');
+    this.writer.pragma('busy_timeout = 5000');
+    // An in-memory database exists only on its own connection.
+    this.reader = path === ':memory:' ? this.writer : new BetterSqlite3(path, { readonly: true });
+    if (this.reader !== this.writer) this.reader.pragma('busy_timeout = 5000');
+    this.writerQueryable = new ConnectionQueryable(new StatementCache(this.writer));
+    this.readerCache = new StatementCache(this.reader);
+  }
+
+  async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const tx = this.currentTransaction.getStore();
+    if (tx) return tx.query<T>(sql, params);
+    const statement = this.readerCache.get(sql);
+    if (statement.readonly) return runStatement(statement, params).rows as T[];
+    return this.withWriter((w) => w.query<T>(sql, params));
+  }
+
+  async queryOne<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return (await this.query<T>(sql, params))[0];
+  }
+
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    const tx = this.currentTransaction.getStore();
+    if (tx) return tx.execute(sql, params);
+    return this.withWriter((w) => w.execute(sql, params));
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const outer = this.currentTransaction.getStore();
+    if (outer) return fn(outer);
+    return this.withWriter(async (w) => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await this.currentTransaction.run(w, () => fn(w));
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  /** Runs a multi-statement script (migrations) on the writer. */
+  async exec(sql: string): Promise<void> {
+    await this.withWriter(async () => this.writer.exec(sql));
+  }
+
+  async close(): Promise<void> {
+    const release = await this.writeLock.lock();
+    try {
+      if (this.reader !== this.writer) this.reader.close();
+      this.writer.close();
+    } finally {
+      release();
+    }
+  }
+
+  private async withWriter<T>(fn: (w: ConnectionQueryable) => Promise<T>): Promise<T> {
+    const release = await this.writeLock.lock();
+    try {
+      return await fn(this.writerQueryable);
+    } finally {
+      release();
+    }
+  }
+}

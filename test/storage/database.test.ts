@@ -1,0 +1,79 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isUniqueViolation } from '../../src/storage/database.js';
+import { numberPlaceholders } from '../../src/storage/postgres.js';
+import { ENGINES, withDatabase } from '../helpers/databases.js';
+
+describe('placeholder numbering for PostgreSQL', () => {
+  test('numbers ? outside quotes only', () => {
+    assert.equal(numberPlaceholders("SELECT ? , '?' , \"a?\" , ?"), "SELECT $1 , '?' , \"a?\" , $2");
+  });
+});
+
+for (const engine of ENGINES) {
+  describe(`database engine: ${engine}`, () => {
+    test('migrations are recorded and not run twice', async () => {
+      await withDatabase(engine, async (db) => {
+        const rows = await db.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id');
+        assert.deepEqual(rows.map((r) => r.id), [1, 2]);
+      });
+    });
+
+    test('transactions commit on success and roll back on error', async () => {
+      await withDatabase(engine, async (db) => {
+        await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)');
+        await db.transaction(async (tx) => {
+          await tx.execute('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1]);
+        });
+        await assert.rejects(
+          db.transaction(async (tx) => {
+            await tx.execute('INSERT INTO t (k, v) VALUES (?, ?)', ['b', 2]);
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        const rows = await db.query<{ k: string; v: number }>('SELECT k, v FROM t ORDER BY k');
+        assert.deepEqual(rows, [{ k: 'a', v: 1 }]);
+      });
+    });
+
+    test('calls on the database inside a transaction join it', async () => {
+      await withDatabase(engine, async (db) => {
+        await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY)');
+        await assert.rejects(
+          db.transaction(async () => {
+            await db.execute('INSERT INTO t (k) VALUES (?)', ['x']);
+            assert.equal((await db.query('SELECT k FROM t')).length, 1);
+            throw new Error('undo');
+          }),
+        );
+        assert.equal((await db.query('SELECT k FROM t')).length, 0);
+      });
+    });
+
+    test('unique violations are recognised and big integers read back as numbers', async () => {
+      await withDatabase(engine, async (db) => {
+        await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)');
+        await db.execute('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 2 ** 53 - 1]);
+        const err = await db.execute('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1]).catch((e: unknown) => e);
+        assert.ok(isUniqueViolation(err));
+        assert.equal((await db.queryOne<{ v: number }>('SELECT v FROM t'))?.v, 2 ** 53 - 1);
+      });
+    });
+
+    test('concurrent transactions are serialised without losing writes', async () => {
+      await withDatabase(engine, async (db) => {
+        await db.execute('CREATE TABLE counter (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)');
+        await db.execute('INSERT INTO counter (id, n) VALUES (1, 0)');
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            db.transaction(async (tx) => {
+              await tx.execute('UPDATE counter SET n = n + 1 WHERE id = 1');
+            }),
+          ),
+        );
+        assert.equal((await db.queryOne<{ n: number }>('SELECT n FROM counter'))?.n, 20);
+      });
+    });
+  });
+}
