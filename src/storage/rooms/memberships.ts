@@ -1,0 +1,120 @@
+// Current membership per (room, user), kept in step with current state. Indexed
+// by room (members of a room) and by user (the rooms /sync walks).
+import type { Database, Queryable } from '../database.js';
+import { parseStateKeyString } from '../../core/types.js';
+import { insertRows, placeholders, queryInChunks } from './sql.js';
+
+export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
+
+export interface RoomMembership {
+  roomId: string;
+  userId: string;
+  membership: Membership;
+  /** The m.room.member event that set it. */
+  eventId: string;
+  /** That event's position in the events stream. */
+  streamOrdering: number;
+}
+
+interface MembershipRow {
+  room_id: string;
+  user_id: string;
+  membership: Membership;
+  event_id: string;
+  stream_ordering: number;
+}
+
+const COLUMNS = 'room_id, user_id, membership, event_id, stream_ordering';
+
+function toMembership(row: MembershipRow): RoomMembership {
+  return {
+    roomId: row.room_id,
+    userId: row.user_id,
+    membership: row.membership,
+    eventId: row.event_id,
+    streamOrdering: Number(row.stream_ordering),
+  };
+}
+
+export class MembershipStore {
+  constructor(private readonly db: Database) {}
+
+  /** The user's rooms, optionally only those with one of `memberships`. */
+  async roomsForUser(userId: string, memberships?: readonly Membership[]): Promise<RoomMembership[]> {
+    if (memberships?.length === 0) return [];
+    const filter = memberships ? ` AND membership IN (${placeholders(memberships.length)})` : '';
+    const rows = await this.db.query<MembershipRow>(
+      `SELECT ${COLUMNS} FROM room_memberships WHERE user_id = ?${filter} ORDER BY room_id`,
+      [userId, ...(memberships ?? [])],
+    );
+    return rows.map(toMembership);
+  }
+
+  /** The room's members, optionally only those with `membership`. */
+  async membersOfRoom(roomId: string, membership?: Membership): Promise<RoomMembership[]> {
+    const rows = await this.db.query<MembershipRow>(
+      `SELECT ${COLUMNS} FROM room_memberships WHERE room_id = ?${membership ? ' AND membership = ?' : ''} ORDER BY user_id`,
+      membership ? [roomId, membership] : [roomId],
+    );
+    return rows.map(toMembership);
+  }
+
+  async getMembership(roomId: string, userId: string): Promise<RoomMembership | undefined> {
+    const row = await this.db.queryOne<MembershipRow>(
+      `SELECT ${COLUMNS} FROM room_memberships WHERE room_id = ? AND user_id = ?`,
+      [roomId, userId],
+    );
+    return row && toMembership(row);
+  }
+}
+
+/**
+ * Brings room_memberships in line with a change to a room's current state:
+ * `changed` maps state keys to their new events, `removed` lists keys gone.
+ * Only m.room.member keys matter; their membership is read from the events.
+ */
+export async function updateMemberships(
+  tx: Queryable,
+  roomId: string,
+  changed: ReadonlyMap<string, string>,
+  removed: readonly string[],
+): Promise<void> {
+  const memberEvents = new Map<string, string>();
+  for (const [key, eventId] of changed) {
+    const [type, userId] = parseStateKeyString(key);
+    if (type === 'm.room.member') memberEvents.set(eventId, userId);
+  }
+  for (const key of removed) {
+    const [type, userId] = parseStateKeyString(key);
+    if (type === 'm.room.member') {
+      await tx.execute('DELETE FROM room_memberships WHERE room_id = ? AND user_id = ?', [roomId, userId]);
+    }
+  }
+  if (memberEvents.size === 0) return;
+
+  const events = await queryInChunks([...memberEvents.keys()], (chunk) =>
+    tx.query<{ event_id: string; membership: string | null; stream_ordering: number }>(
+      `SELECT event_id, membership, stream_ordering FROM events WHERE event_id IN (${placeholders(chunk.length)})`,
+      chunk,
+    ),
+  );
+  const byId = new Map(events.map((e) => [e.event_id, e]));
+  const rows = [...memberEvents].map(([eventId, userId]) => {
+    const event = byId.get(eventId);
+    if (!event?.membership) {
+      throw new Error(
+        `cannot set ${userId}'s membership in ${roomId} from ${eventId}: ` +
+          (event ? 'the event has no content.membership' : 'the event is not stored; persist it first'),
+      );
+    }
+    return [roomId, userId, event.membership, eventId, Number(event.stream_ordering)];
+  });
+  await insertRows(
+    tx,
+    'room_memberships',
+    ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering'],
+    rows,
+    `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,
+       event_id = excluded.event_id, stream_ordering = excluded.stream_ordering`,
+  );
+}
