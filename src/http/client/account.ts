@@ -1,0 +1,57 @@
+// Account management (client-server-api/_index.md, "Account management";
+// data/api/client-server/password_management.yaml, account_deactivation.yaml, whoami.yaml).
+import type { AccountServices } from '../../services/accounts/index.js';
+import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
+import { invalidParam } from '../errors.js';
+import type { Route } from '../types.js';
+import { optionalBoolean, optionalString, requireObject } from '../validate.js';
+import { authDict, requesterOf, withUia } from './uia.js';
+
+export function accountManagementRoutes(services: AccountServices): Route[] {
+  return [
+    /** # POST /_matrix/client/v3/account/password */
+    {
+      method: 'POST',
+      path: '/_matrix/client/v3/account/password',
+      auth: 'required',
+      handler: async (req) => {
+        const requester = requesterOf(req);
+        const body = requireObject(req.body);
+        const newPassword = optionalString(body, 'new_password');
+        if (newPassword !== undefined && newPassword.length > MAX_PASSWORD_LENGTH) {
+          throw invalidParam(`new_password is too long (at most ${MAX_PASSWORD_LENGTH} characters)`);
+        }
+        const logoutDevices = optionalBoolean(body, 'logout_devices') ?? true;
+        return withUia(async () => {
+          await services.account.changePassword(requester, newPassword, logoutDevices, authDict(body));
+          return { body: {} };
+        });
+      },
+    },
+    /** # POST /_matrix/client/v3/account/deactivate */
+    {
+      method: 'POST',
+      path: '/_matrix/client/v3/account/deactivate',
+      auth: 'required',
+      handler: async (req) => {
+        const requester = requesterOf(req);
+        const body = requireObject(req.body);
+        return withUia(async () => {
+          await services.account.deactivate(requester, authDict(body));
+          // No identity server bindings are ever made here, so none were removed.
+          return { body: { id_server_unbind_result: 'no-support' } };
+        });
+      },
+    },
+    /** # GET /_matrix/client/v3/account/whoami */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v3/account/whoami',
+      auth: 'required',
+      handler: async (req) => {
+        const requester = requesterOf(req);
+        return { body: { user_id: requester.userId, device_id: requester.deviceId, is_guest: requester.isGuest } };
+      },
+    },
+  ];
+}

@@ -1,0 +1,69 @@
+// Account registration (client-server-api/_index.md, "Account registration";
+// data/api/client-server/registration.yaml, registration_tokens.yaml).
+import type { AccountServices } from '../../services/accounts/index.js';
+import { invalidParam } from '../errors.js';
+import type { Route } from '../types.js';
+import { optionalBoolean, optionalString, requireObject, requireQueryString } from '../validate.js';
+import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
+import { authDict, withUia } from './uia.js';
+
+export function registerRoutes(services: AccountServices): Route[] {
+  const serverName = services.context.config.serverName;
+  return [
+    /** # POST /_matrix/client/v3/register */
+    {
+      method: 'POST',
+      path: '/_matrix/client/v3/register',
+      auth: 'none',
+      rateLimit: 'registration',
+      handler: async (req) => {
+        const kind = req.query.get('kind') ?? 'user';
+        if (kind !== 'user' && kind !== 'guest') throw invalidParam(`kind must be 'user' or 'guest', not '${kind}'`);
+        const body = requireObject(req.body);
+        const password = optionalString(body, 'password');
+        if (password !== undefined && password.length > MAX_PASSWORD_LENGTH) {
+          throw invalidParam(`password is too long (at most ${MAX_PASSWORD_LENGTH} characters)`);
+        }
+        return withUia(async () => {
+          const result = await services.registration.register({
+            kind,
+            username: optionalString(body, 'username'),
+            password,
+            deviceId: optionalString(body, 'device_id'),
+            initialDeviceDisplayName: optionalString(body, 'initial_device_display_name'),
+            inhibitLogin: optionalBoolean(body, 'inhibit_login') ?? false,
+            auth: authDict(body),
+          });
+          const response: Record<string, string> = { user_id: result.userId, home_server: serverName };
+          if (result.accessToken !== undefined && result.deviceId !== undefined) {
+            response.access_token = result.accessToken;
+            response.device_id = result.deviceId;
+          }
+          return { body: response };
+        });
+      },
+    },
+    /** # GET /_matrix/client/v3/register/available */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v3/register/available',
+      auth: 'none',
+      rateLimit: 'registration',
+      handler: async (req) => {
+        await services.registration.checkUsernameAvailable(requireQueryString(req.query, 'username'));
+        return { body: { available: true } };
+      },
+    },
+    /** # GET /_matrix/client/v1/register/m.login.registration_token/validity */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v1/register/m.login.registration_token/validity',
+      auth: 'none',
+      rateLimit: 'registration',
+      handler: async (req) => {
+        const valid = await services.registration.isRegistrationTokenValid(requireQueryString(req.query, 'token'));
+        return { body: { valid } };
+      },
+    },
+  ];
+}

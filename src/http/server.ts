@@ -1,0 +1,242 @@
+// The HTTP edge: one node:http(s) server per bound address of each listener.
+// A request goes through: CORS → OPTIONS preflight → listener resources →
+// routing → authentication → rate limit → body → handler → response. Every
+// failure on the way is sent as a Matrix error; nothing a client sends can
+// crash the process.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerResource } from '../config/types.js';
+import type { JsonValue } from '../core/types.js';
+import { applyCors } from './cors.js';
+import { MatrixError } from './errors.js';
+import type { RateLimiters } from './rate-limit.js';
+import { ClientAbortedError, MAX_JSON_BODY_BYTES, clientAddress, extractAccessToken, parseJsonBody, readBody, redactedUrl } from './request.js';
+import { pathSegments, type Router } from './router.js';
+import type { MatrixRequest, MatrixResponse, Requester, Route } from './types.js';
+
+/** Where an authenticated request came from, for a device's last-seen IP and time. */
+export interface SeenFrom {
+  ip: string;
+  userAgent?: string;
+}
+
+/** Resolves an access token to who holds it; undefined for an unknown or expired token. */
+export type AccessTokenAuthenticator = (token: string, seen?: SeenFrom) => Promise<Requester | undefined>;
+
+export interface EdgeOptions {
+  router: Router;
+  authenticate: AccessTokenAuthenticator;
+  rateLimiters: RateLimiters;
+  logger: Logger;
+  /** Cap for raw (media) bodies: max_upload_size. */
+  maxUploadSize: number;
+  /** Cap for JSON bodies; defaults to MAX_JSON_BODY_BYTES. */
+  maxJsonBodySize?: number;
+}
+
+export interface ListenerScope {
+  resources: readonly ListenerResource[];
+  /** Trust X-Forwarded-For (listener's x_forwarded). */
+  xForwarded: boolean;
+}
+
+/**
+ * URL prefixes each listener resource serves, as Synapse mounts them: the
+ * admin API and /.well-known sit under `client`; `federation` includes the
+ * key server.
+ */
+const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> = {
+  client: ['/_matrix/client/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/'],
+  federation: ['/_matrix/federation/', '/_matrix/key/'],
+  keys: ['/_matrix/key/'],
+  media: ['/_matrix/media/'],
+  static: [],
+  health: [],
+  metrics: [],
+  openid: ['/_matrix/federation/v1/openid/'],
+  consent: [],
+  replication: [],
+};
+
+export function listenerServes(resources: readonly ListenerResource[], path: string): boolean {
+  return resources.some((name) => RESOURCE_PREFIXES[name].some((prefix) => path.startsWith(prefix)));
+}
+
+const UNKNOWN_TOKEN_MESSAGE = 'Unknown access token';
+
+async function authenticateRequest(
+  route: Route,
+  req: IncomingMessage,
+  query: URLSearchParams,
+  remoteAddress: string,
+  authenticate: AccessTokenAuthenticator,
+): Promise<Requester | undefined> {
+  if (route.auth === 'none') return undefined;
+  const { headers } = req;
+  const token = extractAccessToken({ headers, query });
+  if (token === undefined) {
+    if (route.auth === 'required') throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
+    return undefined;
+  }
+  const requester = await authenticate(token, { ip: remoteAddress, userAgent: headers['user-agent'] });
+  // A token that was sent but is not valid is refused even on optional-auth
+  // routes, so a client learns its session ended (soft_logout per
+  // client-server-api/_index.md, "Soft logout").
+  if (!requester) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', UNKNOWN_TOKEN_MESSAGE, { soft_logout: false });
+  return requester;
+}
+
+/** Which body a route reads. GET never has one; elsewhere JSON unless the route says otherwise. */
+function bodyKind(route: Route): 'json' | 'raw' | 'none' {
+  return route.body ?? (route.method === 'GET' ? 'none' : 'json');
+}
+
+async function readRouteBody(req: IncomingMessage, route: Route, edge: EdgeOptions): Promise<Pick<MatrixRequest, 'body' | 'rawBody'>> {
+  switch (bodyKind(route)) {
+    case 'json':
+      return { body: parseJsonBody(await readBody(req, edge.maxJsonBodySize ?? MAX_JSON_BODY_BYTES)), rawBody: undefined };
+    case 'raw':
+      return { body: undefined, rawBody: await readBody(req, edge.maxUploadSize) };
+    case 'none':
+      return { body: undefined, rawBody: undefined };
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: JsonValue, headers: Record<string, string> = {}): void {
+  const payload = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length });
+  res.end(payload);
+}
+
+function sendResponse(res: ServerResponse, response: MatrixResponse): void {
+  const status = response.status ?? 200;
+  if (!Buffer.isBuffer(response.body)) {
+    sendJson(res, status, response.body, response.headers);
+    return;
+  }
+  res.writeHead(status, {
+    'Content-Type': 'application/octet-stream',
+    ...response.headers,
+    'Content-Length': response.body.length,
+  });
+  res.end(response.body);
+}
+
+function sendError(res: ServerResponse, err: MatrixError): void {
+  const headers: Record<string, string> = {};
+  const retryAfterMs = err.extra['retry_after_ms'];
+  if (typeof retryAfterMs === 'number') headers['Retry-After'] = String(Math.ceil(retryAfterMs / 1000));
+  // The rest of an oversized body is not worth reading: close the connection.
+  if (err.status === 413) headers['Connection'] = 'close';
+  sendJson(res, err.status, err.toJSON(), headers);
+}
+
+/**
+ * Every HTTP listener answers /health with "OK" for load balancers and
+ * container health checks, as Synapse does whatever resources it lists.
+ */
+const HEALTH_PATH = '/health';
+
+function sendHealth(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 });
+  res.end('OK');
+}
+
+/** The node:http request listener for one listener's scope. */
+export function createRequestListener(edge: EdgeOptions, scope: ListenerScope): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const started = performance.now();
+    handle(req, res, edge, scope)
+      .catch((err: unknown) => edge.logger.error({ err }, 'failed to send a response'))
+      .finally(() => {
+        edge.logger.info(
+          { method: req.method, url: redactedUrl(req.url ?? ''), status: res.statusCode, ms: Math.round(performance.now() - started) },
+          'request',
+        );
+      });
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptions, scope: ListenerScope): Promise<void> {
+  applyCors(res);
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
+  const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
+  try {
+    if (req.method === 'OPTIONS') {
+      sendJson(res, 200, {});
+      return;
+    }
+    if (rawPath === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendHealth(res);
+      return;
+    }
+    if (!listenerServes(scope.resources, rawPath)) throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
+    const matched = edge.router.match(req.method ?? 'GET', pathSegments(rawPath));
+    if (matched instanceof MatrixError) throw matched;
+    const { route, params } = matched;
+    const remoteAddress = clientAddress(req, scope.xForwarded);
+    const requester = await authenticateRequest(route, req, query, remoteAddress, edge.authenticate);
+    if (route.rateLimit) edge.rateLimiters.enforceRoute(route.rateLimit, requester, remoteAddress);
+    const { body, rawBody } = await readRouteBody(req, route, edge);
+    const response = await route.handler({ method: req.method ?? 'GET', params, query, headers: req.headers, body, rawBody, remoteAddress, requester });
+    sendResponse(res, response);
+  } catch (err) {
+    if (err instanceof ClientAbortedError) {
+      req.destroy();
+      return;
+    }
+    if (res.headersSent) {
+      edge.logger.error({ err, url: redactedUrl(url) }, 'request failed after the response started');
+      res.destroy();
+      return;
+    }
+    if (err instanceof MatrixError) {
+      sendError(res, err);
+      return;
+    }
+    edge.logger.error({ err, method: req.method, url: redactedUrl(url) }, 'unhandled error in request handler');
+    sendJson(res, 500, { errcode: 'M_UNKNOWN', error: 'Internal server error' });
+  }
+}
+
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface BoundServer {
+  server: Server;
+  address: string;
+  port: number;
+  tls: boolean;
+}
+
+/** Listens on `address:port` (port 0: any free port), resolving once bound. */
+export function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  address: string,
+  port: number,
+  tls: TlsFiles | undefined,
+): Promise<BoundServer> {
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: address, port }, () => {
+      server.off('error', reject);
+      const bound = server.address() as AddressInfo;
+      resolve({ server, address: bound.address, port: bound.port, tls: tls !== undefined });
+    });
+  });
+}
+
+/** Stops accepting connections and ends idle and in-flight ones. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,169 @@
+// The composition root: opens the database, checks it belongs to this server,
+// builds services and routes, and starts the configured listeners. The CLI
+// (`axon start`) and the tests call `startHomeserver`; nothing else wires
+// things together.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { HomeserverConfig, ListenerConfig } from './config/types.js';
+import type { SigningKey } from './core/signing.js';
+import { accountAuthenticator, accountRoutes } from './http/accounts.js';
+import { versionsRoutes } from './http/client/versions.js';
+import { serverKeyRoutes } from './http/key/server-keys.js';
+import { RateLimiters } from './http/rate-limit.js';
+import { Router } from './http/router.js';
+import { closeServer, createRequestListener, listen, type BoundServer, type TlsFiles } from './http/server.js';
+import type { Route } from './http/types.js';
+import { wellKnownRoutes } from './http/wellknown.js';
+import type { Database } from './storage/database.js';
+import { openDatabase } from './storage/open.js';
+import { createAccountServices, type AccountServices } from './services/accounts/index.js';
+
+export interface StartOptions {
+  config: HomeserverConfig;
+  signingKeys: SigningKey[];
+  logger: Logger;
+  /** Time source for rate limits and key validity; tests pass a fake. */
+  clock?: () => number;
+}
+
+export interface RunningHomeserver {
+  close(): Promise<void>;
+  listeners: Array<{ address: string; port: number; tls: boolean }>;
+  config: HomeserverConfig;
+  db: Database;
+  rateLimiters: RateLimiters;
+  accounts: AccountServices;
+}
+
+/** A problem the operator must fix before the server can start; its message is one line. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export async function startHomeserver(opts: StartOptions): Promise<RunningHomeserver> {
+  const { config, logger } = opts;
+  const clock = opts.clock ?? Date.now;
+  if (opts.signingKeys.length === 0) throw new StartupError(`no signing key: ${config.signingKeyPath} holds no ed25519 key`);
+  const tls = loadTlsFiles(config);
+  const db = await openConfiguredDatabase(config);
+  const bound: BoundServer[] = [];
+  try {
+    await claimServerName(db, config.serverName);
+    const rateLimiters = new RateLimiters(config.rateLimits, clock);
+    const accounts = createAccountServices(db, config, clock);
+    const router = new Router(buildRoutes(opts, { accounts, rateLimiters, clock }));
+    const edge = { router, authenticate: accountAuthenticator(accounts), rateLimiters, logger, maxUploadSize: config.maxUploadSize };
+    for (const listener of config.listeners) {
+      if (listener.type !== 'http') {
+        logger.warn({ port: listener.port, type: listener.type }, `listener type '${listener.type}' is not supported yet; skipping it`);
+        continue;
+      }
+      const handler = createRequestListener(edge, { resources: listener.resources.flatMap((r) => r.names), xForwarded: listener.xForwarded });
+      bound.push(...(await bindListener(listener, handler, listener.tls ? tls : undefined, logger)));
+    }
+    for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls }, 'listening');
+    return {
+      listeners: bound.map(({ address, port, tls: isTls }) => ({ address, port, tls: isTls })),
+      config,
+      db,
+      rateLimiters,
+      accounts,
+      close: async () => {
+        await Promise.all(bound.map((b) => closeServer(b.server)));
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await Promise.all(bound.map((b) => closeServer(b.server)));
+    await db.close();
+    throw err;
+  }
+}
+
+interface Services {
+  accounts: AccountServices;
+  rateLimiters: RateLimiters;
+  clock: () => number;
+}
+
+function buildRoutes(opts: StartOptions, { accounts, rateLimiters, clock }: Services): Route[] {
+  const { config } = opts;
+  return [
+    ...accountRoutes({ services: accounts, rateLimiters }),
+    ...versionsRoutes(),
+    ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown }),
+    ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, clock }),
+  ];
+}
+
+async function openConfiguredDatabase(config: HomeserverConfig): Promise<Database> {
+  try {
+    return await openDatabase(config.database);
+  } catch (err) {
+    const where = config.database.engine === 'sqlite' ? config.database.path : `${config.database.host}:${config.database.port}/${config.database.database}`;
+    throw new StartupError(`cannot open the ${config.database.engine} database at ${where}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * User IDs, room IDs and signatures all embed the server name, so a database
+ * serves one name for life: record it on first start and refuse any other.
+ */
+async function claimServerName(db: Database, serverName: string): Promise<void> {
+  await db.execute('INSERT INTO server_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', ['server_name', serverName]);
+  const row = await db.queryOne<{ value: string }>('SELECT value FROM server_meta WHERE key = ?', ['server_name']);
+  const stored = row?.value;
+  if (stored !== serverName) {
+    throw new StartupError(
+      `this database belongs to server_name '${stored}', but homeserver.yaml says '${serverName}'; ` +
+        `the server name cannot change once users and rooms exist — restore server_name: ${stored} or point database at a new database`,
+    );
+  }
+}
+
+function loadTlsFiles(config: HomeserverConfig): TlsFiles | undefined {
+  const tlsListener = config.listeners.find((l) => l.type === 'http' && l.tls);
+  if (!tlsListener) return undefined;
+  const read = (path: string | undefined, key: string): Buffer => {
+    if (!path) throw new StartupError(`${config.configPath}: the listener on port ${tlsListener.port} has tls: true but ${key} is not set`);
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new StartupError(`${config.configPath}: cannot read ${key} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read(config.tlsCertificatePath, 'tls_certificate_path'), key: read(config.tlsPrivateKeyPath, 'tls_private_key_path') };
+}
+
+/** Binds every address of a listener. */
+async function bindListener(
+  listener: ListenerConfig,
+  handler: Parameters<typeof listen>[0],
+  tls: TlsFiles | undefined,
+  logger: Logger,
+): Promise<BoundServer[]> {
+  const bound: BoundServer[] = [];
+  try {
+    for (const address of listener.bindAddresses) {
+      try {
+        bound.push(await listen(handler, address, listener.port, tls));
+      } catch (err) {
+        // On Linux '::' also takes IPv4, so the default ['::', '0.0.0.0']
+        // finds 0.0.0.0 taken by ourselves; Synapse carries on in that case too.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (address === '0.0.0.0' && code === 'EADDRINUSE' && bound.some((b) => b.address === '::')) {
+          logger.info({ port: listener.port }, 'listening on [::] covers 0.0.0.0 too');
+          continue;
+        }
+        throw new StartupError(`cannot listen on ${address}:${listener.port}: ${(err as Error).message}`);
+      }
+    }
+  } catch (err) {
+    await Promise.all(bound.map((b) => closeServer(b.server)));
+    throw err;
+  }
+  return bound;
+}

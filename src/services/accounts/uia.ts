@@ -1,0 +1,181 @@
+// User-interactive authentication (client-server-api/_index.md,
+// "User-Interactive Authentication API"). A request names the operation it
+// authorises; sessions are bound to that operation so a session started to
+// change a password cannot be spent deleting devices.
+import type { JsonObject, JsonValue } from '../../core/types.js';
+import { forbidden } from '../../http/errors.js';
+import type { AccountsContext } from './common.js';
+import { resolveLocalUser, unknownError } from './common.js';
+import { verifyPassword } from './passwords.js';
+import { generateSessionId } from './tokens.js';
+
+export const STAGE_PASSWORD = 'm.login.password';
+export const STAGE_DUMMY = 'm.login.dummy';
+export const STAGE_REGISTRATION_TOKEN = 'm.login.registration_token';
+
+/** Synapse keeps UIA sessions for two days. */
+const SESSION_LIFETIME_MS = 48 * 60 * 60 * 1000;
+
+export interface UiaRequest {
+  /** What is being authorised; a session only ever authorises one operation. */
+  operation: string;
+  /** Each flow is a list of stage types; completing any one flow is enough. */
+  flows: string[][];
+  /** The request's `auth` dict, if any. */
+  auth: JsonObject | undefined;
+  /** The account `m.login.password` must prove; required when a flow uses that stage. */
+  userId?: string;
+}
+
+export interface UiaCompleted {
+  sessionId: string;
+  /** The registration token whose use this session reserved, if any. */
+  registrationToken: string | null;
+}
+
+/**
+ * Thrown while a flow is incomplete: the 401 body the client needs to go on
+ * (flows, params, session, completed, plus errcode/error after a failed stage).
+ * Not a MatrixError because the first challenge has no errcode at all.
+ */
+export class UiaIncomplete extends Error {
+  constructor(readonly body: JsonObject) {
+    super(typeof body.error === 'string' ? body.error : 'Additional authentication is required');
+  }
+}
+
+interface StageFailure {
+  errcode: string;
+  error: string;
+}
+
+export class UserInteractiveAuth {
+  constructor(private readonly ctx: AccountsContext) {}
+
+  /** Resolves when a flow is complete; otherwise throws UiaIncomplete (or a MatrixError for non-retryable problems). */
+  async authenticate(req: UiaRequest): Promise<UiaCompleted> {
+    await this.expireSessions();
+    const { uiaSessions } = this.ctx.stores;
+    const requestedSession = stringField(req.auth, 'session');
+    let sessionId: string;
+    let completed: string[];
+    if (requestedSession === undefined) {
+      sessionId = generateSessionId();
+      completed = [];
+      await uiaSessions.create(sessionId, req.operation, this.ctx.now());
+    } else {
+      const session = await uiaSessions.get(requestedSession);
+      if (!session) throw unknownError(400, `Unknown user-interactive auth session '${requestedSession}'; start again without one`);
+      if (session.operation !== req.operation) {
+        throw forbidden('This user-interactive auth session was started for a different request');
+      }
+      sessionId = session.sessionId;
+      completed = session.completedStages;
+    }
+
+    const stage = stringField(req.auth, 'type');
+    // A completed stage is not retried (the spec lets the server answer with the result instead).
+    if (req.auth !== undefined && stage !== undefined && !completed.includes(stage)) {
+      if (!req.flows.some((flow) => flow.includes(stage))) {
+        throw this.incomplete(sessionId, req, completed, {
+          errcode: 'M_UNRECOGNIZED',
+          error: `Authentication type '${stage}' is not offered for this request`,
+        });
+      }
+      const failure = await this.runStage(stage, req, sessionId);
+      if (failure) throw this.incomplete(sessionId, req, completed, failure);
+      completed = [...completed, stage];
+      await uiaSessions.setCompletedStages(sessionId, completed);
+    }
+
+    if (req.flows.some((flow) => flow.every((s) => completed.includes(s)))) {
+      const session = await uiaSessions.get(sessionId);
+      return { sessionId, registrationToken: session?.registrationToken ?? null };
+    }
+    throw this.incomplete(sessionId, req, completed);
+  }
+
+  /**
+   * The authorised operation succeeded: the session is spent, and a reserved
+   * registration token use becomes a completed one. Call it inside the
+   * operation's transaction so both commit together.
+   */
+  async finish(result: UiaCompleted): Promise<void> {
+    const spent = await this.ctx.stores.uiaSessions.delete(result.sessionId);
+    if (spent && result.registrationToken !== null) await this.ctx.stores.registrationTokens.complete(result.registrationToken);
+  }
+
+  private async runStage(stage: string, req: UiaRequest, sessionId: string): Promise<StageFailure | undefined> {
+    switch (stage) {
+      case STAGE_DUMMY:
+        return undefined;
+      case STAGE_PASSWORD:
+        return this.checkPassword(req);
+      case STAGE_REGISTRATION_TOKEN:
+        return this.checkRegistrationToken(req.auth, sessionId);
+      default:
+        return { errcode: 'M_UNRECOGNIZED', error: `Authentication type '${stage}' is not supported by this server` };
+    }
+  }
+
+  private async checkPassword(req: UiaRequest): Promise<StageFailure | undefined> {
+    if (req.userId === undefined) throw new Error(`UIA operation '${req.operation}' offers m.login.password without naming the user`);
+    const identifier = req.auth?.identifier;
+    // The legacy top-level `user` field predates identifiers; Synapse still reads it.
+    const named =
+      isObject(identifier) && identifier.type === 'm.id.user' ? stringField(identifier, 'user') : stringField(req.auth, 'user');
+    const password = stringField(req.auth, 'password');
+    if (named === undefined || password === undefined) {
+      return { errcode: 'M_MISSING_PARAM', error: "m.login.password needs an 'm.id.user' identifier and a 'password'" };
+    }
+    if (resolveLocalUser(named, this.ctx.config.serverName) !== req.userId) {
+      throw forbidden('The password given is for a different user than the one making the request');
+    }
+    const user = await this.ctx.stores.users.get(req.userId);
+    if (!user || !(await verifyPassword(password, user.passwordHash))) return { errcode: 'M_FORBIDDEN', error: 'Invalid password' };
+    return undefined;
+  }
+
+  private async checkRegistrationToken(auth: JsonObject | undefined, sessionId: string): Promise<StageFailure | undefined> {
+    const token = stringField(auth, 'token');
+    if (token === undefined) return { errcode: 'M_MISSING_PARAM', error: "m.login.registration_token needs a 'token'" };
+    // Reserving a use now keeps a limited token from being promised to more registrations than it allows.
+    if (!(await this.ctx.stores.registrationTokens.reserve(token, this.ctx.now()))) {
+      return { errcode: 'M_UNAUTHORIZED', error: 'Invalid registration token' };
+    }
+    await this.ctx.stores.uiaSessions.setRegistrationToken(sessionId, token);
+    return undefined;
+  }
+
+  private incomplete(sessionId: string, req: UiaRequest, completed: string[], failure?: StageFailure): UiaIncomplete {
+    const body: JsonObject = {
+      session: sessionId,
+      flows: req.flows.map((stages) => ({ stages })),
+      params: {},
+      completed,
+    };
+    if (failure) Object.assign(body, failure);
+    return new UiaIncomplete(body);
+  }
+
+  /** Abandoned sessions give back the registration token use they reserved. */
+  private async expireSessions(): Promise<void> {
+    const expired = await this.ctx.stores.uiaSessions.listCreatedBefore(this.ctx.now() - SESSION_LIFETIME_MS);
+    for (const session of expired) {
+      await this.ctx.stores.db.transaction(async () => {
+        // Only whoever deletes the session gives its token use back, so a use is never released twice.
+        const deleted = await this.ctx.stores.uiaSessions.delete(session.sessionId);
+        if (deleted && session.registrationToken !== null) await this.ctx.stores.registrationTokens.release(session.registrationToken);
+      });
+    }
+  }
+}
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(obj: JsonObject | undefined, field: string): string | undefined {
+  const value = obj?.[field];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,77 @@
+// Access tokens, stored and looked up only by their SHA-256 hash.
+import type { Database, SqlValue } from '../database.js';
+import { placeholders } from './devices.js';
+
+/** What an access token resolves to, with the flags of its user. */
+export interface AccessTokenOwner {
+  tokenId: number;
+  userId: string;
+  deviceId: string;
+  isGuest: boolean;
+  isAdmin: boolean;
+  deactivated: boolean;
+}
+
+interface OwnerRow {
+  id: number;
+  user_id: string;
+  device_id: string;
+  is_guest: number;
+  is_admin: number;
+  deactivated: number;
+}
+
+export class AccessTokenStore {
+  constructor(private readonly db: Database) {}
+
+  /** Stores a token hash for a device; returns the token's row id. */
+  async insert(tokenHash: string, userId: string, deviceId: string, createdTs: number): Promise<number> {
+    const row = await this.db.queryOne<{ id: number }>(
+      'INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) VALUES (?, ?, ?, ?) RETURNING id',
+      [tokenHash, userId, deviceId, createdTs],
+    );
+    return Number(row!.id);
+  }
+
+  async findByHash(tokenHash: string): Promise<AccessTokenOwner | undefined> {
+    const row = await this.db.queryOne<OwnerRow>(
+      `SELECT t.id, t.user_id, t.device_id, u.is_guest, u.is_admin, u.deactivated
+       FROM access_tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ?`,
+      [tokenHash],
+    );
+    if (!row) return undefined;
+    return {
+      tokenId: Number(row.id),
+      userId: row.user_id,
+      deviceId: row.device_id,
+      isGuest: Number(row.is_guest) === 1,
+      isAdmin: Number(row.is_admin) === 1,
+      deactivated: Number(row.deactivated) === 1,
+    };
+  }
+
+  async deleteForDevices(userId: string, deviceIds: readonly string[]): Promise<number> {
+    if (deviceIds.length === 0) return 0;
+    const { changes } = await this.db.execute(
+      `DELETE FROM access_tokens WHERE user_id = ? AND device_id IN (${placeholders(deviceIds.length)})`,
+      [userId, ...deviceIds],
+    );
+    return changes;
+  }
+
+  /** Deletes every token of the user except those of `keepDeviceId` (when given). */
+  async deleteForUser(userId: string, keepDeviceId?: string): Promise<number> {
+    const params: SqlValue[] = [userId];
+    let sql = 'DELETE FROM access_tokens WHERE user_id = ?';
+    if (keepDeviceId !== undefined) {
+      sql += ' AND device_id <> ?';
+      params.push(keepDeviceId);
+    }
+    return (await this.db.execute(sql, params)).changes;
+  }
+
+  async countForUser(userId: string): Promise<number> {
+    const row = await this.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM access_tokens WHERE user_id = ?', [userId]);
+    return Number(row?.n ?? 0);
+  }
+}

@@ -1,0 +1,41 @@
+// The accounts storage area: one store per table group, over one database.
+import type { Database } from '../database.js';
+import { AccessTokenStore } from './access-tokens.js';
+import { AccountDataStore } from './account-data.js';
+import { DeviceStore } from './devices.js';
+import { ProfileStore } from './profiles.js';
+import { RegistrationTokenStore } from './registration-tokens.js';
+import { UiaSessionStore } from './uia-sessions.js';
+import { UserStore } from './users.js';
+
+export * from './access-tokens.js';
+export * from './account-data.js';
+export * from './devices.js';
+export * from './profiles.js';
+export * from './registration-tokens.js';
+export * from './uia-sessions.js';
+export * from './users.js';
+
+export interface AccountStores {
+  db: Database;
+  users: UserStore;
+  devices: DeviceStore;
+  accessTokens: AccessTokenStore;
+  profiles: ProfileStore;
+  accountData: AccountDataStore;
+  registrationTokens: RegistrationTokenStore;
+  uiaSessions: UiaSessionStore;
+}
+
+export function createAccountStores(db: Database): AccountStores {
+  return {
+    db,
+    users: new UserStore(db),
+    devices: new DeviceStore(db),
+    accessTokens: new AccessTokenStore(db),
+    profiles: new ProfileStore(db),
+    accountData: new AccountDataStore(db),
+    registrationTokens: new RegistrationTokenStore(db),
+    uiaSessions: new UiaSessionStore(db),
+  };
+}

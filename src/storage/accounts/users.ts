@@ -1,0 +1,89 @@
+// Local user accounts: password hash, admin and guest flags, deactivation.
+import type { Database } from '../database.js';
+
+export interface UserRecord {
+  userId: string;
+  /** argon2id (`$argon2id$…`) or bcrypt (`$2b$…`, imported from Synapse); null for guests. */
+  passwordHash: string | null;
+  isAdmin: boolean;
+  isGuest: boolean;
+  deactivated: boolean;
+  createdTs: number;
+}
+
+interface UserRow {
+  user_id: string;
+  password_hash: string | null;
+  is_admin: number;
+  is_guest: number;
+  deactivated: number;
+  created_ts: number;
+}
+
+export interface NewUser {
+  userId: string;
+  passwordHash: string | null;
+  isAdmin?: boolean;
+  isGuest?: boolean;
+  createdTs: number;
+}
+
+export class UserStore {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts the user; false when the ID is already taken (any user, deactivated ones included). */
+  async create(user: NewUser): Promise<boolean> {
+    // ON CONFLICT rather than catching the violation: in PostgreSQL a failed
+    // statement would abort the surrounding transaction.
+    const { changes } = await this.db.execute(
+      `INSERT INTO users (user_id, password_hash, is_admin, is_guest, deactivated, created_ts)
+       VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (user_id) DO NOTHING`,
+      [user.userId, user.passwordHash, user.isAdmin ?? false, user.isGuest ?? false, user.createdTs],
+    );
+    return changes === 1;
+  }
+
+  async get(userId: string): Promise<UserRecord | undefined> {
+    const row = await this.db.queryOne<UserRow>(
+      'SELECT user_id, password_hash, is_admin, is_guest, deactivated, created_ts FROM users WHERE user_id = ?',
+      [userId],
+    );
+    return row && toUser(row);
+  }
+
+  async exists(userId: string): Promise<boolean> {
+    return (await this.db.queryOne('SELECT 1 AS one FROM users WHERE user_id = ?', [userId])) !== undefined;
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string | null): Promise<void> {
+    await this.db.execute('UPDATE users SET password_hash = ? WHERE user_id = ?', [passwordHash, userId]);
+  }
+
+  async setDeactivated(userId: string, deactivated: boolean): Promise<void> {
+    await this.db.execute('UPDATE users SET deactivated = ? WHERE user_id = ?', [deactivated, userId]);
+  }
+
+  async setAdmin(userId: string, isAdmin: boolean): Promise<void> {
+    await this.db.execute('UPDATE users SET is_admin = ? WHERE user_id = ?', [isAdmin, userId]);
+  }
+
+  /** The next number for a generated localpart (Synapse gives users without a chosen name numeric IDs). */
+  async nextGeneratedLocalpart(): Promise<number> {
+    const row = await this.db.queryOne<{ value: number }>(
+      "UPDATE account_counters SET value = value + 1 WHERE name = 'generated_localpart' RETURNING value",
+    );
+    if (!row) throw new Error("account_counters has no 'generated_localpart' row; migration 0001 did not run completely");
+    return Number(row.value);
+  }
+}
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    userId: row.user_id,
+    passwordHash: row.password_hash,
+    isAdmin: Number(row.is_admin) === 1,
+    isGuest: Number(row.is_guest) === 1,
+    deactivated: Number(row.deactivated) === 1,
+    createdTs: Number(row.created_ts),
+  };
+}

@@ -1,0 +1,109 @@
+// The edge's own endpoints on a real homeserver: versions, well-known, key server.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeBase64 } from '../../src/core/base64.js';
+import { verifyJsonSignature } from '../../src/core/signing.js';
+import type { JsonObject } from '../../src/core/types.js';
+import { KEY_VALIDITY_MS } from '../../src/http/key/server-keys.js';
+import { ENGINES } from '../helpers/databases.js';
+import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+
+const NOW = Date.UTC(2026, 0, 1);
+
+let hs: TestHomeserver;
+before(async () => {
+  hs = await startTestHomeserver({ config: { serveServerWellknown: true, publicBaseUrl: 'https://matrix.example.org/' }, clock: () => NOW });
+});
+after(async () => hs.close());
+
+const getJson = async (path: string) => {
+  const res = await fetch(`${hs.baseUrl}${path}`);
+  return { status: res.status, headers: res.headers, json: (await res.json()) as JsonObject };
+};
+
+describe('GET /_matrix/client/versions', () => {
+  test('lists r0.6.1 and v1.1 … v1.12, needs no token, and claims no unstable feature it lacks', async () => {
+    const r = await getJson('/_matrix/client/versions');
+    assert.equal(r.status, 200);
+    const versions = r.json['versions'] as string[];
+    for (const v of ['r0.6.1', 'v1.1', 'v1.5', 'v1.12']) assert.ok(versions.includes(v), `missing ${v}`);
+    assert.deepEqual(r.json['unstable_features'], {});
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  });
+});
+
+describe('/.well-known/matrix', () => {
+  test('client: m.homeserver.base_url is public_baseurl', async () => {
+    const r = await getJson('/.well-known/matrix/client');
+    assert.deepEqual([r.status, r.json], [200, { 'm.homeserver': { base_url: 'https://matrix.example.org/' } }]);
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  });
+
+  test('server: public_baseurl host on 443 when serve_server_wellknown is on', async () => {
+    assert.deepEqual((await getJson('/.well-known/matrix/server')).json, { 'm.server': 'matrix.example.org:443' });
+  });
+
+  test('server: 404 when serve_server_wellknown is off', async () => {
+    const off = await startTestHomeserver();
+    try {
+      const res = await fetch(`${off.baseUrl}/.well-known/matrix/server`);
+      assert.equal(res.status, 404);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('GET /_matrix/key/v2/server', () => {
+  for (const path of ['/_matrix/key/v2/server', '/_matrix/key/v2/server/ed25519:whatever']) {
+    test(`${path}: the published key verifies the response's own signature`, async () => {
+      const r = await getJson(path);
+      assert.equal(r.status, 200);
+      assert.equal(r.json['server_name'], hs.config.serverName);
+      assert.deepEqual(r.json['old_verify_keys'], {});
+      assert.equal(r.json['valid_until_ts'], NOW + KEY_VALIDITY_MS);
+      const verifyKeys = r.json['verify_keys'] as Record<string, { key: string }>;
+      assert.deepEqual(Object.keys(verifyKeys), [hs.signingKey.keyId]);
+      const publicKey = decodeBase64(verifyKeys[hs.signingKey.keyId]!.key);
+      assert.deepEqual(publicKey, hs.signingKey.publicKey);
+      assert.ok(verifyJsonSignature(r.json, hs.config.serverName, hs.signingKey.keyId, publicKey));
+      // Tampering breaks it, so the check above is meaningful.
+      assert.ok(!verifyJsonSignature({ ...r.json, valid_until_ts: 1 }, hs.config.serverName, hs.signingKey.keyId, publicKey));
+    });
+  }
+
+  test('valid_until_ts lies in the future with the real clock', async () => {
+    const live = await startTestHomeserver();
+    try {
+      const body = (await (await fetch(`${live.baseUrl}/_matrix/key/v2/server`)).json()) as JsonObject;
+      assert.ok((body['valid_until_ts'] as number) > Date.now());
+    } finally {
+      await live.close();
+    }
+  });
+});
+
+for (const engine of ENGINES) {
+  describe(`composition root mounts the accounts routes and authenticator (${engine})`, () => {
+    test("a registered user's token authenticates, under v3 and r0; a made-up one is M_UNKNOWN_TOKEN", async () => {
+      const server = await startTestHomeserver({ engine });
+      try {
+        const registered = await fetch(`${server.baseUrl}/_matrix/client/v3/register`, {
+          method: 'POST',
+          body: JSON.stringify({ username: 'alice', password: 'correct horse battery staple', auth: { type: 'm.login.dummy' } }),
+        });
+        assert.equal(registered.status, 200);
+        const { access_token: token, user_id: userId } = (await registered.json()) as { access_token: string; user_id: string };
+        for (const version of ['v3', 'r0']) {
+          const whoami = await fetch(`${server.baseUrl}/_matrix/client/${version}/account/whoami`, { headers: { Authorization: `Bearer ${token}` } });
+          assert.equal(whoami.status, 200);
+          assert.equal(((await whoami.json()) as { user_id: string }).user_id, userId);
+        }
+        const bogus = await fetch(`${server.baseUrl}/_matrix/client/v3/account/whoami`, { headers: { Authorization: 'Bearer made_up' } });
+        assert.deepEqual([bogus.status, ((await bogus.json()) as { errcode: string }).errcode], [401, 'M_UNKNOWN_TOKEN']);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}
