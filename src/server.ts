@@ -17,6 +17,14 @@ import { wellKnownRoutes } from './http/wellknown.js';
 import type { Database } from './storage/database.js';
 import { openDatabase } from './storage/open.js';
 import { createAccountServices, type AccountServices } from './services/accounts/index.js';
+import { Notifier } from './services/notifier.js';
+import { RoomStore } from './storage/rooms/index.js';
+import { roomRoutes } from './http/client/rooms.js';
+import { roomEventRoutes } from './http/client/room-events.js';
+import { ClientEventFormatter } from './services/rooms/client-events.js';
+import { EventPipeline } from './services/rooms/event-pipeline.js';
+import { RoomService } from './services/rooms/index.js';
+import { RoomStateReader } from './services/rooms/room-state-reader.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -33,6 +41,7 @@ export interface RunningHomeserver {
   db: Database;
   rateLimiters: RateLimiters;
   accounts: AccountServices;
+  services: HomeserverServices;
 }
 
 /** A problem the operator must fix before the server can start; its message is one line. */
@@ -53,8 +62,9 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
   try {
     await claimServerName(db, config.serverName);
     const rateLimiters = new RateLimiters(config.rateLimits, clock);
-    const accounts = createAccountServices(db, config, clock);
-    const router = new Router(buildRoutes(opts, { accounts, rateLimiters, clock }));
+    const services = await createServices(opts, db, rateLimiters, clock);
+    const { accounts } = services;
+    const router = new Router(buildRoutes(opts, services));
     const edge = { router, authenticate: accountAuthenticator(accounts), rateLimiters, logger, maxUploadSize: config.maxUploadSize };
     for (const listener of config.listeners) {
       if (listener.type !== 'http') {
@@ -71,7 +81,9 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       db,
       rateLimiters,
       accounts,
+      services,
       close: async () => {
+        services.notifier.wakeAll();
         await Promise.all(bound.map((b) => closeServer(b.server)));
         await db.close();
       },
@@ -83,16 +95,62 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
   }
 }
 
-interface Services {
-  accounts: AccountServices;
-  rateLimiters: RateLimiters;
+/**
+ * Every service of the homeserver, built once per start. Each area adds its
+ * service here and its routes in `buildRoutes`; nothing else wires things.
+ */
+export interface HomeserverServices {
+  config: HomeserverConfig;
+  db: Database;
   clock: () => number;
+  rateLimiters: RateLimiters;
+  /** Wakes long-polling /sync when a stream moves. */
+  notifier: Notifier;
+  roomStore: RoomStore;
+  accounts: AccountServices;
+  /** Every local event goes through here (build, auth, persist, notify). */
+  pipeline: EventPipeline;
+  rooms: RoomService;
+  /** Stored events → the Client-Server API's ClientEvent format. */
+  clientEvents: ClientEventFormatter;
+  roomStateReader: RoomStateReader;
 }
 
-function buildRoutes(opts: StartOptions, { accounts, rateLimiters, clock }: Services): Route[] {
+async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
   const { config } = opts;
+  const notifier = new Notifier();
+  const roomStore = new RoomStore(db);
+  notifier.setPosition('events', await roomStore.events.maxStreamPosition());
+  const accounts = createAccountServices(db, config, clock);
+  const pipeline = new EventPipeline({
+    db,
+    serverName: config.serverName,
+    signingKey: opts.signingKeys[0]!,
+    store: roomStore,
+    notifier,
+    clock,
+    onError: (err, context) => opts.logger.error({ err }, context),
+  });
+  const rooms = new RoomService({
+    serverName: config.serverName,
+    defaultRoomVersion: config.defaultRoomVersion,
+    store: roomStore,
+    pipeline,
+    profiles: accounts.profiles,
+    clock,
+  });
+  const clientEvents = new ClientEventFormatter(roomStore, clock);
+  const roomStateReader = new RoomStateReader(roomStore);
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader };
+}
+
+function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] {
+  const { config } = opts;
+  const { accounts, rateLimiters, clock } = services;
   return [
     ...accountRoutes({ services: accounts, rateLimiters }),
+    ...roomRoutes(services.rooms),
+    ...roomEventRoutes({ rooms: services.rooms, store: services.roomStore, stateReader: services.roomStateReader, formatter: services.clientEvents }),
     ...versionsRoutes(),
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown }),
     ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, clock }),

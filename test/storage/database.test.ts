@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUniqueViolation } from '../../src/storage/database.js';
 import { numberPlaceholders } from '../../src/storage/postgres.js';
+import { MIGRATIONS } from '../../src/storage/migrations/index.js';
 import { ENGINES, withDatabase } from '../helpers/databases.js';
 
 describe('placeholder numbering for PostgreSQL', () => {
@@ -15,7 +16,7 @@ for (const engine of ENGINES) {
     test('migrations are recorded and not run twice', async () => {
       await withDatabase(engine, async (db) => {
         const rows = await db.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id');
-        assert.deepEqual(rows.map((r) => r.id), [1, 2]);
+        assert.deepEqual(rows.map((r) => r.id), MIGRATIONS.map((m) => m.id));
       });
     });
 

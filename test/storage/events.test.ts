@@ -91,6 +91,7 @@ for (const engine of ENGINES) {
           softFailed: false,
           redactedBecause: null,
           stateSnapshotBefore: null,
+          replacesState: null,
           json: undefined,
         },
       );
@@ -123,6 +124,21 @@ for (const engine of ENGINES) {
         events: [toPersist('$txn-d', { room }, { txn: { ...txn, txnId: 't2' } }), toPersist('$txn-e', { room }, { txn: { ...txn, txnId: 't2' } })],
       });
       assert.deepEqual(twice.map((r) => [r.eventId, r.existing]), [['$txn-d', false], ['$txn-d', true]]);
+
+      // The sending device, and only it, finds its transaction IDs again.
+      const mine = await store.events.getTxnIdsForEvents(['$txn-a', '$txn-c', '$txn-d'], txn.userId, txn.deviceId);
+      assert.deepEqual([...mine].sort(), [['$txn-a', 't1'], ['$txn-d', 't2']]);
+      assert.equal((await store.events.getTxnIdsForEvents(['$txn-a'], txn.userId, 'OTHER')).size, 0);
+    });
+
+    test('a state event records the event it replaced', async () => {
+      const room = '!replace:test';
+      const create = toPersist('$rep-create', { room, type: 'm.room.create', stateKey: '' });
+      const first = toPersist('$rep-topic-1', { room, type: 'm.room.topic', stateKey: '', prev: ['$rep-create'], depth: 2 });
+      const second = toPersist('$rep-topic-2', { room, type: 'm.room.topic', stateKey: '', prev: ['$rep-topic-1'], depth: 3 }, { replacesState: '$rep-topic-1' });
+      await store.events.persistEvents({ events: [create, first, second] });
+      assert.equal((await store.events.getEvent('$rep-topic-2'))?.replacesState, '$rep-topic-1');
+      assert.equal((await store.events.getEvent('$rep-topic-1'))?.replacesState, null);
     });
 
     test('racing sends with one transaction ID store a single event', async () => {
@@ -294,7 +310,7 @@ for (const engine of ENGINES) {
       assert.equal((await store.events.getEvent('$ps-join'))?.stateSnapshotBefore, snapshot);
       assert.deepEqual(await store.currentState.getCurrentState(room), state);
       assert.deepEqual(await store.memberships.roomsForUser('@alice:test', ['join']), [
-        { roomId: room, userId: '@alice:test', membership: 'join', eventId: '$ps-join', streamOrdering: joined!.streamOrdering },
+        { roomId: room, userId: '@alice:test', membership: 'join', eventId: '$ps-join', streamOrdering: joined!.streamOrdering, forgotten: false },
       ]);
     });
   });

@@ -173,8 +173,19 @@ for (const engine of ENGINES) {
         membership: 'join',
         eventId: '$m-a-bob2',
         streamOrdering: bobJoin!.streamOrdering,
+        forgotten: false,
       });
       assert.deepEqual(await store.memberships.membersOfRoom(b), []);
+
+      // Only a room one has left can be forgotten, and rejoining clears it.
+      assert.equal(await store.memberships.forget(a, '@dave:test'), false);
+      assert.equal(await store.memberships.forget(a, '@carol:test'), true);
+      assert.equal((await store.memberships.getMembership(a, '@carol:test'))?.forgotten, true);
+      await store.events.persistEvents({
+        events: [member('$m-a-carol3', a, '@carol:test', 'join')],
+        currentState: [{ roomId: a, update: { delta: { changed: new Map([[key('m.room.member', '@carol:test'), '$m-a-carol3']]), removed: [] } } }],
+      });
+      assert.equal((await store.memberships.getMembership(a, '@carol:test'))?.forgotten, false);
     });
 
     test('a member state entry whose event lacks a membership is refused', async () => {

@@ -40,6 +40,7 @@ export const roomsMigration: Migration = {
       soft_failed INTEGER NOT NULL DEFAULT 0,
       redacted_because TEXT,
       state_snapshot_before BIGINT,
+      replaces_state TEXT,
       json TEXT NOT NULL
     )`,
     'CREATE INDEX events_room_stream ON events (room_id, stream_ordering)',
@@ -73,6 +74,8 @@ export const roomsMigration: Migration = {
       event_id TEXT NOT NULL,
       PRIMARY KEY (user_id, device_id, txn_id)
     )`,
+    // Reverse lookup: the sending device sees unsigned.transaction_id on its own events.
+    'CREATE INDEX event_txn_ids_event ON event_txn_ids (event_id)',
 
     // State snapshots (see src/storage/rooms/state.ts): interned keys and event
     // IDs, snapshots deduplicated by hash, each a diff against its parent.
@@ -113,6 +116,8 @@ export const roomsMigration: Migration = {
       membership TEXT NOT NULL,
       event_id TEXT NOT NULL,
       stream_ordering BIGINT NOT NULL,
+      -- Set by /forget after leaving; any new membership clears it.
+      forgotten INTEGER NOT NULL DEFAULT 0,
       PRIMARY KEY (room_id, user_id)
     )`,
     'CREATE INDEX room_memberships_user ON room_memberships (user_id, membership)',

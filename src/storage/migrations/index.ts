@@ -3,6 +3,10 @@
 import type { Database, Engine } from '../database.js';
 import { accountsMigration } from './0001_accounts.js';
 import { roomsMigration } from './0002_rooms.js';
+import { mediaMigration } from './0003_media.js';
+import { userDataMigration } from './0004_user_data.js';
+import { pushMigration } from './0005_push.js';
+import { searchMigration } from './0006_search.js';
 
 export interface Migration {
   id: number;
@@ -11,7 +15,14 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [accountsMigration, roomsMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  accountsMigration,
+  roomsMigration,
+  mediaMigration,
+  userDataMigration,
+  pushMigration,
+  searchMigration,
+];
 
 /**
  * Engine-specific spellings inside otherwise shared DDL:

@@ -22,6 +22,8 @@ export interface StoredEvent {
   redactedBecause: string | null;
   /** The state snapshot before this event, if recorded. */
   stateSnapshotBefore: number | null;
+  /** For a state event, the event it replaced in the room's state (unsigned.replaces_state). */
+  replacesState: string | null;
   /** The PDU's canonical JSON exactly as received or created; serve it without re-serialising. */
   json: string;
 }
@@ -40,6 +42,7 @@ export const EVENT_COLUMNS = [
   'soft_failed',
   'redacted_because',
   'state_snapshot_before',
+  'replaces_state',
   'json',
 ] as const;
 
@@ -60,6 +63,7 @@ export function eventFromRow(row: EventRow): StoredEvent {
     softFailed: flag(row.soft_failed),
     redactedBecause: row.redacted_because as string | null,
     stateSnapshotBefore: row.state_snapshot_before === null ? null : Number(row.state_snapshot_before),
+    replacesState: (row.replaces_state as string | null) ?? null,
     json: row.json as string,
   };
 }

@@ -24,6 +24,8 @@ export interface EventToPersist {
   rejectedReason?: string | null;
   softFailed?: boolean;
   stateSnapshotBefore?: SnapshotId | null;
+  /** For a state event: the event it replaces in the room's state, if any. */
+  replacesState?: string | null;
   /** For events a local client sent with PUT …/send/{eventType}/{txnId}. */
   txn?: TxnKey;
 }
@@ -64,6 +66,7 @@ const EVENT_INSERT_COLUMNS = [
   'rejected_reason',
   'soft_failed',
   'state_snapshot_before',
+  'replaces_state',
   'json',
 ] as const;
 
@@ -178,6 +181,17 @@ export class EventStore {
   /** Event ID first sent with this transaction ID, if any. */
   async getEventIdForTxn(txn: TxnKey): Promise<string | undefined> {
     return (await this.txnResult(this.db, txn))?.eventId;
+  }
+
+  /** Transaction IDs that `userId`'s device `deviceId` used for any of `eventIds`. */
+  async getTxnIdsForEvents(eventIds: readonly string[], userId: string, deviceId: string): Promise<Map<string, string>> {
+    const rows = await queryInChunks([...new Set(eventIds)], (chunk) =>
+      this.db.query<{ event_id: string; txn_id: string }>(
+        `SELECT event_id, txn_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND event_id IN (${placeholders(chunk.length)})`,
+        [userId, deviceId, ...chunk],
+      ),
+    );
+    return new Map(rows.map((r) => [r.event_id, r.txn_id]));
   }
 
   /**
@@ -321,6 +335,7 @@ function eventRowValues(item: EventToPersist, position: number): SqlValue[] {
     item.rejectedReason ?? null,
     item.softFailed ? 1 : 0,
     item.stateSnapshotBefore ?? null,
+    item.replacesState ?? null,
     item.json,
   ];
 }

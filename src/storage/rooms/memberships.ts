@@ -14,6 +14,8 @@ export interface RoomMembership {
   eventId: string;
   /** That event's position in the events stream. */
   streamOrdering: number;
+  /** The user forgot this left room: it no longer appears in their /sync. */
+  forgotten: boolean;
 }
 
 interface MembershipRow {
@@ -22,9 +24,10 @@ interface MembershipRow {
   membership: Membership;
   event_id: string;
   stream_ordering: number;
+  forgotten: number;
 }
 
-const COLUMNS = 'room_id, user_id, membership, event_id, stream_ordering';
+const COLUMNS = 'room_id, user_id, membership, event_id, stream_ordering, forgotten';
 
 function toMembership(row: MembershipRow): RoomMembership {
   return {
@@ -33,6 +36,7 @@ function toMembership(row: MembershipRow): RoomMembership {
     membership: row.membership,
     eventId: row.event_id,
     streamOrdering: Number(row.stream_ordering),
+    forgotten: Number(row.forgotten) === 1,
   };
 }
 
@@ -57,6 +61,15 @@ export class MembershipStore {
       membership ? [roomId, membership] : [roomId],
     );
     return rows.map(toMembership);
+  }
+
+  /** Marks a left or banned room as forgotten; false if the user is still joined, invited or knocking. */
+  async forget(roomId: string, userId: string): Promise<boolean> {
+    const { changes } = await this.db.execute(
+      `UPDATE room_memberships SET forgotten = 1 WHERE room_id = ? AND user_id = ? AND membership IN ('leave', 'ban')`,
+      [roomId, userId],
+    );
+    return changes > 0;
   }
 
   async getMembership(roomId: string, userId: string): Promise<RoomMembership | undefined> {
@@ -115,6 +128,6 @@ export async function updateMemberships(
     ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering'],
     rows,
     `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,
-       event_id = excluded.event_id, stream_ordering = excluded.stream_ordering`,
+       event_id = excluded.event_id, stream_ordering = excluded.stream_ordering, forgotten = 0`,
   );
 }

@@ -1,0 +1,94 @@
+// Sending and reading room events and state (client-server-api/_index.md
+// "Sending events to a room", "Getting events for a room", "Redactions";
+// room_send.yaml, room_state.yaml, redaction.yaml, list_joined_rooms.yaml).
+import type { JsonObject } from '../../core/types.js';
+import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
+import type { RoomService } from '../../services/rooms/index.js';
+import type { RoomStateReader } from '../../services/rooms/room-state-reader.js';
+import type { RoomStore } from '../../storage/rooms/index.js';
+import type { MatrixRequest, Route } from '../types.js';
+import { requireObject } from '../validate.js';
+
+export interface RoomEventRouteDeps {
+  rooms: RoomService;
+  store: RoomStore;
+  stateReader: RoomStateReader;
+  formatter: ClientEventFormatter;
+}
+
+function txnOf(req: MatrixRequest) {
+  const { userId, deviceId } = req.requester!;
+  return { userId, deviceId, txnId: req.params.txnId! };
+}
+
+export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEventRouteDeps): Route[] {
+  const putState = async (req: MatrixRequest) => {
+    const content = requireObject(req.body, 'state event content');
+    const sent = await rooms.sendState(req.requester!.userId, req.params.roomId!, req.params.eventType!, req.params.stateKey ?? '', content);
+    return { body: { event_id: sent.event.event_id } };
+  };
+  const getState = async (req: MatrixRequest) => {
+    const { roomId, eventType } = req.params;
+    const event = await stateReader.visibleStateEvent(req.requester!.userId, roomId!, eventType!, req.params.stateKey ?? '');
+    const formatted = await formatter.formatOne(event);
+    // format=event returns the whole event instead of its content (room_state.yaml).
+    return { body: req.query.get('format') === 'event' ? formatted : (formatted.content as JsonObject) };
+  };
+
+  return [
+    /** # PUT /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId} */
+    {
+      method: 'PUT',
+      path: '/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}',
+      auth: 'required',
+      body: 'json',
+      rateLimit: 'message',
+      handler: async (req) => {
+        const content = requireObject(req.body, 'event content');
+        const sent = await rooms.sendMessage(req.requester!.userId, req.params.roomId!, req.params.eventType!, content, txnOf(req));
+        return { body: { event_id: sent.event.event_id } };
+      },
+    },
+    /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} */
+    { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', body: 'json', handler: putState },
+    /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType} (empty state key) */
+    { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}', auth: 'required', body: 'json', handler: putState },
+    /** # GET /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} */
+    { method: 'GET', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', handler: getState },
+    /** # GET /_matrix/client/v3/rooms/{roomId}/state/{eventType} (empty state key) */
+    { method: 'GET', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}', auth: 'required', handler: getState },
+    /** # GET /_matrix/client/v3/rooms/{roomId}/state */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v3/rooms/{roomId}/state',
+      auth: 'required',
+      handler: async (req) => {
+        const events = await stateReader.visibleState(req.requester!.userId, req.params.roomId!);
+        return { body: await formatter.format(events) };
+      },
+    },
+    /** # PUT /_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId} */
+    {
+      method: 'PUT',
+      path: '/_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId}',
+      auth: 'required',
+      body: 'json',
+      rateLimit: 'message',
+      handler: async (req) => {
+        const content = requireObject(req.body ?? {});
+        const sent = await rooms.redact(req.requester!.userId, req.params.roomId!, req.params.eventId!, content, txnOf(req));
+        return { body: { event_id: sent.event.event_id } };
+      },
+    },
+    /** # GET /_matrix/client/v3/joined_rooms */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v3/joined_rooms',
+      auth: 'required',
+      handler: async (req) => {
+        const joined = await store.memberships.roomsForUser(req.requester!.userId, ['join']);
+        return { body: { joined_rooms: joined.map((m) => m.roomId) } };
+      },
+    },
+  ];
+}

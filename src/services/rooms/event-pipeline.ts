@@ -1,0 +1,254 @@
+// The one way local events enter a room: build a PDU on the room's forward
+// extremities, select its auth events from the current state, hash and sign
+// it, check it against the authorisation rules, persist it with the state
+// change it makes, then wake /sync. Each room's events go through a queue so
+// they build on each other; rooms run in parallel (ARCHITECTURE.md).
+import { randomBytes } from 'node:crypto';
+import { authEventKeys, authStateFromEvents, createEventRoomId } from '../../core/auth-events.js';
+import { checkEventAuth } from '../../core/auth-rules.js';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { computeEventId, generateServerEventId } from '../../core/event-id.js';
+import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
+import type { RoomVersionRules } from '../../core/room-versions.js';
+import type { SigningKey } from '../../core/signing.js';
+import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
+import { forbidden } from '../../http/errors.js';
+import type { Database } from '../../storage/database.js';
+import type { EventToPersist, RoomStore, TxnKey } from '../../storage/rooms/index.js';
+import type { Notifier } from '../notifier.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { LoadedRoom, loadRoom, type Extremity } from './room-state.js';
+
+/** What a local user asks to send; the pipeline fills in the rest of the PDU. */
+export interface EventRequest {
+  type: string;
+  sender: string;
+  content: JsonObject;
+  stateKey?: string;
+  /** For m.room.redaction: top-level in room versions 1–10, in content from v11 (the pipeline places it). */
+  redacts?: string;
+}
+
+export interface SentEvent {
+  event: Event;
+  streamOrdering: number;
+  /** True when a repeated transaction ID returned the event sent first. */
+  existing: boolean;
+}
+
+/** Called after an event is committed and before /sync is woken (push counts, etc.). */
+export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise<void>;
+
+/** Servers cap prev_events; this many keeps the DAG merging without huge events. */
+const MAX_PREV_EVENTS = 10;
+/** Depth is capped at the largest canonical JSON integer (server-server-api "Depth"). */
+const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
+
+export interface PipelineDeps {
+  db: Database;
+  serverName: string;
+  signingKey: SigningKey;
+  store: RoomStore;
+  notifier: Notifier;
+  clock: () => number;
+  onError: (err: unknown, context: string) => void;
+}
+
+export class EventPipeline {
+  private readonly queue = new KeyedQueue();
+  private readonly rooms = new Map<string, LoadedRoom>();
+  private readonly listeners: PersistedEventListener[] = [];
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** Registers work to run after each event is committed (before /sync wakes). */
+  onPersisted(listener: PersistedEventListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs `fn` with the room loaded, in the room's queue. Undefined room: it does not exist here. */
+  withRoom<T>(roomId: string, fn: (room: LoadedRoom | undefined) => Promise<T>): Promise<T> {
+    return this.queue.run(roomId, async () => fn(await this.room(roomId)));
+  }
+
+  /** Sends one event into an existing room (in the room's queue). */
+  send(roomId: string, request: EventRequest, txn?: TxnKey): Promise<SentEvent> {
+    return this.withRoom(roomId, async (room) => {
+      if (!room) throw forbidden(`Unknown room ${roomId}: this server is not in it`);
+      return this.sendInRoom(room, request, txn);
+    });
+  }
+
+  /**
+   * Sends an event into a room already loaded by `withRoom` — for callers
+   * that decide what to send from the room's state (joins, upgrades).
+   */
+  async sendInRoom(room: LoadedRoom, request: EventRequest, txn?: TxnKey): Promise<SentEvent> {
+    if (txn) {
+      const existing = await this.deps.store.events.getEventIdForTxn(txn);
+      if (existing) return this.existingEvent(existing);
+    }
+    const { event, sha256, json } = this.build(room, request);
+    const decision = checkEventAuth(event, room.rules, this.authLookup(room, event));
+    if (!decision.allowed) throw forbidden(decision.reason);
+    const [persisted] = await this.persist(room, [{ event, sha256, json }], txn);
+    return persisted!;
+  }
+
+  /**
+   * Creates a room from its ordered initial events in one transaction
+   * (createRoom): each is built on and checked against the ones before it.
+   * `buildRequests` receives the room ID once the create event fixes it.
+   */
+  async createRoom(
+    rules: RoomVersionRules,
+    create: EventRequest,
+    makeRoomId: () => string,
+    buildRequests: (roomId: string) => EventRequest[],
+    beforeCommit: (roomId: string) => Promise<void>,
+  ): Promise<{ roomId: string; events: SentEvent[] }> {
+    // Before v12 we choose the room ID; from v12 it is the create event's hash.
+    const chosenId = rules.roomIdIsCreateEventHash ? '' : makeRoomId();
+    const createBuilt = this.build(new LoadedRoom(chosenId, rules, new Map(), undefined, []), create);
+    const roomId = chosenId || createEventRoomId(createBuilt.event);
+    createBuilt.event.room_id = roomId;
+    const createDecision = checkEventAuth(createBuilt.event, rules, () => undefined);
+    if (!createDecision.allowed) throw forbidden(`Cannot create the room: ${createDecision.reason}`);
+    return this.queue.run(roomId, async () => {
+      const draft = new LoadedRoom(roomId, rules, new Map(), undefined, []);
+      draft.apply(createBuilt.event, createBuilt.sha256);
+      const built = [createBuilt];
+      for (const request of buildRequests(roomId)) {
+        const next = this.build(draft, request);
+        const decision = checkEventAuth(next.event, rules, this.authLookup(draft, next.event));
+        if (!decision.allowed) throw forbidden(`Cannot create the room: ${decision.reason}`);
+        draft.apply(next.event, next.sha256);
+        built.push(next);
+      }
+      const room = new LoadedRoom(roomId, rules, new Map(), undefined, []);
+      const events = await this.persist(room, built, undefined, () => beforeCommit(roomId));
+      this.rooms.set(roomId, room);
+      return { roomId, events };
+    });
+  }
+
+  /** The room as the pipeline sees it (loaded on first use), or undefined if unknown. */
+  async room(roomId: string): Promise<LoadedRoom | undefined> {
+    const cached = this.rooms.get(roomId);
+    if (cached) return cached;
+    const loaded = await loadRoom(this.deps.store, roomId);
+    if (loaded) this.rooms.set(roomId, loaded);
+    return loaded;
+  }
+
+  private async existingEvent(eventId: string): Promise<SentEvent> {
+    const stored = await this.deps.store.events.getEvent(eventId);
+    if (!stored) throw new Error(`transaction maps to ${eventId}, which is not stored`);
+    const pdu = JSON.parse(stored.json) as PDU;
+    return { event: { ...pdu, event_id: stored.eventId, room_id: stored.roomId }, streamOrdering: stored.streamOrdering, existing: true };
+  }
+
+  /** The auth events of `event` as a lookup; in v12 the create event is implied by the room ID. */
+  private authLookup(room: LoadedRoom, event: Event) {
+    const keys = authEventKeys(event, room.rules);
+    const events = keys.map(([type, stateKey]) => room.stateEvent(type, stateKey)).filter((e): e is Event => e !== undefined);
+    const create = room.stateEvent('m.room.create');
+    if (room.rules.roomIdIsCreateEventHash && create) events.push(create);
+    return authStateFromEvents(events);
+  }
+
+  private build(room: LoadedRoom, request: EventRequest): { event: Event; sha256: string; json: string } {
+    const { rules } = room;
+    const { serverName, signingKey, clock } = this.deps;
+    const prev = room.extremities.slice(0, MAX_PREV_EVENTS);
+    const depth = Math.min(MAX_DEPTH, prev.reduce((max, e) => Math.max(max, e.depth), 0) + 1);
+    const isCreate = request.type === 'm.room.create' && request.stateKey === '';
+    const authEvents = authEventKeys(
+      { type: request.type, sender: request.sender, state_key: request.stateKey, content: request.content },
+      rules,
+    )
+      .map(([type, stateKey]) => room.stateEvent(type, stateKey))
+      .filter((e): e is Event => e !== undefined);
+    const content = { ...request.content };
+    if (request.redacts !== undefined && rules.redactsInContent) content.redacts = request.redacts;
+    const unsigned: UnsignedPdu = {
+      type: request.type,
+      sender: request.sender,
+      content,
+      origin_server_ts: clock(),
+      depth,
+      prev_events: references(prev, rules),
+      auth_events: references(authEvents.map((e) => ({ eventId: e.event_id, depth: e.depth, sha256: e.hashes.sha256 })), rules),
+    };
+    const roomId = room.roomId;
+    if (!(isCreate && rules.roomIdIsCreateEventHash)) unsigned.room_id = roomId;
+    if (request.stateKey !== undefined) unsigned.state_key = request.stateKey;
+    if (request.redacts !== undefined && !rules.redactsInContent) unsigned.redacts = request.redacts;
+    if (rules.eventFormat === 1) unsigned.event_id = generateServerEventId(serverName, () => randomBytes(12).toString('base64url'));
+    const pdu = finaliseEvent(unsigned, serverName, signingKey, rules);
+    const eventId = rules.eventFormat === 1 ? pdu.event_id! : computeEventId(pdu, rules);
+    const event = { ...pdu, event_id: eventId, room_id: roomId } as Event;
+    return { event, sha256: pdu.hashes.sha256, json: canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson }) };
+  }
+
+  /**
+   * Persists built events in one transaction: the state before each is saved
+   * as a snapshot first (snapshots must not be written inside the events
+   * transaction), then events, current state and memberships together.
+   */
+  private async persist(
+    room: LoadedRoom,
+    built: Array<{ event: Event; sha256: string; json: string }>,
+    txn: TxnKey | undefined,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<SentEvent[]> {
+    const { store } = this.deps;
+    const toPersist: EventToPersist[] = [];
+    const working = new LoadedRoom(room.roomId, room.rules, new Map(room.state), room.snapshotId, room.extremities, room.parentSnapshotId);
+    const changed = new Map<string, string>();
+    for (const { event, sha256, json } of built) {
+      working.snapshotId ??= await store.snapshots.saveStateSnapshot(working.stateMap(), working.parentSnapshotId);
+      const replaced = event.state_key !== undefined ? working.stateEvent(event.type, event.state_key) : undefined;
+      toPersist.push({ event, json, stateSnapshotBefore: working.snapshotId, replacesState: replaced?.event_id ?? null, txn });
+      working.apply(event, sha256);
+      if (event.state_key !== undefined) changed.set(stateKeyString(event.type, event.state_key), event.event_id);
+    }
+    const currentState = changed.size > 0 ? [{ roomId: room.roomId, update: { delta: { changed, removed: [] } } }] : undefined;
+    const persisted = await this.deps.db.transaction(async () => {
+      if (beforeCommit) await beforeCommit();
+      return store.events.persistEvents({ events: toPersist, currentState });
+    });
+    if (persisted.length === 1 && persisted[0]!.existing) {
+      // A concurrent request with the same transaction ID won; answer with its event.
+      return [await this.existingEvent(persisted[0]!.eventId)];
+    }
+    room.state.clear();
+    for (const [key, event] of working.state) room.state.set(key, event);
+    room.snapshotId = working.snapshotId;
+    room.parentSnapshotId = working.parentSnapshotId;
+    room.extremities = working.extremities;
+    const sent = built.map(({ event }, i) => ({ event, streamOrdering: persisted[i]!.streamOrdering, existing: false }));
+    await this.afterCommit(room, sent);
+    return sent;
+  }
+
+  private async afterCommit(room: LoadedRoom, sent: SentEvent[]): Promise<void> {
+    for (const { event } of sent) {
+      for (const listener of this.listeners) {
+        try {
+          await listener(event, room);
+        } catch (err) {
+          this.deps.onError(err, `after persisting ${event.event_id}`);
+        }
+      }
+    }
+    const last = sent[sent.length - 1]!;
+    const affectedUsers = sent.filter((s) => s.event.type === 'm.room.member').map((s) => s.event.state_key!);
+    this.deps.notifier.notify('events', last.streamOrdering, { roomIds: [room.roomId], userIds: affectedUsers });
+  }
+}
+
+function references(events: Extremity[], rules: RoomVersionRules): string[] | EventReferenceV1[] {
+  if (rules.eventFormat === 1) return events.map((e): EventReferenceV1 => [e.eventId, { sha256: e.sha256 }]);
+  return events.map((e) => e.eventId);
+}

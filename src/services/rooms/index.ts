@@ -1,0 +1,318 @@
+// Rooms as a local user sees them: creating rooms, membership changes,
+// sending messages and state, redactions and upgrades. Every event goes
+// through the EventPipeline, so the authorisation rules decide; this layer
+// turns requests into events and gives refusals a reason a person can act on.
+import { randomInt } from 'node:crypto';
+import { RoomPowerLevels } from '../../core/power-levels.js';
+import { DEFAULT_ROOM_VERSION, roomVersion } from '../../core/room-versions.js';
+import type { JsonObject } from '../../core/types.js';
+import { isValidRoomAlias, isValidUserId } from '../../core/identifiers.js';
+import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
+import type { ProfileService } from '../accounts/profiles.js';
+import { createEventRequest, initialEventRequests, topicContent, type Preset } from './create-room.js';
+import type { EventPipeline, SentEvent } from './event-pipeline.js';
+import type { LoadedRoom } from './room-state.js';
+
+export interface CreateRoomRequest {
+  visibility?: 'public' | 'private';
+  roomAliasName?: string;
+  name?: string;
+  topic?: string;
+  invite: string[];
+  roomVersion?: string;
+  creationContent: JsonObject;
+  initialState: Array<{ type: string; stateKey: string; content: JsonObject }>;
+  preset?: Preset;
+  isDirect: boolean;
+  powerLevelContentOverride?: JsonObject;
+}
+
+export interface RoomServiceDeps {
+  serverName: string;
+  defaultRoomVersion: string;
+  store: RoomStore;
+  pipeline: EventPipeline;
+  profiles: ProfileService;
+  clock: () => number;
+}
+
+const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export class RoomService {
+  constructor(private readonly deps: RoomServiceDeps) {}
+
+  get pipeline(): EventPipeline {
+    return this.deps.pipeline;
+  }
+
+  async createRoom(creator: string, request: CreateRoomRequest): Promise<string> {
+    const { store, serverName } = this.deps;
+    const versionId = request.roomVersion ?? this.deps.defaultRoomVersion ?? DEFAULT_ROOM_VERSION;
+    const rules = roomVersion(versionId);
+    if (!rules) {
+      throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `Room version '${versionId}' is not supported; this server supports versions 1 to 12`);
+    }
+    for (const userId of request.invite) {
+      if (!isValidUserId(userId)) throw invalidParam(`'${userId}' in invite is not a valid user ID`);
+    }
+    const alias = request.roomAliasName === undefined ? undefined : `#${request.roomAliasName}:${serverName}`;
+    if (alias !== undefined) {
+      if (!isValidRoomAlias(alias) || /[:\s#]/.test(request.roomAliasName!)) {
+        throw new MatrixError(400, 'M_INVALID_PARAM', `room_alias_name '${request.roomAliasName}' may not contain ':', '#' or spaces`);
+      }
+      if (await store.aliases.getAlias(alias)) throw new MatrixError(400, 'M_ROOM_IN_USE', `The alias ${alias} is already taken`);
+    }
+    const preset = request.preset ?? (request.visibility === 'public' ? 'public_chat' : 'private_chat');
+    const options = {
+      creator,
+      creatorProfile: await this.profileContent(creator),
+      rules,
+      preset,
+      creationContent: request.creationContent,
+      powerLevelOverride: request.powerLevelContentOverride,
+      canonicalAlias: alias,
+      initialState: request.initialState,
+      name: request.name,
+      topic: request.topic,
+      invites: await Promise.all(request.invite.map(async (userId) => ({ userId, profile: await this.profileContent(userId) }))),
+      isDirect: request.isDirect,
+    };
+    const { roomId } = await this.deps.pipeline.createRoom(
+      rules,
+      createEventRequest(options),
+      () => this.newRoomId(),
+      () => initialEventRequests(options),
+      async (id) => {
+        await store.rooms.createRoom({ roomId: id, roomVersion: rules.id, creator, isPublic: request.visibility === 'public', createdTs: this.deps.clock() });
+        if (alias !== undefined) {
+          const created = await store.aliases.createAlias({ alias, roomId: id, creator, servers: [serverName], createdTs: this.deps.clock() });
+          if (!created) throw new MatrixError(400, 'M_ROOM_IN_USE', `The alias ${alias} is already taken`);
+        }
+      },
+    );
+    return roomId;
+  }
+
+  /** Resolves a room ID or a local alias to a room ID. */
+  async resolveRoom(roomIdOrAlias: string): Promise<string> {
+    if (roomIdOrAlias.startsWith('!')) return roomIdOrAlias;
+    if (!roomIdOrAlias.startsWith('#') || !isValidRoomAlias(roomIdOrAlias)) {
+      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!…) nor a room alias (#…:server)`);
+    }
+    const alias = await this.deps.store.aliases.getAlias(roomIdOrAlias);
+    if (!alias) throw notFound(`Room alias ${roomIdOrAlias} not found`);
+    return alias.roomId;
+  }
+
+  async join(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+    const roomId = await this.resolveRoom(roomIdOrAlias);
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      const joined = this.requireRoom(room, roomId);
+      if (joined.membership(userId) === 'join') return;
+      const content: JsonObject = { ...(await this.profileContent(userId)), membership: 'join' };
+      if (reason !== undefined) content.reason = reason;
+      const authoriser = await this.restrictedJoinAuthoriser(joined, userId);
+      if (authoriser) content.join_authorised_via_users_server = authoriser;
+      await this.deps.pipeline.sendInRoom(joined, { type: 'm.room.member', stateKey: userId, sender: userId, content });
+    });
+    return roomId;
+  }
+
+  async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+    const roomId = await this.resolveRoom(roomIdOrAlias);
+    await this.setMembership(roomId, userId, userId, 'knock', reason);
+    return roomId;
+  }
+
+  async leave(userId: string, roomId: string, reason?: string): Promise<void> {
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      const loaded = this.requireRoom(room, roomId);
+      const current = loaded.membership(userId);
+      if (current === undefined || current === 'leave') {
+        // Leaving a room one is not in is a no-op for clients (Synapse answers 200 too).
+        if (current === 'leave') return;
+        throw forbidden(`${userId} is not in ${roomId}`);
+      }
+      await this.sendMembership(loaded, userId, userId, 'leave', reason);
+    });
+  }
+
+  async invite(sender: string, roomId: string, target: string, reason?: string, isDirect = false): Promise<void> {
+    if (!isValidUserId(target)) throw invalidParam(`'${target}' is not a valid user ID`);
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      const loaded = this.requireRoom(room, roomId);
+      const current = loaded.membership(target);
+      if (current === 'join') throw forbidden(`${target} is already in the room`);
+      if (current === 'ban') throw forbidden(`${target} is banned from the room`);
+      const extra: JsonObject = await this.profileContent(target);
+      if (isDirect) extra.is_direct = true;
+      await this.sendMembership(loaded, sender, target, 'invite', reason, extra);
+    });
+  }
+
+  async kick(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      const loaded = this.requireRoom(room, roomId);
+      const current = loaded.membership(target);
+      if (current !== 'join' && current !== 'invite' && current !== 'knock') {
+        throw forbidden(`${target} cannot be kicked: they are not in the room`);
+      }
+      await this.sendMembership(loaded, sender, target, 'leave', reason);
+    });
+  }
+
+  async ban(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
+    if (!isValidUserId(target)) throw invalidParam(`'${target}' is not a valid user ID`);
+    await this.setMembership(roomId, sender, target, 'ban', reason);
+  }
+
+  async unban(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      const loaded = this.requireRoom(room, roomId);
+      if (loaded.membership(target) !== 'ban') throw forbidden(`${target} is not banned from the room`);
+      await this.sendMembership(loaded, sender, target, 'leave', reason);
+    });
+  }
+
+  async forget(userId: string, roomId: string): Promise<void> {
+    const membership = await this.deps.store.memberships.getMembership(roomId, userId);
+    if (membership && membership.membership !== 'leave' && membership.membership !== 'ban') {
+      throw new MatrixError(400, 'M_UNKNOWN', `${userId} is still in ${roomId} (${membership.membership}); leave it before forgetting it`);
+    }
+    if (membership) await this.deps.store.memberships.forget(roomId, userId);
+  }
+
+  /** PUT /rooms/{roomId}/send/{eventType}/{txnId} */
+  async sendMessage(sender: string, roomId: string, type: string, content: JsonObject, txn: TxnKey): Promise<SentEvent> {
+    if (type === 'm.room.redaction') {
+      const redacts = content.redacts;
+      if (typeof redacts !== 'string') throw badJson('m.room.redaction needs content.redacts naming the event to redact');
+      return this.redact(sender, roomId, redacts, content, txn);
+    }
+    await this.requireJoined(sender, roomId);
+    return this.deps.pipeline.send(roomId, { type, sender, content }, txn);
+  }
+
+  /** PUT /rooms/{roomId}/state/{eventType}/{stateKey} */
+  async sendState(sender: string, roomId: string, type: string, stateKey: string, content: JsonObject): Promise<SentEvent> {
+    if (type === 'm.room.member') throw forbidden('Use the membership endpoints (/join, /invite, /kick, /ban, /leave) to change membership');
+    if (type === 'm.room.create') throw forbidden('m.room.create cannot be changed; upgrade the room instead');
+    return this.deps.pipeline.withRoom(roomId, async (room) => {
+      const loaded = this.requireRoom(room, roomId);
+      if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
+      if (type === 'm.room.topic' && typeof content.topic === 'string' && content['m.topic'] === undefined) {
+        content = { ...content, ...topicContent(content.topic) };
+      }
+      const existing = loaded.stateEvent(type, stateKey);
+      // Setting state to what it already is sends nothing (as Synapse does).
+      if (existing && existing.sender === sender && JSON.stringify(existing.content) === JSON.stringify(content)) {
+        const stored = await this.deps.store.events.getEvent(existing.event_id);
+        return { event: existing, streamOrdering: stored?.streamOrdering ?? 0, existing: true };
+      }
+      return this.deps.pipeline.sendInRoom(loaded, { type, sender, content, stateKey });
+    });
+  }
+
+  /** PUT /rooms/{roomId}/redact/{eventId}/{txnId} */
+  async redact(sender: string, roomId: string, eventId: string, content: JsonObject, txn: TxnKey): Promise<SentEvent> {
+    const target = await this.deps.store.events.getEvent(eventId);
+    if (!target || target.roomId !== roomId) throw notFound(`Event ${eventId} not found in ${roomId}`);
+    return this.deps.pipeline.withRoom(roomId, async (room) => {
+      const loaded = this.requireRoom(room, roomId);
+      const powers = this.powerLevels(loaded);
+      if (target.sender !== sender && !powers.canRedactOthersEvents(sender)) {
+        throw forbidden(`You need power level ${powers.level('redact')} to redact other people's events`);
+      }
+      const { redacts: _ignored, ...rest } = content;
+      const sent = await this.deps.pipeline.sendInRoom(loaded, { type: 'm.room.redaction', sender, content: rest, redacts: eventId }, txn);
+      if (!sent.existing) await this.deps.store.events.setRedactedBecause(eventId, sent.event.event_id);
+      return sent;
+    });
+  }
+
+  powerLevels(room: LoadedRoom): RoomPowerLevels {
+    return RoomPowerLevels.fromEvents(room.stateEvent('m.room.power_levels'), room.stateEvent('m.room.create'), room.rules);
+  }
+
+  async requireJoined(userId: string, roomId: string): Promise<void> {
+    const membership = await this.deps.store.memberships.getMembership(roomId, userId);
+    if (membership?.membership !== 'join') {
+      if (!(await this.deps.store.rooms.getRoom(roomId))) throw notFound(`Unknown room ${roomId}`);
+      throw forbidden(`${userId} is not joined to ${roomId}`);
+    }
+  }
+
+  private async setMembership(roomId: string, sender: string, target: string, membership: string, reason?: string): Promise<void> {
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      await this.sendMembership(this.requireRoom(room, roomId), sender, target, membership, reason);
+    });
+  }
+
+  private async sendMembership(room: LoadedRoom, sender: string, target: string, membership: string, reason?: string, extra: JsonObject = {}) {
+    const content: JsonObject = { ...extra, membership };
+    if (reason !== undefined) content.reason = reason;
+    return this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: target, sender, content });
+  }
+
+  private requireRoom(room: LoadedRoom | undefined, roomId: string): LoadedRoom {
+    if (!room) throw notFound(`Unknown room ${roomId}: no such room on this server`);
+    return room;
+  }
+
+  /**
+   * For a restricted room (v8+) that the user is not invited to: a local
+   * member who may invite, vouching for a user who is in one of the rooms
+   * the join rule allows. Undefined when the join does not need one.
+   */
+  private async restrictedJoinAuthoriser(room: LoadedRoom, userId: string): Promise<string | undefined> {
+    const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
+    const restricted = (joinRule === 'restricted' && room.rules.restrictedJoinRule) || (joinRule === 'knock_restricted' && room.rules.knockRestrictedJoinRule);
+    if (!restricted || room.membership(userId) === 'invite' || room.membership(userId) === 'join') return undefined;
+    const allow = room.stateEvent('m.room.join_rules')?.content.allow;
+    const allowedRooms = (Array.isArray(allow) ? allow : [])
+      .filter((a): a is JsonObject => typeof a === 'object' && a !== null && !Array.isArray(a) && a.type === 'm.room_membership')
+      .map((a) => a.room_id)
+      .filter((r): r is string => typeof r === 'string');
+    const memberships = await Promise.all(allowedRooms.map((id) => this.deps.store.memberships.getMembership(id, userId)));
+    const inAllowedRoom = memberships.some((m) => m?.membership === 'join');
+    if (!inAllowedRoom) {
+      throw forbidden(
+        allowedRooms.length === 0
+          ? 'This room is restricted and lists no rooms whose members may join; ask for an invite'
+          : `This room only admits members of ${allowedRooms.join(', ')}; join one of them first or ask for an invite`,
+      );
+    }
+    const powers = this.powerLevels(room);
+    const authoriser = [...room.state.values()].find(
+      (e) => e.type === 'm.room.member' && e.content.membership === 'join' && e.state_key!.endsWith(`:${this.deps.serverName}`) && powers.canInvite(e.state_key!),
+    );
+    if (!authoriser) throw forbidden('No member of this room on this server may invite you, so the restricted join cannot be authorised');
+    return authoriser.state_key;
+  }
+
+  private async checkCanonicalAlias(roomId: string, content: JsonObject): Promise<void> {
+    const aliases = [content.alias, ...(Array.isArray(content.alt_aliases) ? content.alt_aliases : [])].filter((a) => a !== undefined && a !== null);
+    for (const alias of aliases) {
+      if (typeof alias !== 'string' || !isValidRoomAlias(alias)) throw new MatrixError(400, 'M_BAD_ALIAS', `'${String(alias)}' is not a valid room alias`);
+      if (alias.endsWith(`:${this.deps.serverName}`)) {
+        const record = await this.deps.store.aliases.getAlias(alias);
+        if (record?.roomId !== roomId) throw new MatrixError(400, 'M_BAD_ALIAS', `The alias ${alias} does not point to this room`);
+      }
+    }
+  }
+
+  private async profileContent(userId: string): Promise<JsonObject> {
+    if (!userId.endsWith(`:${this.deps.serverName}`)) return {};
+    const profile = await this.deps.profiles.get(userId).catch(() => undefined);
+    const content: JsonObject = {};
+    if (profile?.displayname) content.displayname = profile.displayname;
+    if (profile?.avatarUrl) content.avatar_url = profile.avatarUrl;
+    return content;
+  }
+
+  private newRoomId(): string {
+    const opaque = Array.from({ length: 18 }, () => ROOM_ID_ALPHABET[randomInt(ROOM_ID_ALPHABET.length)]).join('');
+    return `!${opaque}:${this.deps.serverName}`;
+  }
+}
