@@ -8,10 +8,14 @@ import type { HomeserverConfig, ListenerConfig } from './config/types.js';
 import type { SigningKey } from './core/signing.js';
 import { accountAuthenticator, accountRoutes } from './http/accounts.js';
 import { versionsRoutes } from './http/client/versions.js';
+import { LegacySyncService, SlidingSyncService, SyncService } from './services/sync/index.js';
+import { legacyEventRoutes } from './http/client/legacy-events.js';
+import { SLIDING_SYNC_UNSTABLE_FEATURE, slidingSyncRoutes } from './http/client/sliding-sync.js';
+import { syncRoutes } from './http/client/sync.js';
 import { serverKeyRoutes } from './http/key/server-keys.js';
 import { RateLimiters } from './http/rate-limit.js';
 import { Router } from './http/router.js';
-import { closeServer, createRequestListener, listen, type BoundServer, type TlsFiles } from './http/server.js';
+import { closeServer, createRequestListener, InFlightRequests, listen, type BoundServer, type TlsFiles } from './http/server.js';
 import type { Route } from './http/types.js';
 import { wellKnownRoutes } from './http/wellknown.js';
 import type { Database } from './storage/database.js';
@@ -19,12 +23,43 @@ import { openDatabase } from './storage/open.js';
 import { createAccountServices, type AccountServices } from './services/accounts/index.js';
 import { Notifier } from './services/notifier.js';
 import { RoomStore } from './storage/rooms/index.js';
+import { userDataRoutes } from './http/user-data.js';
+import { createUserDataServices, type UserDataServices } from './services/user-data/index.js';
 import { roomRoutes } from './http/client/rooms.js';
 import { roomEventRoutes } from './http/client/room-events.js';
 import { ClientEventFormatter } from './services/rooms/client-events.js';
 import { EventPipeline } from './services/rooms/event-pipeline.js';
 import { RoomService } from './services/rooms/index.js';
 import { RoomStateReader } from './services/rooms/room-state-reader.js';
+import { HistoryVisibility } from './services/rooms/visibility.js';
+import { TimelineService } from './services/rooms/timeline.js';
+import { RelationService } from './services/rooms/relations.js';
+import { RoomUpgrader } from './services/rooms/upgrade.js';
+import { RelationStore } from './storage/rooms/relations.js';
+import { messageRoutes } from './http/client/messages.js';
+import { relationRoutes } from './http/client/relations.js';
+import { upgradeRoutes } from './http/client/upgrade.js';
+import { MediaRepository } from './services/media/index.js';
+import { mediaDownloadRoutes } from './http/media/download.js';
+import { mediaUploadRoutes } from './http/media/upload.js';
+import { createPushServices, type PushServices } from './services/push/index.js';
+import { pushRulesRoutes } from './http/client/push-rules.js';
+import { pusherRoutes } from './http/client/pushers.js';
+import { notificationRoutes } from './http/client/notifications.js';
+import { openIdRoutes } from './http/client/openid.js';
+import { voipRoutes } from './http/client/voip.js';
+import { thirdPartyRoutes } from './http/client/thirdparty.js';
+import { createDiscoveryServices, type DiscoveryServices } from './services/directory/discovery.js';
+import { directoryRoutes } from './http/client/directory.js';
+import { publicRoomRoutes } from './http/client/public-rooms.js';
+import { userDirectoryRoutes } from './http/client/user-directory.js';
+import { searchRoutes } from './http/client/search.js';
+import { reportRoutes } from './http/client/report.js';
+import { createE2eeServices, type E2eeServices } from './services/e2ee/index.js';
+import { keyRoutes } from './http/client/keys.js';
+import { toDeviceRoutes } from './http/client/to-device.js';
+import { roomKeyRoutes } from './http/client/room-keys.js';
+import { dehydratedDeviceRoutes } from './http/client/dehydrated-device.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -66,12 +101,13 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
     const { accounts } = services;
     const router = new Router(buildRoutes(opts, services));
     const edge = { router, authenticate: accountAuthenticator(accounts), rateLimiters, logger, maxUploadSize: config.maxUploadSize };
+    const inFlight = new InFlightRequests();
     for (const listener of config.listeners) {
       if (listener.type !== 'http') {
         logger.warn({ port: listener.port, type: listener.type }, `listener type '${listener.type}' is not supported yet; skipping it`);
         continue;
       }
-      const handler = createRequestListener(edge, { resources: listener.resources.flatMap((r) => r.names), xForwarded: listener.xForwarded });
+      const handler = createRequestListener(edge, { resources: listener.resources.flatMap((r) => r.names), xForwarded: listener.xForwarded }, inFlight);
       bound.push(...(await bindListener(listener, handler, listener.tls ? tls : undefined, logger)));
     }
     for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls }, 'listening');
@@ -83,8 +119,12 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       accounts,
       services,
       close: async () => {
-        services.notifier.wakeAll();
+        services.notifier.close();
+        services.push.stop();
+        services.media.wakeAll();
         await Promise.all(bound.map((b) => closeServer(b.server)));
+        // A handler whose client hung up may still be working: let it finish.
+        await inFlight.drain();
         await db.close();
       },
     };
@@ -114,6 +154,27 @@ export interface HomeserverServices {
   /** Stored events → the Client-Server API's ClientEvent format. */
   clientEvents: ClientEventFormatter;
   roomStateReader: RoomStateReader;
+  /** History visibility: which events a user may see (every read path filters through it). */
+  visibility: HistoryVisibility;
+  /** /messages, /context, /event, members. */
+  timeline: TimelineService;
+  /** Relations, threads and bundled aggregations. */
+  relations: RelationService;
+  upgrader: RoomUpgrader;
+  /** Account data, tags, filters, typing, receipts, read markers, presence. */
+  userData: UserDataServices;
+  /** Push rules, notification counts, pushers and gateway delivery, OpenID tokens. */
+  push: PushServices;
+  /** Uploads, downloads, thumbnails and URL previews. */
+  media: MediaRepository;
+  /** /sync, sliding sync and the legacy /events and /initialSync. */
+  sync: SyncService;
+  /** Simplified sliding sync (MSC4186), for Element X. */
+  slidingSync: SlidingSyncService;
+  /** Room aliases, the public room directory, the user directory, search and content reports. */
+  discovery: DiscoveryServices;
+  /** Device and one-time keys, cross-signing, to-device, device lists, key backup, dehydrated devices. */
+  e2ee: E2eeServices;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -139,9 +200,24 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     profiles: accounts.profiles,
     clock,
   });
-  const clientEvents = new ClientEventFormatter(roomStore, clock);
+  const visibility = new HistoryVisibility(roomStore);
+  const timeline = new TimelineService(roomStore, visibility);
+  const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
+  pipeline.onPersisted((event) => relations.recordRelation(event));
+  const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });
+  const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader };
+  const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
+  const media = new MediaRepository(db, config, clock);
+  const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
+  pipeline.onPersisted((event, room) => push.evaluator.onEventPersisted(event, room));
+  userData.receipts.onRead((userId, roomId, upTo, threadId) => push.evaluator.resetCounts(userId, roomId, upTo, threadId));
+  const e2ee = await createE2eeServices({ db, serverName: config.serverName, accounts, memberships: roomStore.memberships, events: roomStore.events, notifier, clock, log: (msg, fields) => opts.logger.warn(fields, msg) });
+  pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
+  const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
+  const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
+  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee };
 }
 
 function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] {
@@ -151,7 +227,31 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...accountRoutes({ services: accounts, rateLimiters }),
     ...roomRoutes(services.rooms),
     ...roomEventRoutes({ rooms: services.rooms, store: services.roomStore, stateReader: services.roomStateReader, formatter: services.clientEvents }),
-    ...versionsRoutes(),
+    ...messageRoutes({ timeline: services.timeline, store: services.roomStore, formatter: services.clientEvents }),
+    ...relationRoutes({ relations: services.relations, formatter: services.clientEvents }),
+    ...upgradeRoutes(services.upgrader),
+    ...userDataRoutes(services.userData),
+    ...syncRoutes({ sync: services.sync, filters: services.userData.filters }),
+    ...slidingSyncRoutes(services.slidingSync),
+    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore)),
+    ...pushRulesRoutes(services.push.rules),
+    ...pusherRoutes(services.push.pushers, clock),
+    ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents }),
+    ...openIdRoutes(services.push.openId),
+    ...voipRoutes(config.turn, clock),
+    ...thirdPartyRoutes(),
+    ...directoryRoutes(services.discovery.aliases),
+    ...publicRoomRoutes(services.discovery.publicRooms, { serverName: config.serverName, allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
+    ...userDirectoryRoutes(services.discovery.userDirectory),
+    ...searchRoutes(services.discovery.search),
+    ...reportRoutes(services.discovery.reports),
+    ...keyRoutes(services.e2ee),
+    ...toDeviceRoutes(services.e2ee),
+    ...roomKeyRoutes(services.e2ee),
+    ...dehydratedDeviceRoutes(services.e2ee),
+    ...versionsRoutes({ unstableFeatures: { [SLIDING_SYNC_UNSTABLE_FEATURE]: true, 'org.matrix.msc3814': true } }),
+    ...mediaUploadRoutes(services.media),
+    ...mediaDownloadRoutes(services.media),
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown }),
     ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, clock }),
   ];

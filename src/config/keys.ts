@@ -46,8 +46,8 @@ export const SILENT_SYNAPSE_KEYS: ReadonlySet<string> = new Set([
  * present gets a warning that says so.
  */
 export const UNSUPPORTED_SYNAPSE_KEYS: ReadonlySet<string> = new Set([
-  'modules', 'presence', 'require_auth_for_profile_requests', 'limit_profile_requests_to_users_who_share_rooms',
-  'include_profile_data_on_invite', 'allow_public_rooms_without_auth', 'allow_public_rooms_over_federation',
+  'modules', 'require_auth_for_profile_requests', 'limit_profile_requests_to_users_who_share_rooms',
+  'include_profile_data_on_invite',
   'filter_timeline_limit', 'block_non_admin_invites', 'enable_search', 'manhole', 'http_proxy', 'https_proxy',
   'no_proxy_hosts', 'matrix_authentication_service', 'delete_stale_devices_after', 'email', 'max_event_delay_duration',
   'user_types', 'admin_contact', 'hs_disabled', 'hs_disabled_message', 'limit_usage_by_mau', 'max_mau_value',
@@ -75,7 +75,7 @@ export const UNSUPPORTED_SYNAPSE_KEYS: ReadonlySet<string> = new Set([
   'login_via_existing_session', 'sentry', 'room_prejoin_state', 'track_puppeted_user_ips', 'app_service_config_files',
   'track_appservice_user_ips', 'use_appservice_legacy_authorization', 'old_signing_keys', 'key_server_signing_keys_path',
   'saml2_config', 'oidc_providers', 'cas_config', 'sso', 'jwt_config', 'password_config', 'push',
-  'encryption_enabled_by_default_for_room_type', 'user_directory', 'user_consent', 'stats', 'server_notices',
+  'encryption_enabled_by_default_for_room_type', 'user_consent', 'stats', 'server_notices',
   'enable_room_list_search', 'alias_creation_rules', 'room_list_publication_rules',
   'default_power_level_content_override', 'forget_rooms_on_leave', 'exclude_rooms_from_sync',
   'exclude_rooms_from_presence', 'opentracing', 'start_pushers', 'pusher_instances', 'send_federation',

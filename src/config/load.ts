@@ -18,9 +18,13 @@ import type {
   HomeserverConfig,
   ListenerConfig,
   ListenerResource,
+  PresenceConfig,
   RateLimit,
   RateLimits,
+  ThumbnailSize,
   TrustedKeyServer,
+  TurnConfig,
+  UserDirectoryConfig,
 } from './types.js';
 import {
   ConfigSource,
@@ -160,9 +164,26 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'trusted_key_servers',
   'media_store_path',
   'max_upload_size',
+  'url_preview_enabled',
+  'url_preview_ip_range_blacklist',
+  'url_preview_ip_range_whitelist',
+  'max_image_pixels',
+  'dynamic_thumbnails',
+  'thumbnail_sizes',
   'serve_server_wellknown',
   'log_config',
   'default_room_version',
+  'presence',
+  'turn_uris',
+  'turn_shared_secret',
+  'turn_shared_secret_path',
+  'turn_user_lifetime',
+  'turn_username',
+  'turn_password',
+  'turn_allow_guests',
+  'allow_public_rooms_without_auth',
+  'allow_public_rooms_over_federation',
+  'user_directory',
 ]);
 
 function isRecognisedKey(key: string): boolean {
@@ -199,11 +220,77 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     trustedKeyServers: readTrustedKeyServers(src, root, federationVerifyCertificates),
     mediaStorePath: readOptionalPath(src, 'media_store_path', root['media_store_path']) ?? resolve(src.baseDir, 'media_store'),
     maxUploadSize: isUnset(root['max_upload_size']) ? 50 * 1024 * 1024 : readSize(src, 'max_upload_size', root['max_upload_size']),
+    ...readMediaOptions(src, root),
     serveServerWellknown: readBoolean(src, 'serve_server_wellknown', root['serve_server_wellknown'], false),
     rateLimits: readRateLimits(src, root),
     logConfig: readOptionalPath(src, 'log_config', root['log_config']),
     defaultRoomVersion: readRoomVersion(src, root['default_room_version']),
+    presence: readPresence(src, root['presence']),
+    turn: readTurn(src, root),
+    allowPublicRoomsWithoutAuth: readBoolean(src, 'allow_public_rooms_without_auth', root['allow_public_rooms_without_auth'], false),
+    allowPublicRoomsOverFederation: readBoolean(src, 'allow_public_rooms_over_federation', root['allow_public_rooms_over_federation'], false),
+    userDirectory: readUserDirectory(src, root['user_directory']),
   };
+}
+
+/** Synapse's user_directory section. */
+function readUserDirectory(src: ConfigSource, value: unknown): UserDirectoryConfig {
+  if (isUnset(value)) return { enabled: true, searchAllUsers: false, preferLocalUsers: false };
+  const section = readMapping(src, 'user_directory', value);
+  warnAboutUnknownSubkeys(src, 'user_directory', section, ['enabled', 'search_all_users', 'prefer_local_users']);
+  return {
+    enabled: readBoolean(src, 'user_directory.enabled', section['enabled'], true),
+    searchAllUsers: readBoolean(src, 'user_directory.search_all_users', section['search_all_users'], false),
+    preferLocalUsers: readBoolean(src, 'user_directory.prefer_local_users', section['prefer_local_users'], false),
+  };
+}
+
+/** Synapse's turn_* keys (its "TURN" configuration section). */
+function readTurn(src: ConfigSource, root: Mapping): TurnConfig {
+  const uris = isUnset(root['turn_uris'])
+    ? []
+    : readList(src, 'turn_uris', root['turn_uris']).map((uri, i) => readString(src, `turn_uris[${i}]`, uri));
+  if (!isUnset(root['turn_shared_secret']) && !isUnset(root['turn_shared_secret_path'])) {
+    src.fail('turn_shared_secret_path', 'cannot be used together with turn_shared_secret; keep one of them');
+  }
+  const secretPath = readOptionalPath(src, 'turn_shared_secret_path', root['turn_shared_secret_path']);
+  const sharedSecret = secretPath !== undefined ? readSecretFile(src, 'turn_shared_secret_path', secretPath) : readOptionalString(src, 'turn_shared_secret', root['turn_shared_secret']);
+  const username = readOptionalString(src, 'turn_username', root['turn_username']);
+  const password = readOptionalString(src, 'turn_password', root['turn_password']);
+  return {
+    uris,
+    userLifetimeMs: isUnset(root['turn_user_lifetime']) ? 60 * 60 * 1000 : readDuration(src, 'turn_user_lifetime', root['turn_user_lifetime']),
+    allowGuests: readBoolean(src, 'turn_allow_guests', root['turn_allow_guests'], true),
+    ...(sharedSecret !== undefined ? { sharedSecret } : {}),
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+}
+
+function readSecretFile(src: ConfigSource, key: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    src.fail(key, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+
+/** Synapse's durations: a number of milliseconds, or a number with a unit ("30s", "5m", "1h", "2d", "1w", "1y"). */
+function readDuration(src: ConfigSource, key: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  const match = typeof value === 'string' ? /^(\d+)\s*(ms|s|m|h|d|w|y)?$/.exec(value.trim()) : null;
+  if (!match) src.fail(key, `must be a duration such as "30s", "5m", "1h" or "2d", or a number of milliseconds; got ${describeValue(value)}`);
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
+}
+
+/** Synapse's `presence: {enabled: true}`; only `enabled` is read. */
+function readPresence(src: ConfigSource, value: unknown): PresenceConfig {
+  if (isUnset(value)) return { enabled: true };
+  const section = readMapping(src, 'presence', value);
+  warnAboutUnknownSubkeys(src, 'presence', section, ['enabled']);
+  return { enabled: readBoolean(src, 'presence.enabled', section['enabled'], true) };
 }
 
 function warnAboutIgnoredKeys(root: Mapping, src: ConfigSource): void {
@@ -570,6 +657,61 @@ function readVerifyKey(src: ConfigSource, keyPath: string, keyId: string, value:
     src.fail(keyPath, `must be a 32-byte ed25519 public key in unpadded base64, got ${describeValue(value)}`);
   }
   return value as string;
+}
+
+// ----------------------------------------------------------------- media
+
+/** Synapse's defaults for the media repository options that are optional in HomeserverConfig. */
+export const MEDIA_DEFAULTS = {
+  urlPreviewEnabled: false,
+  maxImagePixels: 32 * 1024 * 1024,
+  dynamicThumbnails: false,
+  thumbnailSizes: [
+    { width: 32, height: 32, method: 'crop' },
+    { width: 96, height: 96, method: 'crop' },
+    { width: 320, height: 240, method: 'scale' },
+    { width: 640, height: 480, method: 'scale' },
+    { width: 800, height: 600, method: 'scale' },
+  ] as readonly ThumbnailSize[],
+} as const;
+
+type MediaOptions = Required<Pick<HomeserverConfig, 'urlPreviewEnabled' | 'urlPreviewIpRangeBlacklist' | 'urlPreviewIpRangeWhitelist' | 'maxImagePixels' | 'dynamicThumbnails' | 'thumbnailSizes'>>;
+
+function readMediaOptions(src: ConfigSource, root: Mapping): MediaOptions {
+  const urlPreviewEnabled = readBoolean(src, 'url_preview_enabled', root['url_preview_enabled'], MEDIA_DEFAULTS.urlPreviewEnabled);
+  // As Synapse: previews fetch arbitrary URLs for anyone who can log in, so
+  // an operator must say which networks are off limits before turning them on.
+  if (urlPreviewEnabled && isUnset(root['url_preview_ip_range_blacklist'])) {
+    src.fail(
+      'url_preview_ip_range_blacklist',
+      'is required when url_preview_enabled is true: list the IP ranges previews must never fetch from (at least your private networks, e.g. the ip_range_blacklist defaults)',
+    );
+  }
+  return {
+    urlPreviewEnabled,
+    urlPreviewIpRangeBlacklist: readIpRanges(src, 'url_preview_ip_range_blacklist', root['url_preview_ip_range_blacklist'], []),
+    urlPreviewIpRangeWhitelist: isUnset(root['url_preview_ip_range_whitelist'])
+      ? []
+      : readList(src, 'url_preview_ip_range_whitelist', root['url_preview_ip_range_whitelist']).map((v, i) => readCidr(src, `url_preview_ip_range_whitelist[${i}]`, v)),
+    maxImagePixels: isUnset(root['max_image_pixels']) ? MEDIA_DEFAULTS.maxImagePixels : readSize(src, 'max_image_pixels', root['max_image_pixels']),
+    dynamicThumbnails: readBoolean(src, 'dynamic_thumbnails', root['dynamic_thumbnails'], MEDIA_DEFAULTS.dynamicThumbnails),
+    thumbnailSizes: isUnset(root['thumbnail_sizes'])
+      ? [...MEDIA_DEFAULTS.thumbnailSizes]
+      : readList(src, 'thumbnail_sizes', root['thumbnail_sizes']).map((v, i) => readThumbnailSize(src, `thumbnail_sizes[${i}]`, v)),
+  };
+}
+
+function readThumbnailSize(src: ConfigSource, keyPath: string, value: unknown): ThumbnailSize {
+  const entry = readMapping(src, keyPath, value);
+  warnAboutUnknownSubkeys(src, keyPath, entry, ['width', 'height', 'method']);
+  if (isUnset(entry['width']) || isUnset(entry['height'])) src.fail(keyPath, 'needs width and height, e.g. {width: 320, height: 240, method: scale}');
+  const method = isUnset(entry['method']) ? 'scale' : readString(src, `${keyPath}.method`, entry['method']);
+  if (method !== 'crop' && method !== 'scale') src.fail(`${keyPath}.method`, `must be crop or scale, got ${describeValue(method)}`);
+  return {
+    width: readInteger(src, `${keyPath}.width`, entry['width'], 1, 10000),
+    height: readInteger(src, `${keyPath}.height`, entry['height'], 1, 10000),
+    method,
+  };
 }
 
 // ----------------------------------------------------------- rate limits

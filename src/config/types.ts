@@ -38,6 +38,13 @@ export interface TrustedKeyServer {
   acceptKeysInsecurely: boolean;
 }
 
+/** One entry of Synapse's thumbnail_sizes. */
+export interface ThumbnailSize {
+  width: number;
+  height: number;
+  method: 'crop' | 'scale';
+}
+
 export interface HomeserverConfig {
   /** Absolute path of the file this came from; relative paths in it resolve against its directory. */
   configPath: string;
@@ -66,8 +73,62 @@ export interface HomeserverConfig {
   mediaStorePath: string;
   /** Bytes. Synapse default "50M". */
   maxUploadSize: number;
+  /**
+   * Media repository options beyond the two above. Optional so hand-built
+   * configs (tests) may leave them out; `load.ts` always fills them, and
+   * readers fall back to MEDIA_DEFAULTS (src/config/load.ts).
+   */
+  urlPreviewEnabled?: boolean;
+  /** CIDR ranges URL previews must never fetch from; required when previews are on. */
+  urlPreviewIpRangeBlacklist?: string[];
+  /** CIDR ranges allowed even when inside the blacklist. */
+  urlPreviewIpRangeWhitelist?: string[];
+  /** Images with more pixels than this are not thumbnailed. Synapse default "32M". */
+  maxImagePixels?: number;
+  /** Generate thumbnails of exactly the requested size rather than the nearest configured one. */
+  dynamicThumbnails?: boolean;
+  thumbnailSizes?: ThumbnailSize[];
   serveServerWellknown: boolean;
   rateLimits: RateLimits;
   logConfig?: string;
   defaultRoomVersion: string;
+  /** Synapse's `presence:` section; absent means enabled. */
+  presence?: PresenceConfig;
+  /** Synapse's turn_* keys; absent means no TURN server. */
+  turn?: TurnConfig;
+  /** GET /publicRooms without an access token (Synapse default false). */
+  allowPublicRoomsWithoutAuth?: boolean;
+  /** Other servers may read our public room directory (Synapse default false). */
+  allowPublicRoomsOverFederation?: boolean;
+  /** Synapse's `user_directory:` section; absent means its defaults. */
+  userDirectory?: UserDirectoryConfig;
+}
+
+/** Synapse's user_directory section. */
+export interface UserDirectoryConfig {
+  /** false: searches return nothing. Default true. */
+  enabled: boolean;
+  /** true: every known user is searchable, not only those sharing a room with the searcher or in a public room. Default false. */
+  searchAllUsers: boolean;
+  /** Rank users of this server above remote ones. Default false. */
+  preferLocalUsers: boolean;
+}
+
+/** TURN credentials handed out by GET /voip/turnServer (Synapse's turn_* keys). */
+export interface TurnConfig {
+  uris: string[];
+  /** coturn's static-auth-secret: credentials are derived per user and expire. */
+  sharedSecret?: string;
+  /** How long derived credentials stay valid. Synapse default "1h". */
+  userLifetimeMs: number;
+  /** Fixed credentials, used when there is no shared secret. */
+  username?: string;
+  password?: string;
+  /** Synapse default true. */
+  allowGuests: boolean;
+}
+
+export interface PresenceConfig {
+  /** false: everyone reads as offline and presence updates are dropped (Synapse's presence.enabled). */
+  enabled: boolean;
 }

@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ListenerResource } from '../config/types.js';
 import type { JsonValue } from '../core/types.js';
@@ -14,7 +15,7 @@ import { MatrixError } from './errors.js';
 import type { RateLimiters } from './rate-limit.js';
 import { ClientAbortedError, MAX_JSON_BODY_BYTES, clientAddress, extractAccessToken, parseJsonBody, readBody, redactedUrl } from './request.js';
 import { pathSegments, type Router } from './router.js';
-import type { MatrixRequest, MatrixResponse, Requester, Route } from './types.js';
+import { StreamBody, type MatrixRequest, type MatrixResponse, type Requester, type Route } from './types.js';
 
 /** Where an authenticated request came from, for a device's last-seen IP and time. */
 export interface SeenFrom {
@@ -48,7 +49,8 @@ export interface ListenerScope {
  * key server.
  */
 const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> = {
-  client: ['/_matrix/client/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/'],
+  // As Synapse: `client` implies `media`, so one listener serves Element whole.
+  client: ['/_matrix/client/', '/_matrix/media/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/'],
   federation: ['/_matrix/federation/', '/_matrix/key/'],
   keys: ['/_matrix/key/'],
   media: ['/_matrix/media/'],
@@ -110,8 +112,12 @@ function sendJson(res: ServerResponse, status: number, body: JsonValue, headers:
   res.end(payload);
 }
 
-function sendResponse(res: ServerResponse, response: MatrixResponse): void {
+function sendResponse(res: ServerResponse, response: MatrixResponse, method: string | undefined): void {
   const status = response.status ?? 200;
+  if (response.body instanceof StreamBody) {
+    sendStream(res, status, response.body, response.headers ?? {}, method === 'HEAD');
+    return;
+  }
   if (!Buffer.isBuffer(response.body)) {
     sendJson(res, status, response.body, response.headers);
     return;
@@ -122,6 +128,19 @@ function sendResponse(res: ServerResponse, response: MatrixResponse): void {
     'Content-Length': response.body.length,
   });
   res.end(response.body);
+}
+
+function sendStream(res: ServerResponse, status: number, body: StreamBody, headers: Record<string, string>, headOnly: boolean): void {
+  res.writeHead(status, { 'Content-Type': 'application/octet-stream', ...headers, 'Content-Length': body.length });
+  if (headOnly) {
+    res.end();
+    return;
+  }
+  // Headers are out: a read failure can only cut the connection, which the
+  // client sees as a short body rather than a silently truncated file.
+  pipeline(body.open(), res, (err) => {
+    if (err) res.destroy();
+  });
 }
 
 function sendError(res: ServerResponse, err: MatrixError): void {
@@ -145,10 +164,31 @@ function sendHealth(res: ServerResponse): void {
 }
 
 /** The node:http request listener for one listener's scope. */
-export function createRequestListener(edge: EdgeOptions, scope: ListenerScope): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * Requests whose handlers are still running, even if their client has gone:
+ * shutdown waits for them before it closes the database under them.
+ */
+export class InFlightRequests {
+  private readonly running = new Set<Promise<void>>();
+
+  track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
+
+export function createRequestListener(
+  edge: EdgeOptions,
+  scope: ListenerScope,
+  inFlight?: InFlightRequests,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = performance.now();
-    handle(req, res, edge, scope)
+    const work = handle(req, res, edge, scope)
       .catch((err: unknown) => edge.logger.error({ err }, 'failed to send a response'))
       .finally(() => {
         edge.logger.info(
@@ -156,6 +196,7 @@ export function createRequestListener(edge: EdgeOptions, scope: ListenerScope): 
           'request',
         );
       });
+    inFlight?.track(work);
   };
 }
 
@@ -180,10 +221,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptio
     const { route, params } = matched;
     const remoteAddress = clientAddress(req, scope.xForwarded);
     const requester = await authenticateRequest(route, req, query, remoteAddress, edge.authenticate);
+    // Optional-auth routes are public anyway; only token-only routes are closed to guests.
+    if (requester?.isGuest && route.auth === 'required' && !route.guests) {
+      throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest accounts cannot use this endpoint; register a full account');
+    }
     if (route.rateLimit) edge.rateLimiters.enforceRoute(route.rateLimit, requester, remoteAddress);
     const { body, rawBody } = await readRouteBody(req, route, edge);
-    const response = await route.handler({ method: req.method ?? 'GET', params, query, headers: req.headers, body, rawBody, remoteAddress, requester });
-    sendResponse(res, response);
+    const response = await route.handler({ method: req.method ?? 'GET', params, query, headers: req.headers, body, rawBody, remoteAddress, requester, signal: clientGone(res) });
+    sendResponse(res, response, req.method);
   } catch (err) {
     if (err instanceof ClientAbortedError) {
       req.destroy();
@@ -201,6 +246,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptio
     edge.logger.error({ err, method: req.method, url: redactedUrl(url) }, 'unhandled error in request handler');
     sendJson(res, 500, { errcode: 'M_UNKNOWN', error: 'Internal server error' });
   }
+}
+
+/**
+ * Aborts when the connection closes before the response is complete, so a
+ * long-polling handler (/sync) releases its waiter when its client goes away.
+ */
+function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 export interface TlsFiles {
@@ -234,9 +291,18 @@ export function listen(
 }
 
 /** Stops accepting connections and ends idle and in-flight ones. */
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Stops accepting connections and lets requests in flight finish (long polls
+ * are woken by the caller first), so none of them meets a closed database;
+ * after `graceMs` the remaining connections are cut.
+ */
+export function closeServer(server: Server, graceMs = 5000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

@@ -3,6 +3,7 @@
 // module exports a function returning Route[]; the edge matches, parses,
 // authenticates and rate-limits, then calls `handler`.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { JsonValue } from '../core/types.js';
 
 /** Who made an authenticated request (from an access token). */
@@ -29,12 +30,25 @@ export interface MatrixRequest {
   remoteAddress: string;
   /** Set when auth is 'required' (always) or 'optional' (if a token was sent). */
   requester: Requester | undefined;
+  /** Aborts when the client disconnects before the response is sent (long-polls stop waiting). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A body streamed rather than held in memory (media files). `open` is called
+ * only when the bytes are really sent, so a HEAD request never opens the file.
+ */
+export class StreamBody {
+  constructor(
+    readonly length: number,
+    readonly open: () => Readable,
+  ) {}
 }
 
 export interface MatrixResponse {
   status?: number;
-  /** JSON-serialised unless it is a Buffer (then sent as-is with the given content type). */
-  body: JsonValue | Buffer;
+  /** JSON-serialised unless it is a Buffer or StreamBody (then sent as-is with the given content type). */
+  body: JsonValue | Buffer | StreamBody;
   headers?: Record<string, string>;
 }
 
@@ -54,5 +68,10 @@ export interface Route {
   rateLimit?: RateLimitName;
   /** Also serve under these version prefixes (e.g. ['r0'] for legacy clients). */
   aliasVersions?: string[];
+  /**
+   * Guest accounts may call this route (guest_access.md lists which); on any
+   * other route a guest gets 403 M_GUEST_ACCESS_FORBIDDEN. Default false.
+   */
+  guests?: boolean;
   handler: (req: MatrixRequest) => Promise<MatrixResponse>;
 }

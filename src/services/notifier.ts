@@ -22,6 +22,7 @@ interface Waiter {
 export class Notifier {
   private readonly positions = new Map<StreamName, number>();
   private readonly waiters = new Set<Waiter>();
+  private shuttingDown = false;
 
   /** Records the newest position of a stream (at start-up, from storage). */
   setPosition(stream: StreamName, position: number): void {
@@ -48,6 +49,7 @@ export class Notifier {
    * or after `timeoutMs`, or when `signal` aborts (the client went away).
    */
   waitForChange(userId: string, roomIds: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.shuttingDown) return Promise.resolve();
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
@@ -66,9 +68,15 @@ export class Notifier {
     });
   }
 
-  /** Wakes everyone, e.g. at shutdown, so no request hangs. */
-  wakeAll(): void {
+  /** At shutdown: wakes every waiter and answers later waits at once, so no request hangs. */
+  close(): void {
+    this.shuttingDown = true;
     for (const waiter of [...this.waiters]) waiter.wake();
+  }
+
+  /** Long polls should answer with what they have: the server is stopping. */
+  get closed(): boolean {
+    return this.shuttingDown;
   }
 
   get waiterCount(): number {

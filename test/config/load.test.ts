@@ -354,9 +354,9 @@ rc_federation:\n  window_size: 1000
 
 describe('keys Axon does not act on', () => {
   test('unknown keys warn once each, with a suggestion for typos', () => {
-    const { warnings } = load(`${base}presence:\n  enabled: false\nenable_registraton: true\nfrobnicate: 1\n`);
+    const { warnings } = load(`${base}enable_search: false\nenable_registraton: true\nfrobnicate: 1\n`);
     assert.deepEqual(warnings, [
-      `${FILE}: ignoring unknown key 'presence' (a Synapse option Axon does not implement)`,
+      `${FILE}: ignoring unknown key 'enable_search' (a Synapse option Axon does not implement)`,
       `${FILE}: ignoring unknown key 'enable_registraton' (did you mean 'enable_registration'?)`,
       `${FILE}: ignoring unknown key 'frobnicate'`,
     ]);

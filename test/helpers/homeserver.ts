@@ -1,6 +1,6 @@
 // Starts a real Axon on 127.0.0.1 for HTTP tests: a fresh database of the
 // chosen engine, a generated signing key, one listener serving client and
-// federation, open registration, and a silent logger.
+// federation, open registration, and a logger that prints only errors (to stderr; AXON_TEST_LOG=silent|info|… changes it).
 //
 //   const hs = await startTestHomeserver();
 //   try { await fetch(`${hs.baseUrl}/_matrix/client/versions`) } finally { await hs.close() }
@@ -124,7 +124,7 @@ export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Pro
       ...opts.config,
     };
     try {
-      const server = await startHomeserver({ config, signingKeys: [signingKey], logger: pino({ level: 'silent' }), clock: opts.clock });
+      const server = await startHomeserver({ config, signingKeys: [signingKey], logger: pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)), clock: opts.clock });
       return {
         baseUrl,
         server,

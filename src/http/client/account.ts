@@ -48,6 +48,7 @@ export function accountManagementRoutes(services: AccountServices): Route[] {
       method: 'GET',
       path: '/_matrix/client/v3/account/whoami',
       auth: 'required',
+      guests: true,
       handler: async (req) => {
         const requester = requesterOf(req);
         return { body: { user_id: requester.userId, device_id: requester.deviceId, is_guest: requester.isGuest } };

@@ -18,6 +18,7 @@ export function capabilitiesRoutes(config: { defaultRoomVersion: string }): Rout
     /** # GET /_matrix/client/v3/capabilities */
     {
       method: 'GET',
+      guests: true,
       path: '/_matrix/client/v3/capabilities',
       auth: 'required',
       handler: async () => ({ body: { capabilities } }),

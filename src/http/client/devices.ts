@@ -15,6 +15,7 @@ export function deviceRoutes(services: AccountServices): Route[] {
       method: 'GET',
       path: '/_matrix/client/v3/devices',
       auth: 'required',
+      guests: true,
       handler: async (req) => {
         const devices = await services.devices.list(requesterOf(req).userId);
         return { body: { devices: devices.map(deviceJson) } };
@@ -25,6 +26,7 @@ export function deviceRoutes(services: AccountServices): Route[] {
       method: 'GET',
       path: '/_matrix/client/v3/devices/{deviceId}',
       auth: 'required',
+      guests: true,
       handler: async (req) => ({ body: deviceJson(await services.devices.get(requesterOf(req).userId, req.params.deviceId!)) }),
     },
     /** # PUT /_matrix/client/v3/devices/{deviceId} */
@@ -32,6 +34,7 @@ export function deviceRoutes(services: AccountServices): Route[] {
       method: 'PUT',
       path: '/_matrix/client/v3/devices/{deviceId}',
       auth: 'required',
+      guests: true,
       handler: async (req) => {
         const userId = requesterOf(req).userId;
         const displayName = optionalString(requireObject(req.body), 'display_name');

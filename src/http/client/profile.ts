@@ -38,6 +38,7 @@ export function profileRoutes(services: AccountServices): Route[] {
       method: 'PUT',
       path: '/_matrix/client/v3/profile/{userId}/displayname',
       auth: 'required',
+      guests: true,
       handler: async (req) => {
         const body = requireObject(req.body);
         await profiles.setDisplayname(requesterOf(req).userId, req.params.userId!, presentString(body, 'displayname'));

@@ -41,6 +41,7 @@ export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEv
       method: 'PUT',
       path: '/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}',
       auth: 'required',
+      guests: true,
       body: 'json',
       rateLimit: 'message',
       handler: async (req) => {
@@ -50,18 +51,19 @@ export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEv
       },
     },
     /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} */
-    { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', body: 'json', handler: putState },
+    { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', body: 'json', guests: true, handler: putState },
     /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType} (empty state key) */
-    { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}', auth: 'required', body: 'json', handler: putState },
+    { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}', auth: 'required', body: 'json', guests: true, handler: putState },
     /** # GET /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} */
-    { method: 'GET', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', handler: getState },
+    { method: 'GET', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', guests: true, handler: getState },
     /** # GET /_matrix/client/v3/rooms/{roomId}/state/{eventType} (empty state key) */
-    { method: 'GET', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}', auth: 'required', handler: getState },
+    { method: 'GET', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}', auth: 'required', guests: true, handler: getState },
     /** # GET /_matrix/client/v3/rooms/{roomId}/state */
     {
       method: 'GET',
       path: '/_matrix/client/v3/rooms/{roomId}/state',
       auth: 'required',
+      guests: true,
       handler: async (req) => {
         const events = await stateReader.visibleState(req.requester!.userId, req.params.roomId!);
         return { body: await formatter.format(events) };

@@ -47,6 +47,8 @@ export function roomRoutes(rooms: RoomService): Route[] {
     path: `/_matrix/client/v3/rooms/{roomId}/${action}`,
     auth: 'required',
     body: 'json',
+    // guest_access.md: of the membership endpoints, guests may only leave (and join, below).
+    guests: action === 'leave',
     handler: async (req) => {
       await run(req, requireObject(req.body ?? {}));
       return { body: {} };
@@ -84,7 +86,8 @@ export function roomRoutes(rooms: RoomService): Route[] {
       path: '/_matrix/client/v3/join/{roomIdOrAlias}',
       auth: 'required',
       body: 'json',
-      handler: async (req) => ({ body: { room_id: await rooms.join(requester(req).userId, req.params.roomIdOrAlias!, reasonOf(req)) } }),
+      guests: true,
+      handler: async (req) => ({ body: { room_id: await rooms.join(requester(req).userId, req.params.roomIdOrAlias!, reasonOf(req), requester(req).isGuest) } }),
     },
     /** # POST /_matrix/client/v3/rooms/{roomId}/join */
     {
@@ -92,7 +95,8 @@ export function roomRoutes(rooms: RoomService): Route[] {
       path: '/_matrix/client/v3/rooms/{roomId}/join',
       auth: 'required',
       body: 'json',
-      handler: async (req) => ({ body: { room_id: await rooms.join(requester(req).userId, req.params.roomId!, reasonOf(req)) } }),
+      guests: true,
+      handler: async (req) => ({ body: { room_id: await rooms.join(requester(req).userId, req.params.roomId!, reasonOf(req), requester(req).isGuest) } }),
     },
     /** # POST /_matrix/client/v3/knock/{roomIdOrAlias} */
     {

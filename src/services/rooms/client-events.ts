@@ -16,6 +16,22 @@ export interface Reader {
 
 export type ClientEvent = JsonObject & { event_id: string; type: string; sender: string; room_id: string };
 
+/**
+ * Supplies bundled aggregations (unsigned['m.relations'], _index.md
+ * "Aggregations of child events") for the events being served. `depth`
+ * counts how deeply aggregated events are nested, so bundles stay finite.
+ */
+export interface RelationBundler {
+  bundle(events: readonly StoredEvent[], reader: Reader | undefined, formatter: ClientEventFormatter, depth: number): Promise<Map<string, JsonObject>>;
+}
+
+export interface FormatOptions {
+  /** Leave out bundled aggregations (e.g. for events that are themselves part of a bundle). */
+  bundleRelations?: boolean;
+  /** Nesting level of a bundle being built; see RelationBundler. */
+  depth?: number;
+}
+
 /** What the spec's `event_format: federation` asks for: the PDU as stored (plus its ID). */
 export function federationFormat(stored: StoredEvent): JsonObject {
   return { ...(JSON.parse(stored.json) as JsonObject), event_id: stored.eventId, room_id: stored.roomId };
@@ -27,14 +43,16 @@ export class ClientEventFormatter {
   constructor(
     private readonly store: RoomStore,
     private readonly clock: () => number,
+    private readonly bundler?: RelationBundler,
   ) {}
 
-  async format(events: readonly StoredEvent[], reader?: Reader): Promise<ClientEvent[]> {
+  async format(events: readonly StoredEvent[], reader?: Reader, options: FormatOptions = {}): Promise<ClientEvent[]> {
     if (events.length === 0) return [];
-    const [txnIds, redactions, replaced] = await Promise.all([
+    const [txnIds, redactions, replaced, bundles] = await Promise.all([
       reader?.deviceId ? this.store.events.getTxnIdsForEvents(events.filter((e) => e.sender === reader.userId).map((e) => e.eventId), reader.userId, reader.deviceId) : new Map<string, string>(),
       this.store.events.getEvents(events.flatMap((e) => (e.redactedBecause ? [e.redactedBecause] : []))),
       this.store.events.getEvents(events.flatMap((e) => (e.replacesState ? [e.replacesState] : []))),
+      this.bundler && options.bundleRelations !== false ? this.bundler.bundle(events, reader, this, options.depth ?? 0) : new Map<string, JsonObject>(),
     ]);
     const out: ClientEvent[] = [];
     for (const stored of events) {
@@ -51,13 +69,15 @@ export class ClientEventFormatter {
       }
       const redaction = stored.redactedBecause ? redactions.get(stored.redactedBecause) : undefined;
       if (redaction) unsigned.redacted_because = this.clientFields(redaction, await this.rulesFor(redaction.roomId), false);
+      const relations = bundles.get(stored.eventId);
+      if (relations) unsigned['m.relations'] = relations;
       out.push({ ...this.clientFields(stored, rules, redaction !== undefined), unsigned });
     }
     return out;
   }
 
-  async formatOne(event: StoredEvent, reader?: Reader): Promise<ClientEvent> {
-    return (await this.format([event], reader))[0]!;
+  async formatOne(event: StoredEvent, reader?: Reader, options?: FormatOptions): Promise<ClientEvent> {
+    return (await this.format([event], reader, options))[0]!;
   }
 
   private clientFields(stored: StoredEvent, rules: RoomVersionRules, redacted: boolean): ClientEvent {

@@ -12,7 +12,7 @@ import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
-import { forbidden } from '../../http/errors.js';
+import { forbidden, notFound } from '../../http/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { EventToPersist, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
@@ -74,7 +74,7 @@ export class EventPipeline {
   /** Sends one event into an existing room (in the room's queue). */
   send(roomId: string, request: EventRequest, txn?: TxnKey): Promise<SentEvent> {
     return this.withRoom(roomId, async (room) => {
-      if (!room) throw forbidden(`Unknown room ${roomId}: this server is not in it`);
+      if (!room) throw notFound(`Unknown room ${roomId}: this server is not in it`);
       return this.sendInRoom(room, request, txn);
     });
   }

@@ -105,11 +105,15 @@ export class RoomService {
     return alias.roomId;
   }
 
-  async join(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+  async join(userId: string, roomIdOrAlias: string, reason?: string, isGuest = false): Promise<string> {
     const roomId = await this.resolveRoom(roomIdOrAlias);
     await this.deps.pipeline.withRoom(roomId, async (room) => {
       const joined = this.requireRoom(room, roomId);
       if (joined.membership(userId) === 'join') return;
+      // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
+      if (isGuest && joined.stateEvent('m.room.guest_access')?.content.guest_access !== 'can_join') {
+        throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${roomId} does not admit guests; register a full account to join it`);
+      }
       const content: JsonObject = { ...(await this.profileContent(userId)), membership: 'join' };
       if (reason !== undefined) content.reason = reason;
       const authoriser = await this.restrictedJoinAuthoriser(joined, userId);
@@ -190,7 +194,7 @@ export class RoomService {
       if (typeof redacts !== 'string') throw badJson('m.room.redaction needs content.redacts naming the event to redact');
       return this.redact(sender, roomId, redacts, content, txn);
     }
-    await this.requireJoined(sender, roomId);
+    // The authorisation rules refuse senders who are not joined, with the reason.
     return this.deps.pipeline.send(roomId, { type, sender, content }, txn);
   }
 

@@ -7,12 +7,17 @@ import { mediaMigration } from './0003_media.js';
 import { userDataMigration } from './0004_user_data.js';
 import { pushMigration } from './0005_push.js';
 import { searchMigration } from './0006_search.js';
+import { relationsMigration } from './0007_relations.js';
+import { e2eeMigration } from './0008_e2ee.js';
+
+/** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
+export type EngineStatement = Partial<Record<Engine, string>>;
 
 export interface Migration {
   id: number;
   name: string;
-  /** Portable DDL statements; see `ddl` for the placeholders they may use. */
-  statements: readonly string[];
+  /** Portable DDL statements (see `ddl` for the placeholders they may use), or per-engine ones. */
+  statements: readonly (string | EngineStatement)[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +27,8 @@ export const MIGRATIONS: readonly Migration[] = [
   userDataMigration,
   pushMigration,
   searchMigration,
+  relationsMigration,
+  e2eeMigration,
 ];
 
 /**
@@ -46,7 +53,10 @@ export async function runMigrations(db: Database, migrations: readonly Migration
   for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
     if (applied.has(migration.id)) continue;
     await db.transaction(async (tx) => {
-      for (const statement of migration.statements) await tx.execute(ddl(statement, db.engine));
+      for (const statement of migration.statements) {
+        const sql = typeof statement === 'string' ? statement : statement[db.engine];
+        if (sql !== undefined) await tx.execute(ddl(sql, db.engine));
+      }
       await tx.execute('INSERT INTO schema_migrations (id, name, applied_ts) VALUES (?, ?, ?)', [
         migration.id,
         migration.name,

@@ -5,7 +5,7 @@ import { parseStateKeyString, stateKeyString, type StateMap } from '../../core/t
 import { updateMemberships } from './memberships.js';
 import { diffStates, type SnapshotId, type StateDelta, type StateSnapshotStore } from './state.js';
 import { eventFromRow, EVENT_COLUMNS, type EventRow, type StoredEvent } from './event-rows.js';
-import { insertRows, placeholders } from './sql.js';
+import { insertRows, placeholders, queryInChunks } from './sql.js';
 
 /** A new current state: the whole state, a saved snapshot of it, or a delta. */
 export type CurrentStateUpdate = { state: StateMap } | { snapshotId: SnapshotId } | { delta: StateDelta };
@@ -52,6 +52,22 @@ export class CurrentStateStore {
       [roomId, ...where.params],
     );
     return rows.map(eventFromRow);
+  }
+
+  /** The current state events of many rooms, by room, in one query per chunk of rooms (initial /sync). */
+  async getCurrentStateEventsForRooms(roomIds: readonly string[], filter?: StateFilter): Promise<Map<string, StoredEvent[]>> {
+    const where = filterSql(filter, 'c.');
+    const rows = await queryInChunks(roomIds, (chunk) =>
+      this.db.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS.map((c) => `e.${c}`).join(', ')}
+         FROM current_state c JOIN events e ON e.event_id = c.event_id
+         WHERE c.room_id IN (${placeholders(chunk.length)})${where.sql} ORDER BY e.stream_ordering`,
+        [...chunk, ...where.params],
+      ),
+    );
+    const byRoom = new Map<string, StoredEvent[]>(roomIds.map((id) => [id, []]));
+    for (const event of rows.map(eventFromRow)) byRoom.get(event.roomId)?.push(event);
+    return byRoom;
   }
 
   async getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {

@@ -236,6 +236,63 @@ export class EventStore {
     return rows.map(eventFromRow).reverse();
   }
 
+  /**
+   * For /sync: each room's newest timeline events with from < position <= to,
+   * at most `limit` per room, oldest first, in one query per chunk of rooms
+   * (a window function, which both engines support). Rooms with no such
+   * events are absent, so an incremental sync learns which rooms changed
+   * from the same query.
+   */
+  async recentEventsPerRoom(roomIds: readonly string[], fromPos: number, toPos: number, limit: number): Promise<Map<string, StoredEvent[]>> {
+    const byRoom = new Map<string, StoredEvent[]>();
+    if (limit <= 0) return byRoom;
+    const rows = await queryInChunks(roomIds, (chunk) =>
+      this.db.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS.join(', ')} FROM (
+           SELECT ${EVENT_COLUMNS.join(', ')},
+                  ROW_NUMBER() OVER (PARTITION BY room_id ORDER BY stream_ordering DESC) AS recency
+           FROM events WHERE room_id IN (${placeholders(chunk.length)})
+             AND stream_ordering > ? AND stream_ordering <= ? AND ${timeline()}
+         ) recent WHERE recency <= ? ORDER BY stream_ordering`,
+        [...chunk, fromPos, toPos, limit],
+      ),
+    );
+    for (const event of rows.map(eventFromRow)) {
+      const list = byRoom.get(event.roomId);
+      if (list) list.push(event);
+      else byRoom.set(event.roomId, [event]);
+    }
+    return byRoom;
+  }
+
+  /** The room's timeline state events with from < position < to, oldest first (a limited sync's state gap). */
+  async stateEventsBetween(roomId: string, fromPos: number, toPosExclusive: number): Promise<StoredEvent[]> {
+    const rows = await this.db.query<EventRow>(
+      `${SELECT_EVENT} WHERE room_id = ? AND state_key IS NOT NULL AND stream_ordering > ? AND stream_ordering < ? AND ${timeline()}
+       ORDER BY stream_ordering`,
+      [roomId, fromPos, toPosExclusive],
+    );
+    return rows.map(eventFromRow);
+  }
+
+  /**
+   * Each room's highest stream position among timeline events of `types`
+   * at or below `toPos` (sliding sync's bump_stamp); rooms without one are absent.
+   */
+  async latestPositionPerRoom(roomIds: readonly string[], types: readonly string[], toPos: number): Promise<Map<string, number>> {
+    if (types.length === 0) return new Map();
+    const rows = await queryInChunks(roomIds, (chunk) =>
+      this.db.query<{ room_id: string; latest: number }>(
+        `SELECT room_id, MAX(stream_ordering) AS latest FROM events
+         WHERE room_id IN (${placeholders(chunk.length)}) AND type IN (${placeholders(types.length)})
+           AND stream_ordering <= ? AND ${timeline()}
+         GROUP BY room_id`,
+        [...chunk, ...types, toPos],
+      ),
+    );
+    return new Map(rows.map((r) => [r.room_id, Number(r.latest)]));
+  }
+
   /** Timeline events of the room that no other timeline event names as a prev_event. */
   async getForwardExtremities(roomId: string): Promise<string[]> {
     const rows = await this.db.query<{ event_id: string }>(
@@ -284,6 +341,45 @@ export class EventStore {
       [redactionEventId, eventId],
     );
     return changes > 0;
+  }
+
+  /**
+   * The stream ordering of the user's most recent join to the room (a
+   * timeline m.room.member event with membership join), or undefined if they
+   * never joined. History visibility's "shared" rule asks whether the user
+   * joined at any point after an event.
+   */
+  async lastJoinStreamOrdering(roomId: string, userId: string): Promise<number | undefined> {
+    const row = await this.db.queryOne<{ pos: number | null }>(
+      `SELECT MAX(stream_ordering) AS pos FROM events
+       WHERE room_id = ? AND type = 'm.room.member' AND state_key = ? AND membership = 'join' AND ${timeline()}`,
+      [roomId, userId],
+    );
+    return row?.pos == null ? undefined : Number(row.pos);
+  }
+
+  /** The room's last timeline event at or before stream position `position` (the state at a pagination token). */
+  async getLastEventAtOrBefore(roomId: string, position: number): Promise<StoredEvent | undefined> {
+    const row = await this.db.queryOne<EventRow>(
+      `${SELECT_EVENT} WHERE room_id = ? AND stream_ordering <= ? AND ${timeline()} ORDER BY stream_ordering DESC LIMIT 1`,
+      [roomId, position],
+    );
+    return row && eventFromRow(row);
+  }
+
+  /**
+   * The room's timeline event closest to `ts` (origin_server_ts) in a
+   * direction: the last at or before it ('backward'), or the first at or
+   * after it ('forward'); ties go to stream order (timestamp_to_event).
+   */
+  async getEventNearTimestamp(roomId: string, ts: number, direction: StreamDirection): Promise<StoredEvent | undefined> {
+    const forward = direction === 'forward';
+    const row = await this.db.queryOne<EventRow>(
+      `${SELECT_EVENT} WHERE room_id = ? AND origin_server_ts ${forward ? '>=' : '<='} ? AND ${timeline()}
+       ORDER BY origin_server_ts ${forward ? 'ASC' : 'DESC'}, stream_ordering ${forward ? 'ASC' : 'DESC'} LIMIT 1`,
+      [roomId, ts],
+    );
+    return row && eventFromRow(row);
   }
 
   private async knownEvents(tx: Queryable, eventIds: readonly string[]): Promise<Map<string, KnownEvent>> {

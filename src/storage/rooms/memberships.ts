@@ -63,6 +63,18 @@ export class MembershipStore {
     return rows.map(toMembership);
   }
 
+  /** Everyone (the user included) joined to a room the user is joined to: whose presence /sync sends. */
+  async usersSharingRoomsWith(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ user_id: string }>(
+      `SELECT DISTINCT other.user_id FROM room_memberships mine
+       JOIN room_memberships other ON other.room_id = mine.room_id
+       WHERE mine.user_id = ? AND mine.membership = 'join' AND other.membership = 'join'
+       ORDER BY other.user_id`,
+      [userId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
   /** Marks a left or banned room as forgotten; false if the user is still joined, invited or knocking. */
   async forget(roomId: string, userId: string): Promise<boolean> {
     const { changes } = await this.db.execute(

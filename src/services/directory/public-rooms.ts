@@ -1,0 +1,136 @@
+// The public room directory (client-server-api/_index.md, "Listing rooms";
+// list_public_rooms.yaml): which rooms are published, and the list clients
+// browse, largest rooms first.
+import type { JsonObject } from '../../core/types.js';
+import { forbidden, invalidParam, notFound } from '../../http/errors.js';
+import type { RoomStore } from '../../storage/rooms/index.js';
+import type { RoomService } from '../rooms/index.js';
+import type { LoadedRoom } from '../rooms/room-state.js';
+import type { AliasActor } from './aliases.js';
+
+export type Visibility = 'public' | 'private';
+
+export interface PublicRoomsQuery {
+  limit?: number;
+  since?: string;
+  /** Case-insensitive substring of the name, topic or canonical alias. */
+  searchTerm?: string;
+  /** Room types to include; null stands for rooms without a type. Absent: every type. */
+  roomTypes?: ReadonlyArray<string | null>;
+  /** A third-party network of an application service; we bridge none, so its list is empty. */
+  thirdPartyInstanceId?: string;
+}
+
+export interface PublicRoomsPage {
+  chunk: JsonObject[];
+  next_batch?: string;
+  prev_batch?: string;
+  total_room_count_estimate: number;
+}
+
+/** Join rules that let someone find the room and get in (or ask to), as Synapse lists them. */
+const LISTABLE_JOIN_RULES = new Set(['public', 'knock', 'knock_restricted']);
+
+interface Entry {
+  json: JsonObject;
+  joined: number;
+  roomId: string;
+  roomType: string | null;
+  searchable: string;
+}
+
+export class PublicRoomsService {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly rooms: RoomService,
+  ) {}
+
+  /** GET /directory/list/room/{roomId} */
+  async visibility(roomId: string): Promise<Visibility> {
+    const record = await this.store.rooms.getRoom(roomId);
+    if (!record) throw notFound(`Room ${roomId} not found`);
+    return record.isPublic ? 'public' : 'private';
+  }
+
+  /** PUT /directory/list/room/{roomId}: server admins, or those who may set m.room.canonical_alias (as Synapse). */
+  async setVisibility(actor: AliasActor, roomId: string, visibility: Visibility): Promise<void> {
+    const room = await this.rooms.pipeline.room(roomId);
+    if (!room) throw notFound(`Room ${roomId} not found`);
+    if (!actor.isAdmin && !this.rooms.powerLevels(room).canSendEvent(actor.userId, 'm.room.canonical_alias', true)) {
+      throw forbidden(`You need the power to change ${roomId}'s canonical alias to publish it in the room directory`);
+    }
+    await this.store.rooms.setRoomPublic(roomId, visibility === 'public');
+  }
+
+  /** GET/POST /publicRooms for this server. Tokens are offsets into the sorted list ("o<n>"). */
+  async list(query: PublicRoomsQuery): Promise<PublicRoomsPage> {
+    if (query.thirdPartyInstanceId !== undefined) return { chunk: [], total_room_count_estimate: 0 };
+    const offset = query.since === undefined ? 0 : parseToken(query.since);
+    const term = query.searchTerm?.trim().toLowerCase();
+    const entries = (await this.listedEntries())
+      .filter((e) => !term || e.searchable.includes(term))
+      .filter((e) => query.roomTypes === undefined || query.roomTypes.includes(e.roomType))
+      .sort((a, b) => b.joined - a.joined || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
+    const limit = query.limit ?? entries.length;
+    const page: PublicRoomsPage = { chunk: entries.slice(offset, offset + limit).map((e) => e.json), total_room_count_estimate: entries.length };
+    if (offset + limit < entries.length) page.next_batch = `o${offset + limit}`;
+    if (offset > 0) page.prev_batch = `o${Math.max(0, offset - limit)}`;
+    return page;
+  }
+
+  private async listedEntries(): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    for (const record of await this.store.rooms.listPublicRooms()) {
+      const room = await this.rooms.pipeline.room(record.roomId);
+      const entry = room && directoryEntry(room);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+}
+
+function parseToken(token: string): number {
+  const match = /^o(\d+)$/.exec(token);
+  if (!match || !Number.isSafeInteger(Number(match[1]))) throw invalidParam(`'${token}' is not a room directory pagination token from this server`);
+  return Number(match[1]);
+}
+
+function stringField(room: LoadedRoom, type: string, field: string): string | undefined {
+  const value = room.stateEvent(type)?.content[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * A published room's PublishedRoomsChunk, or undefined when it should no
+ * longer be listed: nobody is left in it, or it no longer lets anyone in or
+ * read it (Synapse's rule: join rule public/knock, or world_readable history).
+ */
+function directoryEntry(room: LoadedRoom): Entry | undefined {
+  const joinRule = stringField(room, 'm.room.join_rules', 'join_rule') ?? 'invite';
+  const worldReadable = stringField(room, 'm.room.history_visibility', 'history_visibility') === 'world_readable';
+  if (!LISTABLE_JOIN_RULES.has(joinRule) && !worldReadable) return undefined;
+  let joined = 0;
+  for (const event of room.state.values()) {
+    if (event.type === 'm.room.member' && event.content.membership === 'join') joined++;
+  }
+  if (joined === 0) return undefined;
+  const json: JsonObject = {
+    room_id: room.roomId,
+    num_joined_members: joined,
+    world_readable: worldReadable,
+    guest_can_join: stringField(room, 'm.room.guest_access', 'guest_access') === 'can_join',
+    join_rule: joinRule,
+  };
+  const name = stringField(room, 'm.room.name', 'name');
+  const topic = stringField(room, 'm.room.topic', 'topic');
+  const alias = stringField(room, 'm.room.canonical_alias', 'alias');
+  const avatar = stringField(room, 'm.room.avatar', 'url');
+  const createType = room.stateEvent('m.room.create')?.content.type;
+  const roomType = typeof createType === 'string' ? createType : null;
+  if (name) json.name = name;
+  if (topic) json.topic = topic;
+  if (alias) json.canonical_alias = alias;
+  if (avatar) json.avatar_url = avatar;
+  if (roomType !== null) json.room_type = roomType;
+  return { json, joined, roomId: room.roomId, roomType, searchable: [name, topic, alias].filter(Boolean).join('\n').toLowerCase() };
+}

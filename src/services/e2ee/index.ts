@@ -1,0 +1,98 @@
+// End-to-end encryption support: device and one-time keys, cross-signing,
+// to-device messages, device-list tracking, key backups and dehydrated
+// devices. The server never sees plaintext; it stores, counts and delivers.
+//
+// /sync reads three things here:
+//   toDevice.currentPosition() / messagesFor(...) / acknowledge(...)
+//   deviceLists.currentPosition() / changesSince(...)
+//   keys.oneTimeKeyCounts(...) / unusedFallbackKeyTypes(...)
+import type { Event } from '../../core/types.js';
+import type { Database } from '../../storage/database.js';
+import { createE2eeStores, type E2eeStores } from '../../storage/e2ee/index.js';
+import type { EventStore, MembershipStore } from '../../storage/rooms/index.js';
+import type { AccountServices } from '../accounts/index.js';
+import type { Notifier } from '../notifier.js';
+import { CrossSigningService } from './cross-signing.js';
+import { DehydratedDeviceService } from './dehydrated.js';
+import { DeviceListService } from './device-lists.js';
+import { KeyBackupService } from './key-backup.js';
+import { KeyService } from './keys.js';
+import { ToDeviceService, type E2eeLog } from './to-device.js';
+
+export { CrossSigningService, type SigningKeysUpload } from './cross-signing.js';
+export { DehydratedDeviceService, type DehydratedDeviceUpload } from './dehydrated.js';
+export { DeviceListService, type DeviceListChanges } from './device-lists.js';
+export { KeyBackupService, isBetter, type BackupCounts, type BackupInfo, type RoomKeyUpload } from './key-backup.js';
+export { KeyService, type ClaimResult, type KeyUpload, type QueryResult } from './keys.js';
+export { ToDeviceService, type E2eeLog, type ToDeviceBatch } from './to-device.js';
+
+export interface E2eeServices {
+  stores: E2eeStores;
+  keys: KeyService;
+  crossSigning: CrossSigningService;
+  toDevice: ToDeviceService;
+  deviceLists: DeviceListService;
+  keyBackup: KeyBackupService;
+  dehydrated: DehydratedDeviceService;
+  /** Call for every persisted room event (EventPipeline.onPersisted): joins and leaves move device lists. */
+  onEventPersisted(event: Event): Promise<void>;
+}
+
+export interface E2eeDeps {
+  db: Database;
+  serverName: string;
+  accounts: AccountServices;
+  memberships: Pick<MembershipStore, 'usersSharingRoomsWith' | 'membersOfRoom'>;
+  events: Pick<EventStore, 'getEvent'>;
+  notifier: Notifier;
+  clock: () => number;
+  log: E2eeLog;
+}
+
+/**
+ * Builds the services, brings the notifier up to the stored stream positions,
+ * and subscribes to device deletions (a deleted device's keys and inbox go,
+ * and its owner's watchers are told).
+ */
+export async function createE2eeServices(deps: E2eeDeps): Promise<E2eeServices> {
+  const { db, accounts, notifier, clock } = deps;
+  const stores = createE2eeStores(db);
+  const deviceStore = accounts.context.stores.devices;
+  const previousMembership = async (event: Event): Promise<string> => {
+    const replaced = (await deps.events.getEvent(event.event_id))?.replacesState;
+    const before = replaced ? await deps.events.getEvent(replaced) : undefined;
+    const membership = before ? (JSON.parse(before.json) as { content?: { membership?: unknown } }).content?.membership : undefined;
+    return typeof membership === 'string' ? membership : 'leave';
+  };
+  const deviceLists = new DeviceListService(db, stores.deviceLists, deps.memberships, notifier, previousMembership, await stores.deviceLists.currentPosition());
+  const keys = new KeyService(db, stores.keys, deviceLists, deps.serverName);
+  const toDevice = new ToDeviceService(db, stores.toDevice, deviceStore, notifier, deps.serverName, clock, deps.log, await stores.toDevice.currentPosition());
+  const dehydrated = new DehydratedDeviceService(
+    db,
+    stores.dehydrated,
+    deviceStore,
+    (userId, deviceIds) => accounts.sessions.deleteDevices(userId, deviceIds),
+    keys,
+    toDevice,
+    clock,
+  );
+  accounts.events.on('devicesDeleted', async ({ userId, deviceIds }) => {
+    const position = await db.transaction(async () => {
+      await keys.deleteDevices(userId, deviceIds);
+      await toDevice.deleteDevices(userId, deviceIds);
+      await dehydrated.forgetDevices(userId, deviceIds);
+      return deviceLists.recordKeyChange([userId]);
+    });
+    await deviceLists.announce(position, [userId]);
+  });
+  return {
+    stores,
+    keys,
+    crossSigning: new CrossSigningService(db, stores.keys, deviceStore, accounts.uia, deviceLists),
+    toDevice,
+    deviceLists,
+    keyBackup: new KeyBackupService(stores.keyBackup),
+    dehydrated,
+    onEventPersisted: (event) => deviceLists.onMemberEvent(event),
+  };
+}

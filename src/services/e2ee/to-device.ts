@@ -1,0 +1,104 @@
+// Send-to-device messaging (client-server-api/modules/send_to_device.md).
+// Messages wait in a per-device inbox until the device's /sync (or, for a
+// dehydrated device, its events endpoint) moves past them.
+import type { JsonObject } from '../../core/types.js';
+import { badJson } from '../../http/errors.js';
+import type { DeviceStore } from '../../storage/accounts/index.js';
+import type { Database } from '../../storage/database.js';
+import type { QueuedMessage, ToDeviceMessage, ToDeviceStore } from '../../storage/e2ee/index.js';
+import type { Notifier } from '../notifier.js';
+import { isObject, serverOf } from './common.js';
+
+export interface ToDeviceBatch {
+  events: ToDeviceMessage[];
+  /** Where the next read starts; the `upTo` given unless `limit` cut the batch short. */
+  nextPosition: number;
+}
+
+export type E2eeLog = (message: string, fields: Record<string, unknown>) => void;
+
+export class ToDeviceService {
+  private position: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly store: ToDeviceStore,
+    private readonly devices: Pick<DeviceStore, 'list' | 'get'>,
+    private readonly notifier: Notifier,
+    private readonly serverName: string,
+    private readonly clock: () => number,
+    private readonly log: E2eeLog,
+    startPosition: number,
+  ) {
+    this.position = startPosition;
+    notifier.setPosition('to_device', startPosition);
+  }
+
+  /** The newest committed position of the to_device stream. */
+  currentPosition(): number {
+    return this.position;
+  }
+
+  /**
+   * # PUT /sendToDevice/{eventType}/{txnId}
+   * `messages`: user ID → device ID (or '*' for all their devices) → content.
+   * A repeated txnId from the same device is accepted and ignored.
+   */
+  async send(sender: string, senderDevice: string, type: string, txnId: string, messages: JsonObject): Promise<void> {
+    const queued: QueuedMessage[] = [];
+    for (const [userId, byDevice] of Object.entries(messages)) {
+      if (!isObject(byDevice)) throw badJson(`'messages.${userId}' must map device IDs to message contents`);
+      for (const [deviceId, content] of Object.entries(byDevice)) {
+        if (!isObject(content)) throw badJson(`'messages.${userId}.${deviceId}' must be an object`);
+      }
+      if (serverOf(userId) !== this.serverName) {
+        this.log('dropping to-device messages for a remote user: federation is not implemented yet', { sender, userId, type });
+        continue;
+      }
+      queued.push(...(await this.expand(userId, byDevice as Record<string, JsonObject>, { type, sender })));
+    }
+    const position = await this.db.transaction(async (tx) => {
+      if (!(await this.store.claimTxn(tx, sender, senderDevice, txnId, this.clock()))) return 0;
+      return this.store.enqueue(tx, queued);
+    });
+    if (position > 0) this.advance(position, [...new Set(queued.map((m) => m.userId))]);
+  }
+
+  /**
+   * For /sync: messages for the device in (sinceExclusive, upTo], oldest
+   * first, at most `limit`. Pass `nextPosition` as the next `since`.
+   */
+  async messagesFor(userId: string, deviceId: string, sinceExclusive: number, upTo: number, limit: number): Promise<ToDeviceBatch> {
+    const rows = await this.store.messagesFor(userId, deviceId, sinceExclusive, upTo, limit);
+    const nextPosition = rows.length === limit && rows.length > 0 ? rows[rows.length - 1]!.streamId : upTo;
+    return { events: rows.map((r) => ({ type: r.message.type, sender: r.message.sender, content: r.message.content })), nextPosition };
+  }
+
+  /**
+   * Deletes the device's messages up to `upToInclusive`: call once the client
+   * shows it received them by syncing with a later `since`.
+   */
+  async acknowledge(userId: string, deviceId: string, upToInclusive: number): Promise<void> {
+    await this.store.deleteUpTo(userId, deviceId, upToInclusive);
+  }
+
+  /** A deleted device's inbox and transaction IDs go with it (inside the caller's transaction). */
+  deleteDevices(userId: string, deviceIds: readonly string[]): Promise<void> {
+    return this.store.deleteDevices(this.db, userId, deviceIds);
+  }
+
+  /** One queued message per existing recipient device; unknown device IDs are dropped, as Synapse does. */
+  private async expand(userId: string, byDevice: Record<string, JsonObject>, base: { type: string; sender: string }): Promise<QueuedMessage[]> {
+    const out: QueuedMessage[] = [];
+    for (const [deviceId, content] of Object.entries(byDevice)) {
+      const targets = deviceId === '*' ? (await this.devices.list(userId)).map((d) => d.deviceId) : (await this.devices.get(userId, deviceId)) ? [deviceId] : [];
+      for (const target of targets) out.push({ userId, deviceId: target, message: { ...base, content } });
+    }
+    return out;
+  }
+
+  private advance(position: number, userIds: string[]): void {
+    if (position > this.position) this.position = position;
+    this.notifier.notify('to_device', position, { userIds });
+  }
+}

@@ -1,0 +1,74 @@
+// Where media bytes live under media_store_path, in Synapse's layout so an
+// operator recognises it: local_content/ab/cd/<rest of id>, and thumbnails
+// in local_thumbnails/ab/cd/<rest>/<w>-<h>-<type>-<subtype>-<method>.
+// Every file is written to tmp/ first and renamed into place, so a reader
+// never sees a half-written file and a crash leaves only litter in tmp/.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** The media ID grammar of the spec (content_repo.md, "Security considerations"). */
+const SAFE_MEDIA_ID = /^[A-Za-z0-9_-]+$/;
+
+export function isSafeMediaId(mediaId: string): boolean {
+  return SAFE_MEDIA_ID.test(mediaId);
+}
+
+function shard(mediaId: string): string[] {
+  // Paths are only ever built from IDs of the spec's grammar: no '.', no '/'.
+  if (!isSafeMediaId(mediaId) || mediaId.length < 5) throw new Error(`refusing to build a path from media ID '${mediaId}'`);
+  return [mediaId.slice(0, 2), mediaId.slice(2, 4), mediaId.slice(4)];
+}
+
+export class MediaFiles {
+  constructor(private readonly root: string) {}
+
+  contentPath(mediaId: string): string {
+    return join(this.root, 'local_content', ...shard(mediaId));
+  }
+
+  thumbnailPath(mediaId: string, width: number, height: number, contentType: string, method: string): string {
+    const [top, sub] = contentType.split('/');
+    return join(this.root, 'local_thumbnails', ...shard(mediaId), `${width}-${height}-${top}-${sub}-${method}`);
+  }
+
+  /** Writes `bytes` to `path` atomically: temp file, fsync, rename. */
+  async writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+    const tmpDir = join(this.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = join(tmpDir, randomBytes(12).toString('hex'));
+    try {
+      const handle = await open(tmp, 'wx', 0o600);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { force: true });
+  }
+
+  /** The file's size, or undefined when it is missing. */
+  async sizeOf(path: string): Promise<number | undefined> {
+    try {
+      return (await stat(path)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  openRead(path: string): ReadStream {
+    return createReadStream(path);
+  }
+}

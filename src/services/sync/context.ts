@@ -1,0 +1,30 @@
+// What every stream provider of one /sync pass shares: who is syncing, from
+// which positions to which, with which filter, and the user's rooms.
+import type { Filter } from '../filters/index.js';
+import type { RoomMembership } from '../../storage/rooms/index.js';
+import type { StreamPositions } from './token.js';
+
+export interface SyncContext {
+  userId: string;
+  deviceId: string;
+  /** The client's `since` positions; undefined for an initial sync. */
+  since: StreamPositions | undefined;
+  /** Positions captured before anything was read: the response's next_batch. */
+  to: StreamPositions;
+  /** `full_state=true`: every room's full state even on an incremental sync. */
+  fullState: boolean;
+  filter: Filter;
+  /** The user's memberships, forgotten rooms left out, after the filter's rooms/not_rooms. */
+  memberships: readonly RoomMembership[];
+  joinedRoomIds: readonly string[];
+  ignoredUsers: ReadonlySet<string>;
+}
+
+/** The position a stream's incremental read starts after (0 on an initial sync). */
+export function sinceOf(ctx: SyncContext, stream: keyof StreamPositions): number {
+  return ctx.since?.[stream] ?? 0;
+}
+
+export function isInitial(ctx: SyncContext): boolean {
+  return ctx.since === undefined;
+}

@@ -1,0 +1,94 @@
+// The deprecated pre-/sync API (data/api/client-server/old_sync.yaml and
+// room_initial_sync.yaml): GET /events, GET /initialSync and GET
+// /rooms/{roomId}/initialSync, reshaped from classic /sync passes so they
+// share its stream providers, tokens and long-polling.
+import type { JsonObject } from '../../core/types.js';
+import { forbidden } from '../../http/errors.js';
+import type { RoomStore } from '../../storage/rooms/index.js';
+import { parseFilter } from '../filters/index.js';
+import type { StreamPositions } from './token.js';
+import type { SyncService } from './sync-service.js';
+
+interface Who {
+  userId: string;
+  deviceId: string;
+}
+
+type RoomSection = { timeline?: { events: JsonObject[]; prev_batch?: string }; state?: { events: JsonObject[] }; ephemeral?: { events: JsonObject[] }; account_data?: { events: JsonObject[] } };
+type SyncBody = JsonObject & {
+  next_batch: string;
+  rooms: Record<'join' | 'invite' | 'leave' | 'knock', Record<string, RoomSection & { invite_state?: { events: JsonObject[] } }>>;
+  presence: { events: JsonObject[] };
+  account_data: { events: JsonObject[] };
+};
+
+export class LegacySyncService {
+  constructor(
+    private readonly sync: SyncService,
+    private readonly store: RoomStore,
+  ) {}
+
+  /** # GET /events: events after `from` (default: now), waiting up to `timeoutMs` for some. */
+  async events(who: Who, from: StreamPositions | undefined, fromToken: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<JsonObject> {
+    const since = from ?? this.sync.currentPositions();
+    const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter: parseFilter({}), signal })) as SyncBody;
+    const chunk: JsonObject[] = [];
+    for (const [roomId, room] of Object.entries(body.rooms.join)) {
+      for (const event of [...(room.timeline?.events ?? []), ...(room.ephemeral?.events ?? [])]) chunk.push({ ...event, room_id: roomId });
+    }
+    chunk.push(...body.presence.events);
+    return { chunk, start: fromToken ?? body.next_batch, end: body.next_batch };
+  }
+
+  /** # GET /initialSync */
+  async initialSync(who: Who, limit: number, archived: boolean): Promise<JsonObject> {
+    const filter = parseFilter({ room: { include_leave: archived, timeline: { limit: Math.max(1, limit) } } });
+    const body = (await this.sync.sync({ ...who, timeoutMs: 0, fullState: false, filter, setPresence: 'offline' })) as SyncBody;
+    const rooms = (['join', 'invite', 'leave'] as const).flatMap((section) =>
+      Object.entries(body.rooms[section]).map(([roomId, room]) => this.roomInfo(roomId, section, room, body.next_batch, limit)),
+    );
+    return { end: body.next_batch, rooms, presence: body.presence.events, account_data: body.account_data.events };
+  }
+
+  /** # GET /rooms/{roomId}/initialSync: one room, for a member or former member. */
+  async roomInitialSync(who: Who, roomId: string, limit: number): Promise<JsonObject> {
+    const membership = await this.store.memberships.getMembership(roomId, who.userId);
+    if (!membership || membership.forgotten || membership.membership === 'knock') throw forbidden(`${who.userId} is not in ${roomId}`);
+    const filter = parseFilter({ room: { rooms: [roomId], include_leave: true, timeline: { limit: Math.max(1, limit) } } });
+    const body = (await this.sync.sync({ ...who, timeoutMs: 0, fullState: false, filter, setPresence: 'offline' })) as SyncBody;
+    const section = (['join', 'invite', 'leave'] as const).find((s) => body.rooms[s][roomId]);
+    if (!section) throw forbidden(`${who.userId} is not in ${roomId}`);
+    const info = this.roomInfo(roomId, section, body.rooms[section][roomId]!, body.next_batch, limit);
+    const members = new Set(
+      ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
+    );
+    return { ...info, presence: body.presence.events.filter((e) => members.has(e.sender as string)) };
+  }
+
+  private roomInfo(roomId: string, section: 'join' | 'invite' | 'leave', room: RoomSection & { invite_state?: { events: JsonObject[] } }, end: string, limit: number): JsonObject {
+    const withRoom = (e: JsonObject): JsonObject => ({ ...e, room_id: roomId });
+    if (section === 'invite') {
+      const stripped = room.invite_state?.events ?? [];
+      const own = stripped.at(-1);
+      return { room_id: roomId, membership: 'invite', state: stripped.map(withRoom), ...(own && { invite: withRoom(own) }) };
+    }
+    const timeline = (room.timeline?.events ?? []).map(withRoom);
+    // A filter's limit is at least 1; limit=0 asks for state alone.
+    const messages = limit === 0 ? [] : timeline;
+    // old_sync.yaml: `state` is the room's state at the end of `messages`.
+    const byKey = new Map<string, JsonObject>();
+    for (const e of [...(room.state?.events ?? []).map(withRoom), ...timeline]) {
+      if (typeof e.state_key === 'string') byKey.set(JSON.stringify([e.type, e.state_key]), e);
+    }
+    const state = [...byKey.values()];
+    const joinRule = state.find((e) => e.type === 'm.room.join_rules');
+    return {
+      room_id: roomId,
+      membership: section,
+      messages: { chunk: messages, start: limit === 0 ? end : (room.timeline?.prev_batch ?? end), end },
+      state,
+      account_data: room.account_data?.events ?? [],
+      visibility: (joinRule?.content as JsonObject | undefined)?.join_rule === 'public' ? 'public' : 'private',
+    };
+  }
+}

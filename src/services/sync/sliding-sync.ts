@@ -1,0 +1,369 @@
+// Simplified sliding sync (MSC4186), served at POST /_matrix/client/unstable/
+// org.matrix.simplified_msc3575/sync — what Element X uses. The client asks
+// for windows (`ranges`) over lists of its rooms sorted by recency, plus
+// explicit `room_subscriptions`; each room comes with the `required_state`
+// it named and its newest `timeline_limit` events. Positions (`pos`) name a
+// per-connection record of which rooms the client already has, so later
+// requests send those rooms only what changed. An unknown `pos` (e.g. after
+// a restart) is M_UNKNOWN_POS, which tells the client to start afresh.
+import type { JsonObject, JsonValue } from '../../core/types.js';
+import { MatrixError } from '../../http/errors.js';
+import type { AccountDataStore } from '../../storage/accounts/account-data.js';
+import type { NotificationStore } from '../../storage/push/notifications.js';
+import type { RoomMembership, RoomStore, StoredEvent } from '../../storage/rooms/index.js';
+import { DEFAULT_FILTER } from '../filters/index.js';
+import { STREAMS, type Notifier } from '../notifier.js';
+import type { ReceiptService, TypingService } from '../user-data/index.js';
+import { contentOf, type SyncEventSerializer } from './events.js';
+import { roomSummary, strippedEvent, STRIPPED_STATE_TYPES } from './room-summary.js';
+import type { SyncService } from './sync-service.js';
+import type { EncryptionSources } from './streams/encryption.js';
+import { paginationToken } from '../rooms/timeline.js';
+import type { StreamPositions } from './token.js';
+
+/** Events that move a room up the list (Synapse's default bump event types). */
+export const BUMP_EVENT_TYPES: readonly string[] = [
+  'm.room.create',
+  'm.room.message',
+  'm.room.encrypted',
+  'm.sticker',
+  'm.call.invite',
+  'm.poll.start',
+  'm.beacon_info',
+];
+
+export type RequiredState = ReadonlyArray<readonly [string, string]>;
+
+export interface RoomConfig {
+  requiredState: RequiredState;
+  timelineLimit: number;
+}
+
+export interface ListRequest extends RoomConfig {
+  ranges: ReadonlyArray<readonly [number, number]>;
+  filters: { isDm?: boolean; isInvite?: boolean; isEncrypted?: boolean };
+}
+
+export interface SlidingSyncRequest {
+  userId: string;
+  deviceId: string;
+  connId: string;
+  pos?: string;
+  timeoutMs: number;
+  lists: ReadonlyMap<string, ListRequest>;
+  roomSubscriptions: ReadonlyMap<string, RoomConfig>;
+  extensions: { accountData: boolean; receipts: boolean; typing: boolean; toDevice?: { since?: string; limit: number }; e2ee: boolean };
+  signal?: AbortSignal;
+}
+
+interface ConnectionPosition {
+  positions: StreamPositions;
+  /** Rooms the client holds as of this position. */
+  sentRooms: ReadonlySet<string>;
+}
+
+interface Connection {
+  nextPos: number;
+  positions: Map<string, ConnectionPosition>;
+}
+
+/** A client may retry an older pos (a lost response); keep this many per connection. */
+const POSITIONS_KEPT = 5;
+/** Connections kept in memory before the least recently used is dropped. */
+const MAX_CONNECTIONS = 10_000;
+const ROOM_LIMIT_MAX = 100;
+
+export interface SlidingSyncDeps {
+  store: RoomStore;
+  notifier: Notifier;
+  sync: SyncService;
+  serializer: SyncEventSerializer;
+  accountDataStore: AccountDataStore;
+  typing: TypingService;
+  receipts: ReceiptService;
+  notifications: NotificationStore;
+  encryption: EncryptionSources;
+  clock: () => number;
+}
+
+export class SlidingSyncService {
+  private readonly connections = new Map<string, Connection>();
+
+  constructor(private readonly deps: SlidingSyncDeps) {}
+
+  async sync(request: SlidingSyncRequest): Promise<JsonObject> {
+    const key = JSON.stringify([request.userId, request.deviceId, request.connId]);
+    const connection = this.connection(key, request.pos === undefined);
+    const previous = request.pos === undefined ? undefined : connection.positions.get(request.pos);
+    if (request.pos !== undefined && !previous) {
+      throw new MatrixError(400, 'M_UNKNOWN_POS', `Unknown position '${request.pos}': start a new sliding sync session without 'pos'`);
+    }
+    const deadline = this.deps.clock() + Math.max(0, request.timeoutMs);
+    for (;;) {
+      const to = this.deps.sync.currentPositions();
+      const pass = await this.compute(request, previous, to);
+      const remaining = deadline - this.deps.clock();
+      if (!previous || pass.hasNews || remaining <= 0 || request.signal?.aborted || this.deps.notifier.closed) {
+        const pos = String(connection.nextPos++);
+        connection.positions.set(pos, { positions: to, sentRooms: new Set([...(previous?.sentRooms ?? []), ...pass.sentRooms]) });
+        for (const old of [...connection.positions.keys()].slice(0, -POSITIONS_KEPT)) connection.positions.delete(old);
+        return { pos, ...pass.body };
+      }
+      if (STREAMS.some((s) => this.deps.notifier.position(s) > to[s])) continue;
+      await this.deps.notifier.waitForChange(request.userId, new Set(pass.joinedRoomIds), remaining, request.signal);
+    }
+  }
+
+  private connection(key: string, fresh: boolean): Connection {
+    let connection = this.connections.get(key);
+    if (connection) this.connections.delete(key); // re-inserted below: most recently used last
+    if (!connection || fresh) connection = { nextPos: connection?.nextPos ?? 1, positions: new Map() };
+    this.connections.set(key, connection);
+    if (this.connections.size > MAX_CONNECTIONS) this.connections.delete(this.connections.keys().next().value!);
+    return connection;
+  }
+
+  private async compute(request: SlidingSyncRequest, previous: ConnectionPosition | undefined, to: StreamPositions) {
+    const since = previous?.positions;
+    const memberships = (await this.deps.store.memberships.roomsForUser(request.userId)).filter(
+      (m) =>
+        !m.forgotten &&
+        m.streamOrdering <= to.events &&
+        (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock' || (since !== undefined && m.streamOrdering > since.events)),
+    );
+    const byRoom = new Map(memberships.map((m) => [m.roomId, m]));
+    const joinedRoomIds = memberships.filter((m) => m.membership === 'join').map((m) => m.roomId);
+    const bumps = await this.bumpStamps(memberships, to);
+
+    const lists: JsonObject = {};
+    const configs = new Map<string, RoomConfig>();
+    for (const [name, list] of request.lists) {
+      const rooms = (await this.applyFilters(request.userId, memberships, list.filters)).sort(
+        (a, b) => (bumps.get(b.roomId) ?? 0) - (bumps.get(a.roomId) ?? 0) || a.roomId.localeCompare(b.roomId),
+      );
+      lists[name] = { count: rooms.length };
+      for (const [start, end] of list.ranges) {
+        for (const m of rooms.slice(start, end + 1)) mergeConfig(configs, m.roomId, list);
+      }
+    }
+    for (const [roomId, config] of request.roomSubscriptions) if (byRoom.has(roomId)) mergeConfig(configs, roomId, config);
+
+    const rooms: JsonObject = {};
+    const sentRooms: string[] = [];
+    const counts = await this.deps.notifications.countsFor(request.userId, [...configs.keys()]);
+    for (const [roomId, config] of configs) {
+      const membership = byRoom.get(roomId)!;
+      const initial = !previous?.sentRooms.has(roomId);
+      const room = initial
+        ? await this.initialRoom(request, membership, config, to)
+        : await this.roomUpdate(request, membership, config, since!, to);
+      if (!room) continue;
+      const c = counts.get(roomId);
+      Object.assign(room, { notification_count: c?.notification_count ?? 0, highlight_count: c?.highlight_count ?? 0, bump_stamp: bumps.get(roomId) ?? 0 });
+      rooms[roomId] = room;
+      sentRooms.push(roomId);
+    }
+    const extensions = await this.extensions(request, [...configs.keys()].filter((id) => byRoom.get(id)?.membership === 'join'), since, to);
+    const hasNews = Object.keys(rooms).length > 0 || extensionsHaveNews(extensions);
+    return { body: { lists, rooms, extensions } as JsonObject, sentRooms, joinedRoomIds, hasNews };
+  }
+
+  private async bumpStamps(memberships: readonly RoomMembership[], to: StreamPositions): Promise<Map<string, number>> {
+    const joined = memberships.filter((m) => m.membership === 'join').map((m) => m.roomId);
+    const latest = await this.deps.store.events.latestPositionPerRoom(joined, BUMP_EVENT_TYPES, to.events);
+    // A room the user is not in (yet) ranks by their own membership change.
+    return new Map(memberships.map((m) => [m.roomId, (m.membership === 'join' ? latest.get(m.roomId) : undefined) ?? m.streamOrdering]));
+  }
+
+  private async applyFilters(userId: string, memberships: readonly RoomMembership[], filters: ListRequest['filters']): Promise<RoomMembership[]> {
+    let rooms = [...memberships];
+    if (filters.isInvite !== undefined) rooms = rooms.filter((m) => (m.membership === 'invite') === filters.isInvite);
+    if (filters.isDm !== undefined) {
+      const dms = directRooms(await this.deps.accountDataStore.getGlobal(userId, 'm.direct'));
+      rooms = rooms.filter((m) => dms.has(m.roomId) === filters.isDm);
+    }
+    if (filters.isEncrypted !== undefined) {
+      const states = await this.deps.store.currentState.getCurrentStateEventsForRooms(rooms.map((m) => m.roomId), { types: ['m.room.encryption'] });
+      rooms = rooms.filter((m) => (states.get(m.roomId)?.length ?? 0) > 0 === filters.isEncrypted);
+    }
+    return rooms;
+  }
+
+  private async initialRoom(request: SlidingSyncRequest, membership: RoomMembership, config: RoomConfig, to: StreamPositions): Promise<JsonObject | undefined> {
+    const { store } = this.deps;
+    if (membership.membership !== 'join' && membership.membership !== 'leave' && membership.membership !== 'ban') {
+      return this.strippedRoom(membership);
+    }
+    const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
+    const raw = (await store.events.recentEventsPerRoom([membership.roomId], 0, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
+    const timeline = raw.slice(-config.timelineLimit);
+    const state = (await store.currentState.getCurrentStateEvents(membership.roomId)).filter((e) => e.streamOrdering <= upTo);
+    const room = await this.describe(request, state, timeline, to, raw.length > config.timelineLimit);
+    room.initial = true;
+    room.required_state = await this.deps.serializer.serialize(selectState(state, config.requiredState, request.userId, timeline), syncUser(request));
+    return room;
+  }
+
+  private async roomUpdate(request: SlidingSyncRequest, membership: RoomMembership, config: RoomConfig, since: StreamPositions, to: StreamPositions): Promise<JsonObject | undefined> {
+    const { store } = this.deps;
+    if (membership.membership === 'invite' || membership.membership === 'knock') {
+      return membership.streamOrdering > since.events ? this.strippedRoom(membership) : undefined;
+    }
+    const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
+    const raw = (await store.events.recentEventsPerRoom([membership.roomId], since.events, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
+    if (raw.length === 0) return undefined;
+    const timeline = raw.slice(-config.timelineLimit);
+    const changedState = (await store.events.stateEventsBetween(membership.roomId, since.events, upTo + 1)).filter((e) => e.streamOrdering <= upTo);
+    const current = await store.currentState.getCurrentStateEvents(membership.roomId);
+    const room = await this.describe(request, current, timeline, to, raw.length > config.timelineLimit);
+    // MSC4186: required_state carries the state changes since the last response, not the timeline's order.
+    const changed = new Set(changedState.map((e) => e.eventId));
+    const currentChanged = current.filter((e) => changed.has(e.eventId));
+    room.required_state = await this.deps.serializer.serialize(selectState(currentChanged, config.requiredState, request.userId, timeline), syncUser(request));
+    // Every event of an update happened since the client's last response.
+    room.num_live = timeline.length;
+    return room;
+  }
+
+  /** Name, avatar, heroes, counts and the timeline of a room the user is (or was) in. */
+  private async describe(request: SlidingSyncRequest, state: readonly StoredEvent[], timeline: readonly StoredEvent[], to: StreamPositions, limited: boolean): Promise<JsonObject> {
+    const find = (type: string) => state.find((e) => e.type === type && e.stateKey === '');
+    const members = state.filter((e) => e.type === 'm.room.member');
+    const summary = roomSummary(members, request.userId);
+    const room: JsonObject = {
+      timeline: await this.deps.serializer.serialize(timeline, syncUser(request)),
+      limited,
+      num_live: 0,
+      joined_count: summary['m.joined_member_count'],
+      invited_count: summary['m.invited_member_count'],
+    };
+    const first = timeline[0];
+    room.prev_batch = paginationToken(first ? first.streamOrdering - 1 : to.events);
+    const name = find('m.room.name');
+    const nameValue = name && contentOf(name).name;
+    if (typeof nameValue === 'string' && nameValue !== '') room.name = nameValue;
+    const avatar = find('m.room.avatar');
+    const avatarUrl = avatar && contentOf(avatar).url;
+    if (typeof avatarUrl === 'string' && avatarUrl !== '') room.avatar = avatarUrl;
+    if (room.name === undefined) {
+      room.heroes = summary['m.heroes'].map((userId) => {
+        const member = members.find((e) => e.stateKey === userId);
+        const content = member ? contentOf(member) : {};
+        const hero: JsonObject = { user_id: userId };
+        if (typeof content.displayname === 'string') hero.displayname = content.displayname;
+        if (typeof content.avatar_url === 'string') hero.avatar_url = content.avatar_url;
+        return hero;
+      });
+    }
+    return room;
+  }
+
+  private async strippedRoom(membership: RoomMembership): Promise<JsonObject | undefined> {
+    const { store } = this.deps;
+    const own = await store.events.getEvent(membership.eventId);
+    if (!own) return undefined;
+    const events = (await store.currentState.getCurrentStateEvents(membership.roomId, { types: STRIPPED_STATE_TYPES })).map(strippedEvent);
+    events.push(strippedEvent(own));
+    const field = membership.membership === 'knock' ? 'knock_state' : 'invite_state';
+    return { initial: true, [field]: events, timeline: [], required_state: [] } as JsonObject;
+  }
+
+  private async extensions(request: SlidingSyncRequest, roomIds: readonly string[], since: StreamPositions | undefined, to: StreamPositions): Promise<JsonObject> {
+    const out: JsonObject = {};
+    const { extensions: ext, userId } = request;
+    if (ext.accountData) {
+      const changes = await this.deps.accountDataStore.changesSince(userId, since?.account_data ?? 0, to.account_data);
+      const rooms: Record<string, JsonObject[]> = {};
+      const global: JsonObject[] = [];
+      for (const c of changes) {
+        const event = { type: c.type, content: c.content };
+        if (c.roomId === null) global.push(event);
+        else (rooms[c.roomId] ??= []).push(event);
+      }
+      out.account_data = { global, rooms } as unknown as JsonObject;
+    }
+    if (ext.receipts) {
+      const byRoom = await this.deps.receipts.receiptsSince(roomIds, since?.receipts ?? 0, userId);
+      const rooms: JsonObject = {};
+      for (const [roomId, content] of byRoom) rooms[roomId] = { type: 'm.receipt', content: content as unknown as JsonObject };
+      out.receipts = { rooms };
+    }
+    if (ext.typing) {
+      const changed = since ? this.deps.typing.changedRoomsSince(since.typing, roomIds) : roomIds.filter((id) => this.deps.typing.typingSnapshot(id).length > 0);
+      const rooms: JsonObject = {};
+      for (const roomId of changed) rooms[roomId] = { type: 'm.typing', content: { user_ids: this.deps.typing.typingSnapshot(roomId) } };
+      out.typing = { rooms };
+    }
+    const { encryption } = this.deps;
+    if (ext.toDevice) {
+      // The extension keeps its own position: the client echoes the last next_batch as `since`.
+      const sinceToDevice = ext.toDevice.since !== undefined && /^\d+$/.test(ext.toDevice.since) ? Number(ext.toDevice.since) : 0;
+      if (ext.toDevice.since !== undefined) await encryption.toDevice.acknowledge(userId, request.deviceId, sinceToDevice);
+      const batch = await encryption.toDevice.messagesFor(userId, request.deviceId, sinceToDevice, to.to_device, ext.toDevice.limit);
+      out.to_device = { next_batch: String(batch.nextPosition), events: batch.events.map((e) => ({ type: e.type, sender: e.sender, content: e.content })) };
+    }
+    if (ext.e2ee) {
+      const lists = since ? await encryption.deviceLists.changesSince(userId, since.device_lists, to.device_lists) : { changed: [], left: [] };
+      out.e2ee = {
+        device_lists: { changed: lists.changed, left: lists.left },
+        device_one_time_keys_count: await encryption.keys.oneTimeKeyCounts(userId, request.deviceId),
+        device_unused_fallback_key_types: await encryption.keys.unusedFallbackKeyTypes(userId, request.deviceId),
+      };
+    }
+    return out;
+  }
+}
+
+function syncUser(request: SlidingSyncRequest) {
+  return { userId: request.userId, deviceId: request.deviceId, filter: DEFAULT_FILTER };
+}
+
+/** Rooms in lists and subscriptions combine: the union of required_state and the largest timeline_limit. */
+function mergeConfig(configs: Map<string, RoomConfig>, roomId: string, config: RoomConfig): void {
+  const existing = configs.get(roomId);
+  const timelineLimit = Math.min(ROOM_LIMIT_MAX, config.timelineLimit);
+  if (!existing) {
+    configs.set(roomId, { requiredState: [...config.requiredState], timelineLimit });
+    return;
+  }
+  configs.set(roomId, { requiredState: [...existing.requiredState, ...config.requiredState], timelineLimit: Math.max(existing.timelineLimit, timelineLimit) });
+}
+
+/**
+ * MSC4186 required_state: [type, state_key] pairs where `*` matches any
+ * value, `$ME` is the user's own ID and, for m.room.member, `$LAZY` means
+ * the members who sent something in the timeline.
+ */
+export function selectState(state: readonly StoredEvent[], required: RequiredState, userId: string, timeline: readonly StoredEvent[]): StoredEvent[] {
+  const senders = new Set(timeline.map((e) => e.sender));
+  return state.filter((e) =>
+    required.some(([type, key]) => {
+      if (type !== '*' && type !== e.type) return false;
+      if (key === '*') return true;
+      if (key === '$ME') return e.stateKey === userId;
+      if (key === '$LAZY') return e.type === 'm.room.member' && senders.has(e.stateKey ?? '');
+      return e.stateKey === key;
+    }),
+  );
+}
+
+/** Rooms named in m.direct account data (user ID → room IDs). */
+function directRooms(content: JsonObject | undefined): Set<string> {
+  const rooms = new Set<string>();
+  for (const value of Object.values(content ?? {})) {
+    if (Array.isArray(value)) for (const id of value as JsonValue[]) if (typeof id === 'string') rooms.add(id);
+  }
+  return rooms;
+}
+
+function extensionsHaveNews(extensions: JsonObject): boolean {
+  const data = extensions.account_data as { global?: unknown[]; rooms?: object } | undefined;
+  if ((data?.global?.length ?? 0) > 0 || Object.keys(data?.rooms ?? {}).length > 0) return true;
+  for (const name of ['receipts', 'typing'] as const) {
+    const section = extensions[name] as { rooms?: object } | undefined;
+    if (Object.keys(section?.rooms ?? {}).length > 0) return true;
+  }
+  const toDevice = extensions.to_device as { events?: unknown[] } | undefined;
+  const lists = (extensions.e2ee as { device_lists?: { changed: unknown[]; left: unknown[] } } | undefined)?.device_lists;
+  return (toDevice?.events?.length ?? 0) > 0 || (lists?.changed.length ?? 0) > 0 || (lists?.left.length ?? 0) > 0;
+}

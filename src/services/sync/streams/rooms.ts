@@ -1,0 +1,215 @@
+// The rooms stream (Dendrite's stream_pdu.go): rooms.join, rooms.invite,
+// rooms.leave and rooms.knock from the events stream (sync.yaml; _index.md,
+// "Syncing"). An initial sync reads each joined room's current state and
+// newest events in batched queries — never by replaying history; an
+// incremental one reads, in one query, the new events of the user's rooms
+// and touches only rooms that have some.
+import { stateKeyString, type JsonObject } from '../../../core/types.js';
+import type { RoomMembership, RoomStore, StoredEvent } from '../../../storage/rooms/index.js';
+import { lazyLoadMembers, timelineLimit } from '../../filters/index.js';
+import { isInitial, sinceOf, type SyncContext } from '../context.js';
+import { storedEventMatches, type SyncEventSerializer } from '../events.js';
+import type { HistoryVisibility } from '../../rooms/visibility.js';
+import { paginationToken } from '../../rooms/timeline.js';
+import type { LeftRoomResponse, SyncResponseBuilder } from '../response.js';
+import { roomSummary, STRIPPED_STATE_TYPES, strippedEvent } from '../room-summary.js';
+import type { StreamProvider } from './provider.js';
+
+interface Timeline {
+  events: StoredEvent[];
+  limited: boolean;
+}
+
+export class RoomsStreamProvider implements StreamProvider {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly serializer: SyncEventSerializer,
+    private readonly visibility: Pick<HistoryVisibility, 'filterVisible'>,
+  ) {}
+
+  async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
+    const since = sinceOf(ctx, 'events');
+    const full = isInitial(ctx) || ctx.fullState;
+    const joined = ctx.memberships.filter((m) => m.membership === 'join');
+    // A room joined since the token is new to the client: it gets the room whole.
+    const whole = joined.filter((m) => full || m.streamOrdering > since);
+    const partial = joined.filter((m) => !whole.includes(m));
+    await this.wholeRooms(ctx, whole, out);
+    await this.changedRooms(ctx, partial, out);
+    await this.strippedRooms(ctx, out);
+    await this.leftRooms(ctx, out);
+  }
+
+  /** Joined rooms sent with their full current state (initial sync, full_state, new joins). */
+  private async wholeRooms(ctx: SyncContext, rooms: readonly RoomMembership[], out: SyncResponseBuilder): Promise<void> {
+    if (rooms.length === 0) return;
+    const ids = rooms.map((m) => m.roomId);
+    const limit = timelineLimit(ctx.filter.room.timeline);
+    // A full_state sync still limits the timeline by `since` (sync.yaml, full_state), except for new joins.
+    const since = sinceOf(ctx, 'events');
+    const fromOf = (m: RoomMembership) => (isInitial(ctx) || m.streamOrdering > since ? 0 : since);
+    const fresh = rooms.filter((m) => fromOf(m) === 0).map((m) => m.roomId);
+    const stale = rooms.filter((m) => fromOf(m) !== 0).map((m) => m.roomId);
+    const [recentFresh, recentStale, states] = await Promise.all([
+      this.store.events.recentEventsPerRoom(fresh, 0, ctx.to.events, limit + 1),
+      this.store.events.recentEventsPerRoom(stale, since, ctx.to.events, limit + 1),
+      this.store.currentState.getCurrentStateEventsForRooms(ids),
+    ]);
+    for (const roomId of ids) {
+      const timeline = this.timeline(ctx, recentFresh.get(roomId) ?? recentStale.get(roomId) ?? [], limit);
+      const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
+      const inTimeline = new Set(timeline.events.map((e) => e.eventId));
+      const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
+      const room = out.joined(roomId);
+      await this.fillTimeline(ctx, room, timeline);
+      room.state.events = await this.serializer.serialize(state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
+      room.summary = roomSummary(current.filter((e) => e.type === 'm.room.member'), ctx.userId);
+    }
+  }
+
+  /** Joined rooms the client already has: only what happened since its token. */
+  private async changedRooms(ctx: SyncContext, rooms: readonly RoomMembership[], out: SyncResponseBuilder): Promise<void> {
+    if (rooms.length === 0) return;
+    const since = sinceOf(ctx, 'events');
+    const limit = timelineLimit(ctx.filter.room.timeline);
+    const recent = await this.store.events.recentEventsPerRoom(rooms.map((m) => m.roomId), since, ctx.to.events, limit + 1);
+    for (const [roomId, events] of recent) {
+      const timeline = this.timeline(ctx, events, limit);
+      // sync.yaml, state: "Updates to the state, between the time indicated by
+      // the since parameter, and the start of the timeline" — only a gap has any.
+      let state: StoredEvent[] = [];
+      if (timeline.limited && events.length > 0) {
+        const start = timeline.events[0]?.streamOrdering ?? events.at(-1)!.streamOrdering + 1;
+        state = latestPerKey(await this.store.events.stateEventsBetween(roomId, since, start));
+      }
+      state = await this.withTimelineSenders(ctx, roomId, this.lazyMembers(ctx, state, timeline.events), timeline.events);
+      const room = out.joined(roomId);
+      await this.fillTimeline(ctx, room, timeline);
+      room.state.events = await this.serializer.serialize(state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
+      if (events.some((e) => e.type === 'm.room.member')) {
+        room.summary = roomSummary(await this.store.currentState.getCurrentStateEvents(roomId, { types: ['m.room.member'] }), ctx.userId);
+      }
+    }
+  }
+
+  /** rooms.invite and rooms.knock: stripped state of rooms the user may not read yet. */
+  private async strippedRooms(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
+    const since = sinceOf(ctx, 'events');
+    const full = isInitial(ctx) || ctx.fullState;
+    const pending = ctx.memberships.filter(
+      (m) => (m.membership === 'invite' || m.membership === 'knock') && (full || m.streamOrdering > since) && m.streamOrdering <= ctx.to.events,
+    );
+    if (pending.length === 0) return;
+    const [states, memberEvents] = await Promise.all([
+      this.store.currentState.getCurrentStateEventsForRooms(pending.map((m) => m.roomId), { types: STRIPPED_STATE_TYPES }),
+      this.store.events.getEvents(pending.map((m) => m.eventId)),
+    ]);
+    for (const m of pending) {
+      const own = memberEvents.get(m.eventId);
+      // ignore_users.md: invites from ignored users are not sent.
+      if (!own || (m.membership === 'invite' && ctx.ignoredUsers.has(own.sender))) continue;
+      const events = (states.get(m.roomId) ?? []).map(strippedEvent);
+      if (own.sender !== ctx.userId) {
+        const senderMember = await this.store.currentState.getCurrentStateEvent(m.roomId, 'm.room.member', own.sender);
+        if (senderMember) events.push(strippedEvent(senderMember));
+      }
+      events.push(strippedEvent(own));
+      if (m.membership === 'invite') out.invite.set(m.roomId, { invite_state: { events } });
+      else out.knock.set(m.roomId, { knock_state: { events } });
+    }
+  }
+
+  /**
+   * rooms.leave: rooms left (or banned from) since the token — on an initial
+   * sync only with the filter's include_leave — with the timeline up to the
+   * departure, never beyond it.
+   */
+  private async leftRooms(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
+    const since = sinceOf(ctx, 'events');
+    const full = isInitial(ctx) || ctx.fullState;
+    const departed = ctx.memberships.filter(
+      (m) =>
+        (m.membership === 'leave' || m.membership === 'ban') &&
+        m.streamOrdering <= ctx.to.events &&
+        (full ? ctx.filter.room.includeLeave || (!isInitial(ctx) && m.streamOrdering > since) : m.streamOrdering > since),
+    );
+    const limit = timelineLimit(ctx.filter.room.timeline);
+    for (const m of departed) {
+      const departure = await this.store.events.getEvent(m.eventId);
+      if (!departure) continue;
+      const from = isInitial(ctx) || m.streamOrdering <= since ? 0 : since;
+      // Never past the departure; within that, only what history visibility lets a non-member see.
+      const recent = (await this.store.events.recentEventsPerRoom([m.roomId], from, departure.streamOrdering, limit + 1)).get(m.roomId) ?? [];
+      const raw = await this.visibility.filterVisible(ctx.userId, recent);
+      const timeline = this.timeline(ctx, raw, limit);
+      const inTimeline = new Set(timeline.events.map((e) => e.eventId));
+      const state = (await this.stateAtDeparture(departure)).filter((e) => !inTimeline.has(e.eventId));
+      const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
+      await this.fillTimeline(ctx, room, timeline);
+      room.state.events = await this.serializer.serialize(this.lazyMembers(ctx, state, timeline.events).filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
+      out.leave.set(m.roomId, room);
+    }
+  }
+
+  /** Keeps the newest `limit` events that pass the filter; limited when older ones were left out. */
+  private timeline(ctx: SyncContext, raw: readonly StoredEvent[], limit: number): Timeline {
+    const visible = raw.filter(
+      // ignore_users.md: ignored users' messages are hidden; their state changes are not.
+      (e) => (e.stateKey !== null || !ctx.ignoredUsers.has(e.sender)) && storedEventMatches(e, ctx.filter.room.timeline),
+    );
+    const limited = raw.length > limit;
+    return { events: visible.slice(-limit), limited };
+  }
+
+  private async fillTimeline(ctx: SyncContext, room: { timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string } }, timeline: Timeline): Promise<void> {
+    room.timeline.events = await this.serializer.serialize(timeline.events, ctx);
+    room.timeline.limited = timeline.limited;
+    // A token /messages takes (dir=b) to page back from just before the timeline.
+    const first = timeline.events[0];
+    room.timeline.prev_batch = paginationToken(first ? first.streamOrdering - 1 : ctx.to.events);
+  }
+
+  /**
+   * Lazy-loading room members (_index.md): of the member events, keep only
+   * those of the timeline's senders and the user's own.
+   */
+  private lazyMembers(ctx: SyncContext, state: readonly StoredEvent[], timeline: readonly StoredEvent[]): StoredEvent[] {
+    if (!lazyLoadMembers(ctx.filter)) return [...state];
+    const wanted = new Set([ctx.userId, ...timeline.map((e) => e.sender)]);
+    return state.filter((e) => e.type !== 'm.room.member' || wanted.has(e.stateKey ?? ''));
+  }
+
+  /**
+   * When lazy-loading, an incremental sync still owes the member events of
+   * the timeline's senders. Without a per-device record of what each client
+   * was sent, they are sent with every timeline that has the sender — what
+   * include_redundant_members asks for, and harmless otherwise.
+   */
+  private async withTimelineSenders(ctx: SyncContext, roomId: string, state: StoredEvent[], timeline: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    if (!lazyLoadMembers(ctx.filter) || timeline.length === 0) return state;
+    const have = new Set([...state, ...timeline].filter((e) => e.type === 'm.room.member').map((e) => e.stateKey));
+    const extra: StoredEvent[] = [];
+    for (const sender of new Set(timeline.map((e) => e.sender))) {
+      if (have.has(sender)) continue;
+      const member = await this.store.currentState.getCurrentStateEvent(roomId, 'm.room.member', sender);
+      if (member && member.streamOrdering <= ctx.to.events) extra.push(member);
+    }
+    return [...state, ...extra];
+  }
+
+  /** The room's state as the departure left it: the state before it, plus the departure itself. */
+  private async stateAtDeparture(departure: StoredEvent): Promise<StoredEvent[]> {
+    if (departure.stateSnapshotBefore === null) return [departure];
+    const before = await this.store.snapshots.loadStateSnapshot(departure.stateSnapshotBefore);
+    before.set(stateKeyString(departure.type, departure.stateKey ?? ''), departure.eventId);
+    const events = await this.store.events.getEvents([...before.values()]);
+    return [...events.values()].sort((a, b) => a.streamOrdering - b.streamOrdering);
+  }
+}
+
+/** The newest event of each (type, state_key) among state events in stream order. */
+function latestPerKey(events: readonly StoredEvent[]): StoredEvent[] {
+  const byKey = new Map<string, StoredEvent>();
+  for (const e of events) byKey.set(stateKeyString(e.type, e.stateKey ?? ''), e);
+  return [...byKey.values()];
+}

@@ -1,0 +1,121 @@
+// GET /sync (client-server-api/_index.md, "Syncing"; sync.yaml): positions
+// are captured before anything is read, every stream provider adds what lies
+// between the client's token and them, and an incremental sync with nothing
+// to say waits on the Notifier until something concerning the user is
+// committed (or the timeout passes, or the client goes away). Nothing polls.
+import type { JsonObject } from '../../core/types.js';
+import type { AccountDataStore } from '../../storage/accounts/account-data.js';
+import type { NotificationStore } from '../../storage/push/notifications.js';
+import type { RoomStore } from '../../storage/rooms/index.js';
+import { roomIncluded, type Filter } from '../filters/index.js';
+import { STREAMS, type Notifier } from '../notifier.js';
+import type { ClientEventFormatter } from '../rooms/client-events.js';
+import type { HistoryVisibility } from '../rooms/visibility.js';
+import type { AccountDataService, PresenceService, PresenceState, ReceiptService, TypingService } from '../user-data/index.js';
+import type { SyncContext } from './context.js';
+import { SyncEventSerializer } from './events.js';
+import { SyncResponseBuilder } from './response.js';
+import { AccountDataStreamProvider } from './streams/account-data.js';
+import { ReceiptsStreamProvider, TypingStreamProvider } from './streams/ephemeral.js';
+import { EncryptionStreamProvider, type EncryptionSources } from './streams/encryption.js';
+import { NotificationCountsProvider } from './streams/notification-counts.js';
+import { PresenceStreamProvider } from './streams/presence.js';
+import type { StreamProvider } from './streams/provider.js';
+import { RoomsStreamProvider } from './streams/rooms.js';
+import { formatSyncToken, type StreamPositions } from './token.js';
+
+export interface SyncServiceDeps {
+  store: RoomStore;
+  notifier: Notifier;
+  formatter: ClientEventFormatter;
+  accountDataStore: AccountDataStore;
+  accountData: AccountDataService;
+  typing: TypingService;
+  receipts: ReceiptService;
+  presence: PresenceService;
+  notifications: NotificationStore;
+  visibility: Pick<HistoryVisibility, 'filterVisible'>;
+  encryption: EncryptionSources;
+  clock: () => number;
+}
+
+export interface SyncRequest {
+  userId: string;
+  deviceId: string;
+  since?: StreamPositions;
+  /** Milliseconds to wait for news on an incremental sync. */
+  timeoutMs: number;
+  fullState: boolean;
+  filter: Filter;
+  /** sync.yaml set_presence; absent means online. */
+  setPresence?: PresenceState;
+  signal?: AbortSignal;
+}
+
+export class SyncService {
+  readonly serializer: SyncEventSerializer;
+  private readonly providers: StreamProvider[];
+
+  constructor(private readonly deps: SyncServiceDeps) {
+    this.serializer = new SyncEventSerializer(deps.formatter);
+    this.providers = [
+      new RoomsStreamProvider(deps.store, this.serializer, deps.visibility),
+      new AccountDataStreamProvider(deps.accountDataStore),
+      new TypingStreamProvider(deps.typing),
+      new ReceiptsStreamProvider(deps.receipts),
+      new PresenceStreamProvider(deps.presence, deps.store.memberships),
+      new EncryptionStreamProvider(deps.encryption),
+      // Last: it annotates the rooms the others put in.
+      new NotificationCountsProvider(deps.notifications),
+    ];
+  }
+
+  /** Every stream's newest committed position, read before any data (so nothing falls between two syncs). */
+  currentPositions(): StreamPositions {
+    return Object.fromEntries(STREAMS.map((s) => [s, this.deps.notifier.position(s)])) as StreamPositions;
+  }
+
+  async sync(request: SyncRequest): Promise<JsonObject> {
+    // sync.yaml: "offline" means the client is not marked online by syncing.
+    const presence = request.setPresence ?? 'online';
+    if (presence !== 'offline') await this.deps.presence.setPresence(request.userId, presence);
+    const deadline = this.deps.clock() + Math.max(0, request.timeoutMs);
+    for (;;) {
+      const to = this.currentPositions();
+      const ctx = await this.context(request, to);
+      const out = new SyncResponseBuilder();
+      for (const provider of this.providers) await provider.apply(ctx, out);
+      const remaining = deadline - this.deps.clock();
+      const answerNow = !request.since || request.fullState || !out.isEmpty() || remaining <= 0 || request.signal?.aborted || this.deps.notifier.closed;
+      if (answerNow) return out.toJson(formatSyncToken({ ...to, ...out.nextPositions }));
+      // A change committed while we were reading would not wake a waiter
+      // registered after it: look again straight away instead.
+      if (this.movedSince(to)) continue;
+      await this.deps.notifier.waitForChange(request.userId, new Set(ctx.joinedRoomIds), remaining, request.signal);
+    }
+  }
+
+  /** The context of one pass: the user's rooms (minus forgotten and filtered out) and ignored users. */
+  async context(request: Omit<SyncRequest, 'timeoutMs'>, to: StreamPositions): Promise<SyncContext> {
+    const [memberships, ignoredUsers] = await Promise.all([
+      this.deps.store.memberships.roomsForUser(request.userId),
+      this.deps.accountData.ignoredUsers(request.userId),
+    ]);
+    const visible = memberships.filter((m) => !m.forgotten && roomIncluded(request.filter, m.roomId));
+    return {
+      userId: request.userId,
+      deviceId: request.deviceId,
+      since: request.since,
+      to,
+      fullState: request.fullState,
+      filter: request.filter,
+      memberships: visible,
+      joinedRoomIds: visible.filter((m) => m.membership === 'join').map((m) => m.roomId),
+      ignoredUsers,
+    };
+  }
+
+  private movedSince(to: StreamPositions): boolean {
+    return STREAMS.some((s) => this.deps.notifier.position(s) > to[s]);
+  }
+}

@@ -1,0 +1,109 @@
+// Presence (client-server-api/modules/presence.md).
+//
+// Visibility: a user sees their own presence and that of users they share a
+// joined room with ("Presence events are sent to interested parties where
+// users share a room membership"); anyone else gets 403, as in Synapse.
+// With `presence: {enabled: false}` (Synapse's key) every user reads as
+// offline and updates are accepted but dropped.
+import type { JsonObject } from '../../core/types.js';
+import { forbidden } from '../../http/errors.js';
+import type { PresenceRecord, PresenceState, PresenceStore } from '../../storage/user-data/presence.js';
+import type { Notifier } from '../notifier.js';
+import type { MembershipLookup } from './common.js';
+
+export type { PresenceState } from '../../storage/user-data/presence.js';
+export const PRESENCE_STATES: readonly PresenceState[] = ['online', 'unavailable', 'offline'];
+
+/** How long after their last activity an online user counts as currently active (Synapse's LAST_ACTIVE_GRANULARITY). */
+export const CURRENTLY_ACTIVE_MS = 60_000;
+
+/** The content of an m.presence event (and the GET /presence/{userId}/status body). */
+export interface PresenceContent extends JsonObject {
+  presence: PresenceState;
+}
+
+export class PresenceService {
+  constructor(
+    private readonly store: PresenceStore,
+    private readonly memberships: MembershipLookup,
+    private readonly notifier: Notifier,
+    private readonly enabled: boolean,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** # PUT /presence/{userId}/status */
+  async putStatus(requesterId: string, userId: string, state: PresenceState, statusMsg: string | undefined): Promise<void> {
+    if (requesterId !== userId) throw forbidden(`You cannot set the presence of ${userId}`);
+    await this.update(userId, state, statusMsg ?? null);
+  }
+
+  /** # GET /presence/{userId}/status */
+  async getStatus(requesterId: string, userId: string): Promise<PresenceContent> {
+    if (requesterId !== userId && !(await this.shareRoom(requesterId, userId))) {
+      throw forbidden(`You are not allowed to see the presence of ${userId}: you share no room`);
+    }
+    if (!this.enabled) return { presence: 'offline' };
+    const record = await this.store.get(userId);
+    return record ? this.content(record) : { presence: 'offline' };
+  }
+
+  /**
+   * The `set_presence` of /sync: records the state and activity, keeping the
+   * status message. Repeating the same state (every long-poll does) moves no
+   * stream position unless the user had stopped counting as currently active.
+   */
+  async setPresence(userId: string, state: PresenceState): Promise<void> {
+    const existing = this.enabled ? await this.store.get(userId) : undefined;
+    await this.update(userId, state, existing?.statusMsg ?? null);
+  }
+
+  /** The presence stream's latest position. */
+  currentPosition(): Promise<number> {
+    return this.store.currentStreamId();
+  }
+
+  /** m.presence events of `forUserIds` changed after `position` (0: all known), for /sync. */
+  async presenceSince(position: number, forUserIds: readonly string[]): Promise<JsonObject[]> {
+    if (!this.enabled) return [];
+    const records = await this.store.forUsers(forUserIds, position);
+    return records.map((r) => ({ type: 'm.presence', sender: r.userId, content: this.content(r) }));
+  }
+
+  private async update(userId: string, state: PresenceState, statusMsg: string | null): Promise<void> {
+    if (!this.enabled) return;
+    const now = this.clock();
+    const existing = await this.store.get(userId);
+    // Only going online is activity (presence.md, "Last active ago").
+    const lastActiveTs = state === 'online' ? now : (existing?.lastActiveTs ?? now);
+    const visibleChange =
+      !existing ||
+      existing.state !== state ||
+      existing.statusMsg !== statusMsg ||
+      (state === 'online' && !this.currentlyActive(existing, now));
+    const position = await this.store.set(userId, { state, statusMsg, lastActiveTs }, visibleChange);
+    if (position === undefined) return;
+    const rooms = await this.memberships.roomsForUser(userId, ['join']);
+    this.notifier.notify('presence', position, { userIds: [userId], roomIds: rooms.map((r) => r.roomId) });
+  }
+
+  private currentlyActive(record: PresenceRecord, now: number): boolean {
+    return record.state === 'online' && now - record.lastActiveTs < CURRENTLY_ACTIVE_MS;
+  }
+
+  private content(record: PresenceRecord): PresenceContent {
+    const now = this.clock();
+    const content: PresenceContent = {
+      presence: record.state,
+      last_active_ago: Math.max(0, now - record.lastActiveTs),
+      currently_active: this.currentlyActive(record, now),
+    };
+    if (record.statusMsg !== null) content.status_msg = record.statusMsg;
+    return content;
+  }
+
+  private async shareRoom(a: string, b: string): Promise<boolean> {
+    const [roomsA, roomsB] = await Promise.all([this.memberships.roomsForUser(a, ['join']), this.memberships.roomsForUser(b, ['join'])]);
+    const joinedB = new Set(roomsB.map((r) => r.roomId));
+    return roomsA.some((r) => joinedB.has(r.roomId));
+  }
+}

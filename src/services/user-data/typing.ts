@@ -1,0 +1,122 @@
+// Typing notifications (client-server-api/modules/typing_notifications.md).
+// Kept in memory only: typing is ephemeral and worthless after a restart.
+// Each change (start, stop, expiry) takes the next position of the typing
+// stream; /sync sends the rooms changed since its token a full m.typing
+// snapshot, since clients REPLACE their list of typists with it.
+import { forbidden } from '../../http/errors.js';
+import type { Notifier } from '../notifier.js';
+import type { MembershipLookup, Timers } from './common.js';
+import { REAL_TIMERS } from './common.js';
+
+/** Synapse's cap: a client must renew its typing state at least this often. */
+export const MAX_TYPING_TIMEOUT_MS = 120_000;
+/** Synapse's default when `typing: true` comes without a timeout. */
+export const DEFAULT_TYPING_TIMEOUT_MS = 30_000;
+
+interface Typist {
+  expiresAt: number;
+  timer: unknown;
+}
+
+interface RoomTyping {
+  typists: Map<string, Typist>;
+  /** The typing stream position of this room's latest change. */
+  changedAt: number;
+}
+
+export class TypingService {
+  private readonly rooms = new Map<string, RoomTyping>();
+  private position = 0;
+
+  constructor(
+    private readonly memberships: MembershipLookup,
+    private readonly notifier: Notifier,
+    private readonly clock: () => number = Date.now,
+    private readonly timers: Timers = REAL_TIMERS,
+  ) {}
+
+  /** # PUT /rooms/{roomId}/typing/{userId} */
+  async setTyping(requesterId: string, roomId: string, userId: string, typing: boolean, timeoutMs?: number): Promise<void> {
+    if (requesterId !== userId) throw forbidden(`You cannot set the typing state of ${userId}`);
+    const membership = await this.memberships.getMembership(roomId, userId);
+    if (membership?.membership !== 'join') throw forbidden(`You are not joined to ${roomId}`);
+    if (typing) this.start(roomId, userId, Math.min(timeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS, MAX_TYPING_TIMEOUT_MS));
+    else this.stop(roomId, userId);
+  }
+
+  /** The typing stream's latest position. */
+  currentPosition(): number {
+    return this.position;
+  }
+
+  /** The user IDs typing in a room now: the content of its m.typing event. */
+  typingSnapshot(roomId: string): string[] {
+    const now = this.clock();
+    const room = this.rooms.get(roomId);
+    if (!room) return [];
+    return [...room.typists].filter(([, t]) => t.expiresAt > now).map(([userId]) => userId).sort();
+  }
+
+  /**
+   * Rooms among `roomIds` (all rooms when absent) whose typing changed after
+   * `position`. A position ahead of ours comes from a token issued before a
+   * restart: every room with typists is then reported, which is harmless.
+   */
+  changedRoomsSince(position: number, roomIds?: Iterable<string>): string[] {
+    const since = position > this.position ? 0 : position;
+    const candidates = roomIds ? [...roomIds] : [...this.rooms.keys()];
+    return candidates.filter((roomId) => {
+      const room = this.rooms.get(roomId);
+      if (!room || room.changedAt <= since) return false;
+      // After a restart-era token, an empty room has nothing to report.
+      return since > 0 || room.typists.size > 0;
+    });
+  }
+
+  private start(roomId: string, userId: string, timeoutMs: number): void {
+    const room = this.room(roomId);
+    const existing = room.typists.get(userId);
+    if (existing) this.timers.clearTimeout(existing.timer);
+    const timer = this.timers.setTimeout(() => this.expire(roomId, userId), timeoutMs);
+    room.typists.set(userId, { expiresAt: this.clock() + timeoutMs, timer });
+    // Renewing a typing state changes nothing others can see.
+    if (!existing) this.changed(roomId, room);
+  }
+
+  private stop(roomId: string, userId: string): void {
+    const room = this.rooms.get(roomId);
+    const existing = room?.typists.get(userId);
+    if (!room || !existing) return;
+    this.timers.clearTimeout(existing.timer);
+    room.typists.delete(userId);
+    this.changed(roomId, room);
+  }
+
+  private expire(roomId: string, userId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room?.typists.has(userId)) return;
+    room.typists.delete(userId);
+    this.changed(roomId, room);
+  }
+
+  private room(roomId: string): RoomTyping {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = { typists: new Map(), changedAt: 0 };
+      this.rooms.set(roomId, room);
+    }
+    return room;
+  }
+
+  private changed(roomId: string, room: RoomTyping): void {
+    this.position += 1;
+    room.changedAt = this.position;
+    this.notifier.notify('typing', this.position, { roomIds: [roomId] });
+  }
+
+  /** Cancels every expiry timer (at shutdown, so none keeps the process alive). */
+  close(): void {
+    for (const room of this.rooms.values()) for (const typist of room.typists.values()) this.timers.clearTimeout(typist.timer);
+    this.rooms.clear();
+  }
+}

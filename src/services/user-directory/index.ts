@@ -1,0 +1,73 @@
+// The user directory (client-server-api/_index.md, "User directory";
+// users.yaml): an index of users kept up to date from profile changes,
+// deactivations and room membership, searched by word prefix. By default
+// (Synapse's user_directory.search_all_users: false) a searcher finds only
+// users who share a joined room with them or are joined to a public room.
+import type { UserDirectoryConfig } from '../../config/types.js';
+import type { Event } from '../../core/types.js';
+import type { ProfileStore } from '../../storage/accounts/profiles.js';
+import { searchWords } from '../../storage/search.js';
+import type { DirectoryUser, UserDirectoryStore } from '../../storage/user-directory.js';
+import type { AccountEventMap } from '../accounts/index.js';
+import type { LoadedRoom } from '../rooms/room-state.js';
+
+export const USER_DIRECTORY_DEFAULTS: UserDirectoryConfig = { enabled: true, searchAllUsers: false, preferLocalUsers: false };
+
+export interface UserDirectoryResults {
+  results: DirectoryUser[];
+  limited: boolean;
+}
+
+export class UserDirectoryService {
+  constructor(
+    private readonly store: UserDirectoryStore,
+    private readonly profiles: ProfileStore,
+    private readonly serverName: string,
+    private readonly config: UserDirectoryConfig = USER_DIRECTORY_DEFAULTS,
+  ) {}
+
+  async onProfileChanged(change: AccountEventMap['profileChanged']): Promise<void> {
+    await this.store.upsertUser({ userId: change.userId, displayName: change.displayname, avatarUrl: change.avatarUrl });
+  }
+
+  /** Deactivated users are never found again (Synapse removes them too). */
+  async onUserDeactivated({ userId }: AccountEventMap['userDeactivated']): Promise<void> {
+    await this.store.removeUser(userId);
+  }
+
+  /** Follows joins (who is known, and their profile) and the state that makes a room public. */
+  async onEventPersisted(event: Event, room: LoadedRoom): Promise<void> {
+    if (event.state_key === undefined) return;
+    if (event.type === 'm.room.join_rules' || event.type === 'm.room.history_visibility') {
+      const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
+      const visibility = room.stateEvent('m.room.history_visibility')?.content.history_visibility;
+      await this.store.setRoomPublic(room.roomId, joinRule === 'public' || visibility === 'world_readable');
+    } else if (event.type === 'm.room.member' && event.content.membership === 'join') {
+      await this.store.upsertUser(await this.profileOf(event));
+    }
+  }
+
+  /** POST /user_directory/search */
+  async search(searcher: string, term: string, limit: number): Promise<UserDirectoryResults> {
+    if (!this.config.enabled) return { results: [], limited: false };
+    const found = await this.store.search({
+      searcher,
+      words: searchWords(term),
+      searchAllUsers: this.config.searchAllUsers,
+      preferLocalServer: this.config.preferLocalUsers ? this.serverName : undefined,
+      limit: limit + 1,
+    });
+    return { results: found.slice(0, limit), limited: found.length > limit };
+  }
+
+  /** Local users by their global profile (per-room names do not leak); remote users by their join event. */
+  private async profileOf(member: Event): Promise<DirectoryUser> {
+    const userId = member.state_key!;
+    if (userId.endsWith(`:${this.serverName}`)) {
+      const profile = await this.profiles.get(userId);
+      return { userId, displayName: profile?.displayname ?? null, avatarUrl: profile?.avatarUrl ?? null };
+    }
+    const { displayname, avatar_url: avatarUrl } = member.content;
+    return { userId, displayName: typeof displayname === 'string' ? displayname : null, avatarUrl: typeof avatarUrl === 'string' ? avatarUrl : null };
+  }
+}

@@ -1,0 +1,172 @@
+// Events that notified a user (event_push_actions) and how far the user has
+// read (push_read_marks). Unread counts are the notifying events after the
+// read mark, so a receipt resets them by moving the mark, and /notifications
+// can say which notifications were read.
+import type { PushAction } from '../../core/push-rules/index.js';
+import type { Database, SqlValue } from '../database.js';
+import { insertRows, placeholders, queryInChunks } from '../rooms/sql.js';
+
+/** The thread ID of events outside any thread (receipts.md, "Threaded read receipts"). */
+export const MAIN_THREAD = 'main';
+/** The read-mark key of an unthreaded receipt, which covers every thread. */
+export const ALL_THREADS = '';
+
+export interface NewPushAction {
+  userId: string;
+  eventId: string;
+  roomId: string;
+  /** MAIN_THREAD or the thread root's event ID. */
+  threadId: string;
+  streamOrdering: number;
+  /** When the notification was generated (ms). */
+  ts: number;
+  actions: PushAction[];
+  highlight: boolean;
+}
+
+export interface StoredNotification extends NewPushAction {
+  /** Whether the user's read mark is at or past the event. */
+  read: boolean;
+}
+
+export interface UnreadCounts {
+  notification_count: number;
+  highlight_count: number;
+}
+
+interface ActionRow {
+  user_id: string;
+  event_id: string;
+  room_id: string;
+  thread_id: string;
+  stream_ordering: number;
+  ts: number;
+  actions: string;
+  highlight: number;
+  is_read: number;
+}
+
+interface CountRow {
+  key: string;
+  notifs: number;
+  highlights: number | null;
+}
+
+/**
+ * Joins each action row `a` to the user's unthreaded mark `u` and its
+ * thread's mark `t`; an event is read when either mark is at or past it.
+ */
+const WITH_MARKS = `FROM event_push_actions a
+  LEFT JOIN push_read_marks u ON u.user_id = a.user_id AND u.room_id = a.room_id AND u.thread_id = '${ALL_THREADS}'
+  LEFT JOIN push_read_marks t ON t.user_id = a.user_id AND t.room_id = a.room_id AND t.thread_id = a.thread_id`;
+const UNREAD = 'a.stream_ordering > COALESCE(u.stream_ordering, 0) AND a.stream_ordering > COALESCE(t.stream_ordering, 0)';
+
+export class NotificationStore {
+  constructor(private readonly db: Database) {}
+
+  async add(actions: readonly NewPushAction[]): Promise<void> {
+    const rows: SqlValue[][] = actions.map((a) => [
+      a.userId,
+      a.eventId,
+      a.roomId,
+      a.threadId,
+      a.streamOrdering,
+      a.ts,
+      JSON.stringify(a.actions),
+      a.highlight ? 1 : 0,
+    ]);
+    await insertRows(
+      this.db,
+      'event_push_actions',
+      ['user_id', 'event_id', 'room_id', 'thread_id', 'stream_ordering', 'ts', 'actions', 'highlight'],
+      rows,
+      'ON CONFLICT DO NOTHING',
+    );
+  }
+
+  /**
+   * Moves the user's read mark for the room (and `threadId`, or ALL_THREADS)
+   * forward to `streamOrdering`; a mark never moves back, since receipts for
+   * older events arrive late and must not resurrect counts.
+   */
+  async markRead(userId: string, roomId: string, threadId: string, streamOrdering: number): Promise<void> {
+    await this.db.execute(
+      `INSERT INTO push_read_marks (user_id, room_id, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET stream_ordering =
+         CASE WHEN excluded.stream_ordering > push_read_marks.stream_ordering
+              THEN excluded.stream_ordering ELSE push_read_marks.stream_ordering END`,
+      [userId, roomId, threadId, streamOrdering],
+    );
+  }
+
+  /** Unread counts per room, over all threads; rooms without unread notifications get zeros. */
+  async countsFor(userId: string, roomIds: readonly string[]): Promise<Map<string, UnreadCounts>> {
+    const rows = await queryInChunks(roomIds, (chunk) =>
+      this.db.query<CountRow>(
+        `SELECT a.room_id AS key, COUNT(*) AS notifs, SUM(a.highlight) AS highlights ${WITH_MARKS}
+         WHERE a.user_id = ? AND a.room_id IN (${placeholders(chunk.length)}) AND ${UNREAD}
+         GROUP BY a.room_id`,
+        [userId, ...chunk],
+      ),
+    );
+    const counts = new Map(roomIds.map((roomId) => [roomId, zero()]));
+    for (const row of rows) counts.set(row.key, toCounts(row));
+    return counts;
+  }
+
+  /** Unread counts of one room by thread (MAIN_THREAD or a thread root); threads without any are absent. */
+  async countsByThread(userId: string, roomId: string): Promise<Map<string, UnreadCounts>> {
+    const rows = await this.db.query<CountRow>(
+      `SELECT a.thread_id AS key, COUNT(*) AS notifs, SUM(a.highlight) AS highlights ${WITH_MARKS}
+       WHERE a.user_id = ? AND a.room_id = ? AND ${UNREAD}
+       GROUP BY a.thread_id`,
+      [userId, roomId],
+    );
+    return new Map(rows.map((row) => [row.key, toCounts(row)]));
+  }
+
+  /** Unread notifications across all the user's rooms (the push gateway's badge count). */
+  async totalUnread(userId: string): Promise<number> {
+    const row = await this.db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n ${WITH_MARKS} WHERE a.user_id = ? AND ${UNREAD}`, [userId]);
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * The user's notifications, newest first: those before stream position
+   * `before` (exclusive), at most `limit`, optionally only highlights.
+   */
+  async list(userId: string, opts: { before?: number; limit: number; onlyHighlight: boolean }): Promise<StoredNotification[]> {
+    const params: SqlValue[] = [userId];
+    let where = 'a.user_id = ?';
+    if (opts.before !== undefined) {
+      where += ' AND a.stream_ordering < ?';
+      params.push(opts.before);
+    }
+    if (opts.onlyHighlight) where += ' AND a.highlight = 1';
+    const rows = await this.db.query<ActionRow>(
+      `SELECT a.user_id, a.event_id, a.room_id, a.thread_id, a.stream_ordering, a.ts, a.actions, a.highlight,
+              CASE WHEN ${UNREAD} THEN 0 ELSE 1 END AS is_read
+       ${WITH_MARKS} WHERE ${where} ORDER BY a.stream_ordering DESC LIMIT ?`,
+      [...params, opts.limit],
+    );
+    return rows.map((row) => ({
+      userId: row.user_id,
+      eventId: row.event_id,
+      roomId: row.room_id,
+      threadId: row.thread_id,
+      streamOrdering: Number(row.stream_ordering),
+      ts: Number(row.ts),
+      actions: JSON.parse(row.actions) as PushAction[],
+      highlight: Number(row.highlight) !== 0,
+      read: Number(row.is_read) !== 0,
+    }));
+  }
+}
+
+function zero(): UnreadCounts {
+  return { notification_count: 0, highlight_count: 0 };
+}
+
+function toCounts(row: CountRow): UnreadCounts {
+  return { notification_count: Number(row.notifs), highlight_count: Number(row.highlights ?? 0) };
+}

@@ -1,0 +1,63 @@
+// The deprecated GET /events, GET /initialSync and GET /rooms/{roomId}/initialSync.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { call, registerUser, type TestUser } from '../helpers/client.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('legacy sync endpoints', () => {
+  let hs: TestHomeserver;
+  let alice: TestUser;
+  let bob: TestUser;
+  let roomId: string;
+  const api = (method: string, path: string, body: unknown, user: TestUser) => call<Json>(hs.baseUrl, method, `/_matrix/client/v3${path}`, body, user.accessToken);
+
+  before(async () => {
+    hs = await startTestHomeserver();
+    [alice, bob] = await Promise.all([registerUser(hs.baseUrl, 'alice'), registerUser(hs.baseUrl, 'bob')]);
+    roomId = (await api('POST', '/createRoom', { preset: 'public_chat', name: 'old school' }, alice)).body.room_id as string;
+    await api('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/l1`, { msgtype: 'm.text', body: 'first' }, alice);
+  });
+  after(async () => hs.close());
+
+  test('GET /initialSync lists rooms with messages, state and tokens', async () => {
+    const res = await api('GET', '/initialSync?limit=1', undefined, alice);
+    assert.equal(res.status, 200);
+    const room = res.body.rooms.find((r: Json) => r.room_id === roomId);
+    assert.equal(room.membership, 'join');
+    assert.deepEqual(room.messages.chunk.map((e: Json) => e.content.body), ['first']);
+    assert.equal(room.messages.chunk[0].room_id, roomId);
+    assert.ok(room.state.some((e: Json) => e.type === 'm.room.name' && e.content.name === 'old school'));
+    assert.equal(room.visibility, 'public');
+    assert.equal(typeof res.body.end, 'string');
+  });
+
+  test('GET /rooms/{roomId}/initialSync answers members and refuses others', async () => {
+    const res = await api('GET', `/rooms/${encodeURIComponent(roomId)}/initialSync?limit=5`, undefined, alice);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.room_id, roomId);
+    assert.equal(res.body.messages.chunk.at(-1).content.body, 'first');
+    const stranger = await api('GET', `/rooms/${encodeURIComponent(roomId)}/initialSync`, undefined, bob);
+    assert.equal(stranger.status, 403);
+  });
+
+  test('GET /events long-polls from a token and returns new events with room_id', async () => {
+    const initial = (await api('GET', '/initialSync?limit=0', undefined, alice)).body;
+    assert.ok(initial.rooms.every((r: Json) => r.messages.chunk.length === 0), 'limit=0: state only');
+    // The first /events marks alice online; take that presence change out of the way.
+    const { end } = (await api('GET', `/events?from=${encodeURIComponent(initial.end)}&timeout=0`, undefined, alice)).body;
+    const polled = api('GET', `/events?from=${encodeURIComponent(end)}&timeout=5000`, undefined, alice);
+    await new Promise((r) => setTimeout(r, 50));
+    await api('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/l2`, { msgtype: 'm.text', body: 'second' }, alice);
+    const res = await polled;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.start, end);
+    assert.notEqual(res.body.end, end);
+    const message = res.body.chunk.find((e: Json) => e.type === 'm.room.message');
+    assert.equal(message.content.body, 'second');
+    assert.equal(message.room_id, roomId);
+    const quiet = await api('GET', `/events?from=${encodeURIComponent(res.body.end)}&timeout=50`, undefined, alice);
+    assert.deepEqual(quiet.body.chunk, []);
+  });
+});
