@@ -203,14 +203,14 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const visibility = new HistoryVisibility(roomStore);
   const timeline = new TimelineService(roomStore, visibility);
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
-  pipeline.onPersisted((event) => relations.recordRelation(event));
+  pipeline.onPersisting((event, _room, streamOrdering) => relations.recordRelation(event, streamOrdering));
   const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });
   const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);
   const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
   const media = new MediaRepository(db, config, clock);
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
-  pipeline.onPersisted((event, room) => push.evaluator.onEventPersisted(event, room));
+  pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
   userData.receipts.onRead((userId, roomId, upTo, threadId) => push.evaluator.resetCounts(userId, roomId, upTo, threadId));
   const e2ee = await createE2eeServices({ db, serverName: config.serverName, accounts, memberships: roomStore.memberships, events: roomStore.events, notifier, clock, log: (msg, fields) => opts.logger.warn(fields, msg) });
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));

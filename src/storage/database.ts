@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 // The one SQL seam both engines implement. Stores write portable SQL with `?`
 // placeholders; the PostgreSQL engine numbers them. Everything above this file
 // is engine-agnostic.
@@ -32,4 +34,29 @@ export function isUniqueViolation(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * The transaction the current async call chain runs in, so that calls made
+ * on the database inside `transaction(fn)` join it. Work that `fn` starts in
+ * the background (and that outlives it) must not keep using a finished
+ * transaction: once `fn` returns, the scope is closed and such calls take the
+ * ordinary path.
+ */
+export class TransactionScope {
+  private readonly storage = new AsyncLocalStorage<{ tx: Queryable; open: boolean }>();
+
+  current(): Queryable | undefined {
+    const scope = this.storage.getStore();
+    return scope?.open ? scope.tx : undefined;
+  }
+
+  async run<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+    const scope = { tx, open: true };
+    try {
+      return await this.storage.run(scope, fn);
+    } finally {
+      scope.open = false;
+    }
+  }
 }

@@ -1,7 +1,6 @@
 // PostgreSQL engine over a `pg` pool sized by Synapse's cp_min / cp_max.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { Database, Queryable, Row, SqlValue } from './database.js';
+import { TransactionScope, type Database, type Queryable, type Row, type SqlValue } from './database.js';
 
 // BIGINT columns hold stream positions and timestamps, all below 2^53: read
 // them as numbers, as the SQLite engine does.
@@ -73,7 +72,7 @@ export class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly poolQueryable: ClientQueryable;
-  private readonly currentTransaction = new AsyncLocalStorage<Queryable>();
+  private readonly currentTransaction = new TransactionScope();
 
   constructor(options: PostgresOptions) {
     this.pool = new pg.Pool({
@@ -97,17 +96,17 @@ export class PostgresDatabase implements Database {
   }
 
   query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return (this.currentTransaction.getStore() ?? this.poolQueryable).query<T>(sql, params);
+    return (this.currentTransaction.current() ?? this.poolQueryable).query<T>(sql, params);
   }
   queryOne<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
-    return (this.currentTransaction.getStore() ?? this.poolQueryable).queryOne<T>(sql, params);
+    return (this.currentTransaction.current() ?? this.poolQueryable).queryOne<T>(sql, params);
   }
   execute(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-    return (this.currentTransaction.getStore() ?? this.poolQueryable).execute(sql, params);
+    return (this.currentTransaction.current() ?? this.poolQueryable).execute(sql, params);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const outer = this.currentTransaction.getStore();
+    const outer = this.currentTransaction.current();
     if (outer) return fn(outer);
     const client = await this.pool.connect();
     const tx = new ClientQueryable(client);
@@ -126,7 +125,7 @@ export class PostgresDatabase implements Database {
 
   /** Runs a multi-statement script (migrations). */
   async exec(sql: string): Promise<void> {
-    await (this.currentTransaction.getStore() ?? this.poolQueryable).execute(sql);
+    await (this.currentTransaction.current() ?? this.poolQueryable).execute(sql);
   }
 
   async close(): Promise<void> {

@@ -2,9 +2,8 @@
 // so one connection writes (behind an async mutex, because a transaction may
 // await between statements) and a second one serves reads, which in WAL mode
 // see only committed data and never wait on the writer.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Database, Queryable, Row, SqlValue } from './database.js';
+import { TransactionScope, type Database, type Queryable, type Row, type SqlValue } from './database.js';
 
 type Connection = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -70,7 +69,7 @@ export class SqliteDatabase implements Database {
   private readonly writerQueryable: ConnectionQueryable;
   private readonly readerCache: StatementCache;
   private readonly writeLock = new Mutex();
-  private readonly currentTransaction = new AsyncLocalStorage<Queryable>();
+  private readonly currentTransaction = new TransactionScope();
 
   constructor(path: string) {
     this.writer = new BetterSqlite3(path);
@@ -86,7 +85,7 @@ export class SqliteDatabase implements Database {
   }
 
   async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const tx = this.currentTransaction.getStore();
+    const tx = this.currentTransaction.current();
     if (tx) return tx.query<T>(sql, params);
     const statement = this.readerCache.get(sql);
     if (statement.readonly) return runStatement(statement, params).rows as T[];
@@ -98,13 +97,13 @@ export class SqliteDatabase implements Database {
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-    const tx = this.currentTransaction.getStore();
+    const tx = this.currentTransaction.current();
     if (tx) return tx.execute(sql, params);
     return this.withWriter((w) => w.execute(sql, params));
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const outer = this.currentTransaction.getStore();
+    const outer = this.currentTransaction.current();
     if (outer) return fn(outer);
     return this.withWriter(async (w) => {
       this.writer.exec('BEGIN IMMEDIATE');

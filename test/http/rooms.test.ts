@@ -126,6 +126,28 @@ for (const engine of ENGINES) {
       assert.equal(unknown.status, 404);
     });
 
+    test('a failing derived-data writer loses its own writes, never the event', async () => {
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
+      const errors: unknown[] = [];
+      let failing = true;
+      hs.server.services.pipeline.onPersisting(async (event) => {
+        if (!failing || event.room_id !== roomId || event.type !== 'm.room.message') return;
+        await hs.server.db.execute('CREATE TABLE IF NOT EXISTS derived_probe (k TEXT)');
+        await hs.server.db.execute('INSERT INTO derived_probe (k) VALUES (?)', [event.event_id]);
+        errors.push(event.event_id);
+        throw new Error('deriver bug');
+      });
+      const sent = await api('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/derive1`, { msgtype: 'm.text', body: 'kept' }, alice);
+      failing = false;
+      assert.equal(sent.status, 200);
+      assert.deepEqual(errors, [sent.body.event_id]);
+      const stored = await hs.server.services.roomStore.events.getEvent(sent.body.event_id as string);
+      assert.equal(stored?.roomId, roomId);
+      // The deriver's own write was rolled back with it.
+      const probe = await hs.server.db.query("SELECT k FROM derived_probe").catch(() => []);
+      assert.deepEqual(probe, []);
+    });
+
     test('state is set, read back, and refused without power', async () => {
       const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
       const room = `/rooms/${encodeURIComponent(roomId)}`;

@@ -52,6 +52,29 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('work a transaction starts in the background leaves it when the transaction ends', async () => {
+      await withDatabase(engine, async (db) => {
+        await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY)');
+        let background: Promise<unknown> = Promise.resolve();
+        await db.transaction(async (tx) => {
+          await tx.execute('INSERT INTO t (k) VALUES (?)', ['inside']);
+          background = new Promise((resolve) => setTimeout(resolve, 20)).then(() => db.execute('INSERT INTO t (k) VALUES (?)', ['after']));
+        });
+        // A later transaction that rolls back must not take the late insert
+        // with it, as it would if that insert still ran on the first one's connection.
+        await assert.rejects(
+          db.transaction(async (tx) => {
+            await tx.execute('INSERT INTO t (k) VALUES (?)', ['doomed']);
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            throw new Error('roll back');
+          }),
+        );
+        await background;
+        const rows = await db.query<{ k: string }>('SELECT k FROM t ORDER BY k');
+        assert.deepEqual(rows.map((r) => r.k), ['after', 'inside']);
+      });
+    });
+
     test('unique violations are recognised and big integers read back as numbers', async () => {
       await withDatabase(engine, async (db) => {
         await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)');

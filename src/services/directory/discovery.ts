@@ -44,7 +44,7 @@ export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices 
   const { db, config, clock, roomStore, rooms, pipeline } = deps;
   const userDirectory = new UserDirectoryService(new UserDirectoryStore(db), deps.profiles, config.serverName, config.userDirectory);
   const search = new SearchService({ searchStore: new SearchStore(db), roomStore, formatter: deps.formatter, pipeline, visibility: deps.visibility });
-  pipeline.onPersisted(async (event, room) => {
+  pipeline.onPersisting(async (event, room) => {
     await search.onEventPersisted(event);
     await userDirectory.onEventPersisted(event, room);
   });

@@ -13,7 +13,7 @@ import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
 import { forbidden, notFound } from '../../http/errors.js';
-import type { Database } from '../../storage/database.js';
+import type { Database, Queryable } from '../../storage/database.js';
 import type { EventToPersist, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -36,8 +36,16 @@ export interface SentEvent {
   existing: boolean;
 }
 
-/** Called after an event is committed and before /sync is woken (push counts, etc.). */
+/** Called after an event is committed and before /sync is woken (work that notifies other streams). */
 export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise<void>;
+
+/**
+ * Called inside the transaction that stores the event, for data derived from
+ * it (push actions, relations, search index): it commits atomically with the
+ * event, in one disk flush. Database calls made here join that transaction.
+ * Such a listener must not notify: nothing is visible until the commit.
+ */
+export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
 
 /** Servers cap prev_events; this many keeps the DAG merging without huge events. */
 const MAX_PREV_EVENTS = 10;
@@ -58,12 +66,18 @@ export class EventPipeline {
   private readonly queue = new KeyedQueue();
   private readonly rooms = new Map<string, LoadedRoom>();
   private readonly listeners: PersistedEventListener[] = [];
+  private readonly derivers: PersistingEventListener[] = [];
 
   constructor(private readonly deps: PipelineDeps) {}
 
   /** Registers work to run after each event is committed (before /sync wakes). */
   onPersisted(listener: PersistedEventListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Registers derived-data writes to run in each event's own transaction. */
+  onPersisting(listener: PersistingEventListener): void {
+    this.derivers.push(listener);
   }
 
   /** Runs `fn` with the room loaded, in the room's queue. Undefined room: it does not exist here. */
@@ -214,9 +228,13 @@ export class EventPipeline {
       if (event.state_key !== undefined) changed.set(stateKeyString(event.type, event.state_key), event.event_id);
     }
     const currentState = changed.size > 0 ? [{ roomId: room.roomId, update: { delta: { changed, removed: [] } } }] : undefined;
-    const persisted = await this.deps.db.transaction(async () => {
+    const persisted = await this.deps.db.transaction(async (tx) => {
       if (beforeCommit) await beforeCommit();
-      return store.events.persistEvents({ events: toPersist, currentState });
+      const results = await store.events.persistEvents({ events: toPersist, currentState });
+      for (const [i, result] of results.entries()) {
+        if (!result.existing) await this.deriveData(tx, built[i]!.event, working, result.streamOrdering);
+      }
+      return results;
     });
     if (persisted.length === 1 && persisted[0]!.existing) {
       // A concurrent request with the same transaction ID won; answer with its event.
@@ -230,6 +248,25 @@ export class EventPipeline {
     const sent = built.map(({ event }, i) => ({ event, streamOrdering: persisted[i]!.streamOrdering, existing: false }));
     await this.afterCommit(room, sent);
     return sent;
+  }
+
+  /**
+   * The derivers run behind one savepoint: a failure loses the event's
+   * derived data (and is logged), never the event, and leaves the
+   * transaction usable. One savepoint, not one per deriver, keeps the
+   * round trips of a send low.
+   */
+  private async deriveData(tx: Queryable, event: Event, room: LoadedRoom, streamOrdering: number): Promise<void> {
+    if (this.derivers.length === 0) return;
+    await tx.execute('SAVEPOINT derived_data');
+    try {
+      for (const deriver of this.derivers) await deriver(event, room, streamOrdering);
+      await tx.execute('RELEASE SAVEPOINT derived_data');
+    } catch (err) {
+      await tx.execute('ROLLBACK TO SAVEPOINT derived_data');
+      await tx.execute('RELEASE SAVEPOINT derived_data');
+      this.deps.onError(err, `deriving data from ${event.event_id}`);
+    }
   }
 
   private async afterCommit(room: LoadedRoom, sent: SentEvent[]): Promise<void> {

@@ -70,12 +70,10 @@ export interface RelationServiceDeps {
 export class RelationService implements RelationBundler {
   constructor(private readonly deps: RelationServiceDeps) {}
 
-  /** Records `event`'s relationship, if it has one (an EventPipeline onPersisted listener). */
-  async recordRelation(event: Event): Promise<void> {
+  /** Records `event`'s relationship, if it has one (an EventPipeline onPersisting listener). */
+  async recordRelation(event: Event, streamOrdering: number): Promise<void> {
     const relates = relatesTo(event.content);
     if (!relates || event.state_key !== undefined) return;
-    const stored = await this.deps.store.events.getEvent(event.event_id);
-    if (!stored) return;
     await this.deps.relations.addRelation({
       eventId: event.event_id,
       relatesToId: relates.eventId,
@@ -84,7 +82,7 @@ export class RelationService implements RelationBundler {
       roomId: event.room_id,
       sender: event.sender,
       type: event.type,
-      streamOrdering: stored.streamOrdering,
+      streamOrdering,
     });
   }
 
