@@ -239,14 +239,6 @@ export class RoomService {
     return RoomPowerLevels.fromEvents(room.stateEvent('m.room.power_levels'), room.stateEvent('m.room.create'), room.rules);
   }
 
-  async requireJoined(userId: string, roomId: string): Promise<void> {
-    const membership = await this.deps.store.memberships.getMembership(roomId, userId);
-    if (membership?.membership !== 'join') {
-      if (!(await this.deps.store.rooms.getRoom(roomId))) throw notFound(`Unknown room ${roomId}`);
-      throw forbidden(`${userId} is not joined to ${roomId}`);
-    }
-  }
-
   private async setMembership(roomId: string, sender: string, target: string, membership: string, reason?: string): Promise<void> {
     await this.deps.pipeline.withRoom(roomId, async (room) => {
       await this.sendMembership(this.requireRoom(room, roomId), sender, target, membership, reason);
