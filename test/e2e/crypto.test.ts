@@ -6,47 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as sdk from 'matrix-js-sdk';
-import { logger } from 'matrix-js-sdk/lib/logger.js';
 import { LoggerLevel, Tracing } from '@matrix-org/matrix-sdk-crypto-wasm';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
-
-// matrix-js-sdk arms a ~110 s local timeout per /sync request and does not
-// clear it when the client stops, which would hold this test process open.
-// Timers in this file's process are unref'd so they cannot keep it alive.
-const armTimeout = globalThis.setTimeout;
-globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => armTimeout(...args).unref()) as typeof setTimeout;
-
-// The SDK's global logger is a loglevel logger underneath (its typings hide
-// setLevel); its per-room child loggers force debug and still print.
-(logger as unknown as { setLevel(level: 'silent'): void }).setLevel('silent');
+import { quietLogger as quiet, waitFor } from './sdk-helpers.js';
 
 const PASSWORD = 'correct horse battery';
-
-const quiet = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  getChild() {
-    return quiet;
-  },
-};
-
-function waitFor<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = async () => {
-      const value = await check();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(() => void tick(), 20);
-    };
-    void tick();
-  });
-}
 
 async function startCryptoClient(hs: TestHomeserver, user: TestUser): Promise<sdk.MatrixClient> {
   const client = sdk.createClient({

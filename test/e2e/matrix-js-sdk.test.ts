@@ -11,37 +11,7 @@ import type { RoomMessageEventContent } from 'matrix-js-sdk/lib/@types/events.js
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 import { registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
-
-// matrix-js-sdk arms a ~110 s local timeout per /sync request and does not
-// clear it when the client stops, which would hold this test process open for
-// minutes after the last test. Timers in this file's process are unref'd so
-// they cannot keep it alive; nothing here relies on a timer to stay running.
-const armTimeout = globalThis.setTimeout;
-globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => armTimeout(...args).unref()) as typeof setTimeout;
-
-const quiet = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  getChild() {
-    return quiet;
-  },
-};
-
-function waitFor<T>(what: string, check: () => T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const value = check();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
+import { quietLogger as quiet, waitFor } from './sdk-helpers.js';
 
 async function startClient(hs: TestHomeserver, user: TestUser, initialSyncLimit = 20): Promise<sdk.MatrixClient> {
   const client = sdk.createClient({
