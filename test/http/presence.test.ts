@@ -47,6 +47,18 @@ describe('presence', () => {
     ]);
   });
 
+  test('syncing while online refreshes last_active only past the granularity, so a sync is not a write', async () => {
+    const presence = hs.server.services.userData.presence;
+    await presence.setPresence(carol.userId, 'online');
+    const lastActive = async () => (await call(hs.baseUrl, 'GET', status(carol), undefined, carol.accessToken)).body.last_active_ago as number;
+    now += 10_000;
+    await presence.setPresence(carol.userId, 'online');
+    assert.equal(await lastActive(), 10_000, 'a sync 10 s later left the stored timestamp alone');
+    now += 25_000;
+    await presence.setPresence(carol.userId, 'online');
+    assert.equal(await lastActive(), 0, 'after 35 s the sync refreshed it');
+  });
+
   test('someone with no presence reads as offline', async () => {
     const got = await call(hs.baseUrl, 'GET', status(bob), undefined, bob.accessToken);
     assert.deepEqual(got.body, { presence: 'offline' });

@@ -16,6 +16,8 @@ export const PRESENCE_STATES: readonly PresenceState[] = ['online', 'unavailable
 
 /** How long after their last activity an online user counts as currently active (Synapse's LAST_ACTIVE_GRANULARITY). */
 export const CURRENTLY_ACTIVE_MS = 60_000;
+/** How stale last_active_ts may get before a sync refreshes it; below CURRENTLY_ACTIVE_MS so an active client never looks idle. */
+const LAST_ACTIVE_GRANULARITY_MS = CURRENTLY_ACTIVE_MS / 2;
 
 /** The content of an m.presence event (and the GET /presence/{userId}/status body). */
 export interface PresenceContent extends JsonObject {
@@ -54,6 +56,10 @@ export class PresenceService {
    */
   async setPresence(userId: string, state: PresenceState): Promise<void> {
     const existing = this.enabled ? await this.store.get(userId) : undefined;
+    // Every /sync of an online client lands here: refreshing last_active_ts
+    // on each would cost a commit per sync. Like Synapse's granularity, a
+    // recent enough timestamp is left alone (it stays "currently active").
+    if (existing && existing.state === state && state === 'online' && this.clock() - existing.lastActiveTs < LAST_ACTIVE_GRANULARITY_MS) return;
     await this.update(userId, state, existing?.statusMsg ?? null);
   }
 
