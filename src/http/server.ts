@@ -299,8 +299,12 @@ export function listen(
 export function closeServer(server: Server, graceMs = 5000): Promise<void> {
   return new Promise((resolve) => {
     const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    // A keep-alive connection whose last response has just gone out would
+    // otherwise stay open until its keep-alive timeout; close each as soon as it idles.
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
     server.close(() => {
       clearTimeout(cut);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -151,6 +151,10 @@ export class EventPipeline {
     const cached = this.rooms.get(roomId);
     if (cached) return cached;
     const loaded = await loadRoom(this.deps.store, roomId);
+    // Readers call this outside the room's queue: if a send loaded (and may
+    // since have advanced) the room while we were reading, theirs is the one.
+    const raced = this.rooms.get(roomId);
+    if (raced) return raced;
     if (loaded) this.rooms.set(roomId, loaded);
     return loaded;
   }
