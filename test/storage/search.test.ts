@@ -23,7 +23,7 @@ async function addEvent(db: Database, store: SearchStore, roomId: string, sender
 }
 
 const base: Omit<SearchQuery, 'words'> = {
-  roomIds: ['!a:x', '!b:x'],
+  rooms: [{ roomId: '!a:x' }, { roomId: '!b:x' }],
   keys: ['content.body', 'content.name', 'content.topic'],
   notSenders: [],
   orderBy: 'rank',
@@ -65,6 +65,27 @@ for (const engine of ENGINES) {
         assert.equal(await store.remove(twice), true);
         assert.equal(await store.remove(twice), false);
         assert.deepEqual((await store.search({ ...base, words: ['weather'] })).map((h) => h.eventId).sort(), [once, topic].sort());
+      });
+    });
+
+    test('a room searched up to a stream position yields nothing after it, in results and count', async () => {
+      await withDatabase(engine, async (db) => {
+        const store = new SearchStore(db);
+        const whole = await addEvent(db, store, '!whole:x', '@alice:x', 'content.body', 'kumquat in a room still joined');
+        const early = await addEvent(db, store, '!left:x', '@alice:x', 'content.body', 'kumquat before leaving');
+        const cutoff = position;
+        await addEvent(db, store, '!left:x', '@alice:x', 'content.body', 'kumquat after leaving');
+        const later = await addEvent(db, store, '!whole:x', '@alice:x', 'content.body', 'kumquat later on');
+        const query: SearchQuery = { ...base, words: ['kumquat'], rooms: [{ roomId: '!whole:x' }, { roomId: '!left:x', upTo: cutoff }] };
+
+        for (const orderBy of ['rank', 'recent'] as const) {
+          const found = await store.search({ ...query, orderBy });
+          assert.deepEqual(found.map((h) => h.eventId).sort(), [whole, early, later].sort(), orderBy);
+        }
+        assert.equal(await store.count(query), 3);
+        const onlyLeft = await store.search({ ...query, rooms: [{ roomId: '!left:x', upTo: cutoff }] });
+        assert.deepEqual(onlyLeft.map((h) => h.eventId), [early]);
+        assert.deepEqual(await store.search({ ...query, rooms: [{ roomId: '!left:x', upTo: cutoff - 1 }] }), []);
       });
     });
   });

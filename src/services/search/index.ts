@@ -1,19 +1,20 @@
 // Server-side search (client-server-api/modules/search.md; search.yaml): the
-// room_events category over the rooms the searcher is joined to. Events are
-// indexed as they are persisted and dropped from the index when redacted.
+// room_events category over the rooms the searcher is joined to, and the rooms
+// they left or were kicked or banned from up to their departure (unless they
+// forgot them; see searchable-rooms.ts). Events are indexed as they are
+// persisted and dropped from the index when redacted.
 //
-// Only joined rooms are searched: a room the user has left is not, although
-// the spec would allow events up to the leave. Results and their context are
-// further limited by history visibility (HistoryVisibility.filterVisible,
-// injected as `visibility`).
-import type { Event, JsonObject, JsonValue } from '../../core/types.js';
+// Results and their context are further limited by history visibility
+// (HistoryVisibility.filterVisible, injected as `visibility`); in a left room,
+// context, profiles and state also stop at the departure.
+import { stateKeyString, type Event, type JsonObject, type JsonValue } from '../../core/types.js';
 import { invalidParam } from '../../http/errors.js';
 import { roomAllowedBy, typeMatches, type RoomEventFilter } from '../filters/index.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { searchWords, type SearchHit, type SearchKey, type SearchStore } from '../../storage/search.js';
 import type { ClientEvent, ClientEventFormatter, Reader } from '../rooms/client-events.js';
 import type { EventPipeline } from '../rooms/event-pipeline.js';
-import type { LoadedRoom } from '../rooms/room-state.js';
+import { SearchableRooms } from './searchable-rooms.js';
 
 /** Which event type each searchable key belongs to. */
 export const SEARCH_KEYS: Readonly<Record<SearchKey, string>> = {
@@ -79,14 +80,13 @@ export class SearchService {
   async searchRoomEvents(reader: Reader, criteria: RoomEventsCriteria, nextBatch?: string): Promise<JsonObject> {
     const { roomStore, searchStore } = this.deps;
     const { filter, orderBy } = criteria;
-    const joined = await roomStore.memberships.roomsForUser(reader.userId, ['join']);
-    const roomIds = joined.map((m) => m.roomId).filter((id) => roomAllowedBy(filter, id));
+    const rooms = await SearchableRooms.forUser(roomStore, reader.userId, (roomId) => roomAllowedBy(filter, roomId));
     const keys = criteria.keys.filter((key) => typeAllowed(filter, SEARCH_KEYS[key]));
     const limit = filter.limit ?? DEFAULT_SEARCH_LIMIT;
     const position = parseBatch(nextBatch, orderBy);
     const query = {
       words: searchWords(criteria.searchTerm),
-      roomIds,
+      rooms: rooms.searchRooms(),
       keys,
       senders: filter.senders,
       notSenders: filter.notSenders,
@@ -102,13 +102,13 @@ export class SearchService {
     const results: JsonObject[] = [];
     for (const [i, event] of formatted.entries()) {
       const result: JsonObject = { rank: hits.find((h) => h.eventId === event.event_id)!.rank, result: event };
-      if (criteria.eventContext) result.context = await this.context(reader, events[i]!, criteria.eventContext);
+      if (criteria.eventContext) result.context = await this.context(reader, events[i]!, criteria.eventContext, rooms);
       results.push(result);
     }
     const body: JsonObject = { count, results, highlights: highlights(query.words, formatted) };
     const last = hits[hits.length - 1];
     if (found.length > limit && last) body.next_batch = orderBy === 'rank' ? `r${position.offset + hits.length}` : `s${last.streamOrdering}`;
-    if (criteria.includeState) body.state = await this.roomStates(reader, formatted);
+    if (criteria.includeState) body.state = await this.roomStates(reader, formatted, rooms);
     if (criteria.groupBy.length > 0) body.groups = groups(criteria.groupBy, formatted);
     return body;
   }
@@ -119,13 +119,17 @@ export class SearchService {
     return this.deps.visibility ? this.deps.visibility(userId, events) : events;
   }
 
-  /** The events around a result, newest first before it and oldest first after it (as /context). */
-  private async context(reader: Reader, event: StoredEvent, request: EventContextRequest): Promise<JsonObject> {
+  /**
+   * The events around a result, newest first before it and oldest first after
+   * it (as /context); in a room the user left, none after their departure.
+   */
+  private async context(reader: Reader, event: StoredEvent, request: EventContextRequest, rooms: SearchableRooms): Promise<JsonObject> {
     const { roomStore, formatter } = this.deps;
     const position = event.streamOrdering;
+    const lastReadable = rooms.lastReadable(event.roomId) ?? Number.MAX_SAFE_INTEGER;
     const [beforeRaw, afterRaw] = await Promise.all([
       roomStore.events.getEventsByStream([event.roomId], position - 1, 0, request.beforeLimit, 'backward'),
-      roomStore.events.getEventsByStream([event.roomId], position, Number.MAX_SAFE_INTEGER, request.afterLimit, 'forward'),
+      roomStore.events.getEventsByStream([event.roomId], position, lastReadable, request.afterLimit, 'forward'),
     ]);
     const [before, after] = await Promise.all([this.visibleOf(reader.userId, beforeRaw), this.visibleOf(reader.userId, afterRaw)]);
     const oldest = before[before.length - 1];
@@ -138,22 +142,53 @@ export class SearchService {
       events_after: await formatter.format(after, reader),
     };
     if (request.includeProfile) {
-      const room = await this.deps.pipeline.room(event.roomId);
-      const senders = new Set([event, ...before, ...after].map((e) => e.sender));
-      context.profile_info = room ? profiles(room, senders) : {};
+      const senders = [...new Set([event, ...before, ...after].map((e) => e.sender))];
+      context.profile_info = profiles(senders, await this.memberContents(event.roomId, senders, rooms));
     }
     return context;
+  }
+
+  /**
+   * The m.room.member content of each of `userIds` that has one: from the
+   * current state of a joined room, from the state at the departure of a left
+   * one (later profile changes are after the user's view of the room ended).
+   */
+  private async memberContents(roomId: string, userIds: readonly string[], rooms: SearchableRooms): Promise<Map<string, JsonObject>> {
+    const contents = new Map<string, JsonObject>();
+    if (!rooms.departed(roomId)) {
+      const room = await this.deps.pipeline.room(roomId);
+      for (const userId of userIds) {
+        const content = room?.stateEvent('m.room.member', userId)?.content;
+        if (content) contents.set(userId, content);
+      }
+      return contents;
+    }
+    const state = await rooms.stateAtDeparture(roomId);
+    const memberIds = userIds.map((userId) => state?.get(stateKeyString('m.room.member', userId))).filter((id): id is string => id !== undefined);
+    for (const member of (await this.deps.roomStore.events.getEvents(memberIds)).values()) {
+      const content = (JSON.parse(member.json) as { content?: JsonObject }).content;
+      if (member.stateKey !== null && content) contents.set(member.stateKey, content);
+    }
+    return contents;
   }
 
   private async visibleOf(userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     return this.deps.visibility ? this.deps.visibility(userId, events) : events;
   }
 
-  /** include_state: the current state of each room with a result (the searcher is joined to all of them). */
-  private async roomStates(reader: Reader, results: readonly ClientEvent[]): Promise<JsonObject> {
+  /**
+   * include_state: for each room with a result, the state the user may read
+   * there, as GET /rooms/{roomId}/state gives it — the current state of a
+   * joined room, the state at their departure from a left one (a room whose
+   * departure has no recorded state is left out rather than show later state).
+   */
+  private async roomStates(reader: Reader, results: readonly ClientEvent[], rooms: SearchableRooms): Promise<JsonObject> {
     const state: JsonObject = {};
     for (const roomId of new Set(results.map((e) => e.room_id))) {
-      state[roomId] = await this.deps.formatter.format(await this.deps.roomStore.currentState.getCurrentStateEvents(roomId), reader);
+      const events = rooms.departed(roomId)
+        ? await rooms.stateEventsAtDeparture(roomId)
+        : await this.deps.roomStore.currentState.getCurrentStateEvents(roomId);
+      if (events) state[roomId] = await this.deps.formatter.format(events, reader);
     }
     return state;
   }
@@ -204,11 +239,11 @@ function groups(groupBy: readonly ('room_id' | 'sender')[], results: readonly Cl
   return out;
 }
 
-/** Display names and avatars of `userIds` from the room's current member events. */
-function profiles(room: LoadedRoom, userIds: ReadonlySet<string>): JsonObject {
+/** Display names and avatars of `userIds` from their member event contents (empty for a user without one). */
+function profiles(userIds: readonly string[], memberContents: ReadonlyMap<string, JsonObject>): JsonObject {
   const out: JsonObject = {};
   for (const userId of userIds) {
-    const content = room.stateEvent('m.room.member', userId)?.content;
+    const content = memberContents.get(userId);
     const profile: Record<string, JsonValue> = {};
     if (typeof content?.displayname === 'string') profile.displayname = content.displayname;
     if (typeof content?.avatar_url === 'string') profile.avatar_url = content.avatar_url;
