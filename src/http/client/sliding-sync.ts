@@ -1,7 +1,7 @@
 // Simplified sliding sync (MSC4186):
 // POST /_matrix/client/unstable/org.matrix.simplified_msc3575/sync.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import type { ListRequest, RoomConfig, SlidingSyncService } from '../../services/sync/sliding-sync.js';
+import type { ListFilters, ListRequest, RoomConfig, SlidingSyncService } from '../../services/sync/sliding-sync.js';
 import { badJson } from '../errors.js';
 import type { Route } from '../types.js';
 import { isJsonObject, optionalBoolean, optionalInteger, optionalObject, optionalString, queryInteger, queryString, requireObject } from '../validate.js';
@@ -52,18 +52,44 @@ function parseLists(lists: JsonObject): Map<string, ListRequest> {
   const out = new Map<string, ListRequest>();
   for (const [name, value] of Object.entries(lists)) {
     if (!isJsonObject(value)) throw badJson(`'lists.${name}' must be an object`);
-    const filters = optionalObject(value, 'filters') ?? {};
     out.set(name, {
       ...roomConfig(value, `lists.${name}`),
       ranges: parseRanges(value.ranges, `lists.${name}.ranges`),
-      filters: {
-        isDm: optionalBoolean(filters, 'is_dm'),
-        isInvite: optionalBoolean(filters, 'is_invite'),
-        isEncrypted: optionalBoolean(filters, 'is_encrypted'),
-      },
+      filters: parseFilters(optionalObject(value, 'filters') ?? {}, `lists.${name}.filters`),
     });
   }
   return out;
+}
+
+/** MSC4186 list filters; `null` for a field means the filter is absent, as for every optional field. */
+function parseFilters(filters: JsonObject, at: string): ListFilters {
+  return {
+    isDm: optionalBoolean(filters, 'is_dm'),
+    isInvite: optionalBoolean(filters, 'is_invite'),
+    isEncrypted: optionalBoolean(filters, 'is_encrypted'),
+    roomTypes: roomTypeList(filters, 'room_types', at),
+    notRoomTypes: roomTypeList(filters, 'not_room_types', at),
+    spaces: stringList(filters, 'spaces', at),
+    tags: stringList(filters, 'tags', at),
+    notTags: stringList(filters, 'not_tags', at),
+  };
+}
+
+function stringList(filters: JsonObject, field: string, at: string): string[] | undefined {
+  const value = filters[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw badJson(`'${at}.${field}' must be a list of strings`);
+  return value as string[];
+}
+
+/** Room types are strings, or null for rooms without a type. */
+function roomTypeList(filters: JsonObject, field: string, at: string): Array<string | null> | undefined {
+  const value = filters[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => v === null || typeof v === 'string')) {
+    throw badJson(`'${at}.${field}' must be a list of room types (strings, or null for rooms without a type)`);
+  }
+  return value as Array<string | null>;
 }
 
 function parseSubscriptions(subscriptions: JsonObject): Map<string, RoomConfig> {

@@ -3,9 +3,11 @@
 // for windows (`ranges`) over lists of its rooms sorted by recency, plus
 // explicit `room_subscriptions`; each room comes with the `required_state`
 // it named and its newest `timeline_limit` events. Positions (`pos`) name a
-// per-connection record of which rooms the client already has, so later
-// requests send those rooms only what changed. An unknown `pos` (e.g. after
-// a restart) is M_UNKNOWN_POS, which tells the client to start afresh.
+// per-connection record of which rooms the client already has, under which
+// required_state and up to which point, so later requests send those rooms
+// only what changed — plus any state a widened required_state now asks for.
+// An unknown `pos` (e.g. after a restart) is M_UNKNOWN_POS, which tells the
+// client to start afresh.
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import { MatrixError } from '../../http/errors.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
@@ -39,9 +41,27 @@ export interface RoomConfig {
   timelineLimit: number;
 }
 
+/**
+ * MSC4186 list filters, all ANDed; an absent field does not filter. Lists
+ * within one field are ORed, and the `not_` form wins over its positive one.
+ */
+export interface ListFilters {
+  isDm?: boolean;
+  isInvite?: boolean;
+  isEncrypted?: boolean;
+  /** m.room.create `type`s to keep; `null` stands for rooms without a type. */
+  roomTypes?: ReadonlyArray<string | null>;
+  notRoomTypes?: ReadonlyArray<string | null>;
+  /** Keep only rooms that are m.space.child of one of these spaces (which the user must have joined). */
+  spaces?: readonly string[];
+  /** Keep only rooms with one of these m.tag tags. */
+  tags?: readonly string[];
+  notTags?: readonly string[];
+}
+
 export interface ListRequest extends RoomConfig {
   ranges: ReadonlyArray<readonly [number, number]>;
-  filters: { isDm?: boolean; isInvite?: boolean; isEncrypted?: boolean };
+  filters: ListFilters;
 }
 
 export interface SlidingSyncRequest {
@@ -56,10 +76,18 @@ export interface SlidingSyncRequest {
   signal?: AbortSignal;
 }
 
+/** What the client holds of one room it was sent on this connection. */
+interface SentRoom {
+  /** The required_state of the last request that covered the room: the client holds the state it selects. */
+  requiredState: RequiredState;
+  /** The events-stream position up to which the client has the room's timeline and state. */
+  upTo: number;
+}
+
 interface ConnectionPosition {
   positions: StreamPositions;
   /** Rooms the client holds as of this position. */
-  sentRooms: ReadonlySet<string>;
+  sentRooms: ReadonlyMap<string, SentRoom>;
 }
 
 interface Connection {
@@ -105,7 +133,7 @@ export class SlidingSyncService {
       const remaining = deadline - this.deps.clock();
       if (!previous || pass.hasNews || remaining <= 0 || request.signal?.aborted || this.deps.notifier.closed) {
         const pos = String(connection.nextPos++);
-        connection.positions.set(pos, { positions: to, sentRooms: new Set([...(previous?.sentRooms ?? []), ...pass.sentRooms]) });
+        connection.positions.set(pos, { positions: to, sentRooms: new Map([...(previous?.sentRooms ?? []), ...pass.sentRooms]) });
         for (const old of [...connection.positions.keys()].slice(0, -POSITIONS_KEPT)) connection.positions.delete(old);
         return { pos, ...pass.body };
       }
@@ -149,19 +177,22 @@ export class SlidingSyncService {
     for (const [roomId, config] of request.roomSubscriptions) if (byRoom.has(roomId)) mergeConfig(configs, roomId, config);
 
     const rooms: JsonObject = {};
-    const sentRooms: string[] = [];
+    const sentRooms = new Map<string, SentRoom>();
     const counts = await this.deps.notifications.countsFor(request.userId, [...configs.keys()]);
     for (const [roomId, config] of configs) {
       const membership = byRoom.get(roomId)!;
-      const initial = !previous?.sentRooms.has(roomId);
-      const room = initial
-        ? await this.initialRoom(request, membership, config, to)
-        : await this.roomUpdate(request, membership, config, since!, to);
+      const sent = previous?.sentRooms.get(roomId);
+      const room =
+        sent && !newlyJoined(membership, sent)
+          ? await this.roomUpdate(request, membership, config, sent, since!, to)
+          : await this.initialRoom(request, membership, config, to);
+      // A room already sent is up to date even when it has no news (the
+      // client holds everything up to `to` under the new required_state).
+      if (room || sent) sentRooms.set(roomId, { requiredState: config.requiredState, upTo: to.events });
       if (!room) continue;
       const c = counts.get(roomId);
       Object.assign(room, { notification_count: c?.notification_count ?? 0, highlight_count: c?.highlight_count ?? 0, bump_stamp: bumps.get(roomId) ?? 0 });
       rooms[roomId] = room;
-      sentRooms.push(roomId);
     }
     const extensions = await this.extensions(request, [...configs.keys()].filter((id) => byRoom.get(id)?.membership === 'join'), since, to);
     const hasNews = Object.keys(rooms).length > 0 || extensionsHaveNews(extensions);
@@ -175,7 +206,7 @@ export class SlidingSyncService {
     return new Map(memberships.map((m) => [m.roomId, (m.membership === 'join' ? latest.get(m.roomId) : undefined) ?? m.streamOrdering]));
   }
 
-  private async applyFilters(userId: string, memberships: readonly RoomMembership[], filters: ListRequest['filters']): Promise<RoomMembership[]> {
+  private async applyFilters(userId: string, memberships: readonly RoomMembership[], filters: ListFilters): Promise<RoomMembership[]> {
     let rooms = [...memberships];
     if (filters.isInvite !== undefined) rooms = rooms.filter((m) => (m.membership === 'invite') === filters.isInvite);
     if (filters.isDm !== undefined) {
@@ -186,7 +217,59 @@ export class SlidingSyncService {
       const states = await this.deps.store.currentState.getCurrentStateEventsForRooms(rooms.map((m) => m.roomId), { types: ['m.room.encryption'] });
       rooms = rooms.filter((m) => (states.get(m.roomId)?.length ?? 0) > 0 === filters.isEncrypted);
     }
+    if (filters.roomTypes !== undefined || filters.notRoomTypes !== undefined) {
+      const types = await this.roomTypes(rooms.map((m) => m.roomId));
+      rooms = rooms.filter((m) => {
+        // A room whose type cannot be known (no create event) matches no type filter, as in Synapse.
+        if (!types.has(m.roomId)) return false;
+        const type = types.get(m.roomId)!;
+        return (filters.roomTypes?.includes(type) ?? true) && !(filters.notRoomTypes?.includes(type) ?? false);
+      });
+    }
+    if (filters.spaces !== undefined) {
+      const children = await this.spaceChildren(filters.spaces, memberships);
+      rooms = rooms.filter((m) => children.has(m.roomId));
+    }
+    if (filters.tags !== undefined || filters.notTags !== undefined) {
+      const tags = roomTags(await this.deps.accountDataStore.listRooms(userId));
+      const hasAny = (roomId: string, wanted: readonly string[]) => wanted.some((tag) => tags.get(roomId)?.has(tag) ?? false);
+      rooms = rooms.filter((m) => (filters.tags === undefined || hasAny(m.roomId, filters.tags)) && !(filters.notTags !== undefined && hasAny(m.roomId, filters.notTags)));
+    }
     return rooms;
+  }
+
+  /**
+   * Each room's type: its m.room.create `type`, or null when it has none (a
+   * non-string type is no type, as the directory treats it). Rooms without a
+   * create event are absent. Invites and knocks read the same current state
+   * their stripped state is built from (every room is local until federation).
+   */
+  private async roomTypes(roomIds: readonly string[]): Promise<Map<string, string | null>> {
+    const creates = await this.deps.store.currentState.getCurrentStateEventsForRooms(roomIds, { types: ['m.room.create'] });
+    const types = new Map<string, string | null>();
+    for (const [roomId, [create]] of creates) {
+      if (!create) continue;
+      const type = contentOf(create).type;
+      types.set(roomId, typeof type === 'string' ? type : null);
+    }
+    return types;
+  }
+
+  /**
+   * The rooms named by the current m.space.child events of the listed spaces.
+   * MSC4186 (via MSC3575's filter): only spaces the user has joined count,
+   * others are ignored; subspaces are not followed; a child whose `via` is
+   * missing or invalid is not part of the space (spaces.md, m.space.child).
+   */
+  private async spaceChildren(spaceIds: readonly string[], memberships: readonly RoomMembership[]): Promise<Set<string>> {
+    const joined = new Set(memberships.filter((m) => m.membership === 'join').map((m) => m.roomId));
+    const spaces = spaceIds.filter((id) => joined.has(id));
+    const states = await this.deps.store.currentState.getCurrentStateEventsForRooms(spaces, { types: ['m.space.child'] });
+    const children = new Set<string>();
+    for (const events of states.values()) {
+      for (const event of events) if (event.stateKey !== null && hasValidVia(contentOf(event))) children.add(event.stateKey);
+    }
+    return children;
   }
 
   private async initialRoom(request: SlidingSyncRequest, membership: RoomMembership, config: RoomConfig, to: StreamPositions): Promise<JsonObject | undefined> {
@@ -204,24 +287,32 @@ export class SlidingSyncService {
     return room;
   }
 
-  private async roomUpdate(request: SlidingSyncRequest, membership: RoomMembership, config: RoomConfig, since: StreamPositions, to: StreamPositions): Promise<JsonObject | undefined> {
+  /** A room the client already holds: what happened since it was last brought up to date, and newly required state. */
+  private async roomUpdate(request: SlidingSyncRequest, membership: RoomMembership, config: RoomConfig, sent: SentRoom, since: StreamPositions, to: StreamPositions): Promise<JsonObject | undefined> {
     const { store } = this.deps;
     if (membership.membership === 'invite' || membership.membership === 'knock') {
-      return membership.streamOrdering > since.events ? this.strippedRoom(membership) : undefined;
+      return membership.streamOrdering > sent.upTo ? this.strippedRoom(membership) : undefined;
     }
     const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
-    const raw = (await store.events.recentEventsPerRoom([membership.roomId], since.events, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
-    if (raw.length === 0) return undefined;
+    const raw = (await store.events.recentEventsPerRoom([membership.roomId], sent.upTo, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
+    if (raw.length === 0 && !asksForMore(sent.requiredState, config.requiredState)) return undefined;
     const timeline = raw.slice(-config.timelineLimit);
-    const changedState = (await store.events.stateEventsBetween(membership.roomId, since.events, upTo + 1)).filter((e) => e.streamOrdering <= upTo);
+    const changedState = (await store.events.stateEventsBetween(membership.roomId, sent.upTo, upTo + 1)).filter((e) => e.streamOrdering <= upTo);
     const current = await store.currentState.getCurrentStateEvents(membership.roomId);
-    const room = await this.describe(request, current, timeline, to, raw.length > config.timelineLimit);
-    // MSC4186: required_state carries the state changes since the last response, not the timeline's order.
+    // MSC4186: required_state carries the state changes since the last response
+    // (not the timeline's order), and, when the request widened required_state,
+    // the current state it newly asks for even if that did not change (Synapse:
+    // "room config expanded"). A narrower request needs nothing resent.
     const changed = new Set(changedState.map((e) => e.eventId));
-    const currentChanged = current.filter((e) => changed.has(e.eventId));
-    room.required_state = await this.deps.serializer.serialize(selectState(currentChanged, config.requiredState, request.userId, timeline), syncUser(request));
-    // Every event of an update happened since the client's last response.
-    room.num_live = timeline.length;
+    const visible = current.filter((e) => e.streamOrdering <= upTo);
+    const held = new Set(selectState(visible, sent.requiredState, request.userId, timeline).map((e) => e.eventId));
+    const required = selectState(visible, config.requiredState, request.userId, timeline).filter((e) => changed.has(e.eventId) || !held.has(e.eventId));
+    if (raw.length === 0 && required.length === 0) return undefined;
+    const room = await this.describe(request, current, timeline, to, raw.length > config.timelineLimit);
+    room.required_state = await this.deps.serializer.serialize(required, syncUser(request));
+    // Live events are those since the client's last response; a room coming
+    // back into a range also brings what it missed while out of it.
+    room.num_live = timeline.filter((e) => e.streamOrdering > since.events).length;
     return room;
   }
 
@@ -318,6 +409,25 @@ function syncUser(request: SlidingSyncRequest) {
   return { userId: request.userId, deviceId: request.deviceId, filter: DEFAULT_FILTER };
 }
 
+/**
+ * A room the user joined after it was last sent (e.g. an accepted invite, a
+ * rejoin) starts afresh with `initial` and its full required_state, as
+ * Synapse's "newly joined".
+ */
+function newlyJoined(membership: RoomMembership, sent: SentRoom): boolean {
+  return membership.membership === 'join' && membership.streamOrdering > sent.upTo;
+}
+
+/**
+ * Whether `requested` may select state that `held` did not: some pair is not
+ * covered by a held pair with the same or a wildcard type and state key. A
+ * cheap test so that a room with no events is only read when it may have
+ * newly required state; selectState decides what is actually new.
+ */
+function asksForMore(held: RequiredState, requested: RequiredState): boolean {
+  return requested.some(([type, key]) => !held.some(([t, k]) => (t === '*' || t === type) && (k === '*' || k === key)));
+}
+
 /** Rooms in lists and subscriptions combine: the union of required_state and the largest timeline_limit. */
 function mergeConfig(configs: Map<string, RoomConfig>, roomId: string, config: RoomConfig): void {
   const existing = configs.get(roomId);
@@ -354,6 +464,22 @@ function directRooms(content: JsonObject | undefined): Set<string> {
     if (Array.isArray(value)) for (const id of value as JsonValue[]) if (typeof id === 'string') rooms.add(id);
   }
   return rooms;
+}
+
+/** An m.space.child `via` is valid when it is a non-empty list of server names (strings). */
+function hasValidVia(content: JsonObject): boolean {
+  const via = content.via;
+  return Array.isArray(via) && via.length > 0 && via.every((server) => typeof server === 'string');
+}
+
+/** Each room's tag names, from the user's m.tag room account data (tags.md). */
+function roomTags(accountData: ReadonlyMap<string, Record<string, JsonObject>>): Map<string, Set<string>> {
+  const byRoom = new Map<string, Set<string>>();
+  for (const [roomId, types] of accountData) {
+    const tags = types['m.tag']?.tags;
+    if (typeof tags === 'object' && tags !== null && !Array.isArray(tags)) byRoom.set(roomId, new Set(Object.keys(tags)));
+  }
+  return byRoom;
 }
 
 function extensionsHaveNews(extensions: JsonObject): boolean {
