@@ -26,6 +26,14 @@ export interface Database extends Queryable {
    * through other helpers) join the same transaction rather than deadlocking.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` once the transaction the caller is in has committed, and
+   * never if it rolls back; outside a transaction, at once. For effects
+   * others must not see before the data (a push to a phone, dropping a
+   * cache entry a concurrent reader could refill with the old row). A task
+   * must not throw.
+   */
+  afterCommit(task: () => void): void;
   close(): Promise<void>;
 }
 
@@ -44,19 +52,30 @@ export function isUniqueViolation(err: unknown): boolean {
  * ordinary path.
  */
 export class TransactionScope {
-  private readonly storage = new AsyncLocalStorage<{ tx: Queryable; open: boolean }>();
+  private readonly storage = new AsyncLocalStorage<{ tx: Queryable; open: boolean; committed: Array<() => void> }>();
 
   current(): Queryable | undefined {
     const scope = this.storage.getStore();
     return scope?.open ? scope.tx : undefined;
   }
 
-  async run<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
-    const scope = { tx, open: true };
+  /** Runs `fn` as the transaction `tx`, then `commit`, then the tasks `fn` left for after the commit. */
+  async run<T>(tx: Queryable, fn: () => Promise<T>, commit: () => Promise<void>): Promise<T> {
+    const scope = { tx, open: true, committed: [] as Array<() => void> };
+    let result: T;
     try {
-      return await this.storage.run(scope, fn);
+      result = await this.storage.run(scope, fn);
     } finally {
       scope.open = false;
     }
+    await commit();
+    for (const task of scope.committed) task();
+    return result;
+  }
+
+  afterCommit(task: () => void): void {
+    const scope = this.storage.getStore();
+    if (scope?.open) scope.committed.push(task);
+    else task();
   }
 }

@@ -112,15 +112,19 @@ export class PostgresDatabase implements Database {
     const tx = new ClientQueryable(client);
     try {
       await client.query('BEGIN');
-      const result = await this.currentTransaction.run(tx, () => fn(tx));
-      await client.query('COMMIT');
-      return result;
+      return await this.currentTransaction.run(tx, () => fn(tx), async () => {
+        await client.query('COMMIT');
+      });
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
+  }
+
+  afterCommit(task: () => void): void {
+    this.currentTransaction.afterCommit(task);
   }
 
   /** Runs a multi-statement script (migrations). */

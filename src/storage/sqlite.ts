@@ -108,14 +108,18 @@ export class SqliteDatabase implements Database {
     return this.withWriter(async (w) => {
       this.writer.exec('BEGIN IMMEDIATE');
       try {
-        const result = await this.currentTransaction.run(w, () => fn(w));
-        this.writer.exec('COMMIT');
-        return result;
+        return await this.currentTransaction.run(w, () => fn(w), async () => {
+          this.writer.exec('COMMIT');
+        });
       } catch (err) {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
         throw err;
       }
     });
+  }
+
+  afterCommit(task: () => void): void {
+    this.currentTransaction.afterCommit(task);
   }
 
   /** Runs a multi-statement script (migrations) on the writer. */

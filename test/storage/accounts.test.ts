@@ -53,6 +53,40 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('resolved access tokens are cached, and a deletion or flag change is seen at once', async () => {
+      await withDatabase(engine, async (db) => {
+        const s = createAccountStores(db);
+        await s.users.create({ userId: '@a:hs', passwordHash: null, createdTs: 1 });
+        await s.accessTokens.insert('hash1', '@a:hs', 'D1', 1);
+        await s.accessTokens.insert('hash2', '@a:hs', 'D2', 1);
+        assert.equal((await s.accessTokens.findByHash('hash1'))?.isAdmin, false);
+        // A cached resolution: the row can go behind the store's back without it noticing.
+        await db.execute('UPDATE users SET is_admin = 1 WHERE user_id = ?', ['@a:hs']);
+        assert.equal((await s.accessTokens.findByHash('hash1'))?.isAdmin, false);
+        // Through the stores, flag changes and deletions drop the cached entries.
+        await s.users.setAdmin('@a:hs', true);
+        assert.equal((await s.accessTokens.findByHash('hash1'))?.isAdmin, true);
+        await s.users.setDeactivated('@a:hs', true);
+        assert.equal((await s.accessTokens.findByHash('hash1'))?.deactivated, true);
+        await s.accessTokens.deleteForDevices('@a:hs', ['D1']);
+        assert.equal(await s.accessTokens.findByHash('hash1'), undefined);
+
+        // A look-up racing an uncommitted deletion reads the old row (the
+        // deletion is not visible to it yet); it must not outlive the commit.
+        assert.ok(await s.accessTokens.findByHash('hash2'));
+        let startLookup!: () => void;
+        // Chained here, outside the transaction, so the look-up does not join it.
+        const lookup = new Promise<void>((resolve) => (startLookup = resolve)).then(() => s.accessTokens.findByHash('hash2'));
+        await db.transaction(async () => {
+          await s.accessTokens.deleteForUser('@a:hs');
+          startLookup();
+          // SQLite's reader and PostgreSQL's other connections still see the row.
+          assert.ok(await lookup);
+        });
+        assert.equal(await s.accessTokens.findByHash('hash2'), undefined);
+      });
+    });
+
     test('profiles: created with a displayname, fields set independently', async () => {
       await withDatabase(engine, async (db) => {
         const s = createAccountStores(db);

@@ -75,6 +75,36 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('afterCommit tasks run once the data is committed, and never after a rollback', async () => {
+      await withDatabase(engine, async (db) => {
+        await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY)');
+        const seen: Array<Promise<string[]>> = [];
+        // A task reads on the ordinary path (another connection on PostgreSQL,
+        // the read connection on SQLite): it sees the row only if the commit came first.
+        const readBack = () => seen.push(db.query<{ k: string }>('SELECT k FROM t').then((rows) => rows.map((r) => r.k)));
+        await db.transaction(async () => {
+          await db.execute('INSERT INTO t (k) VALUES (?)', ['kept']);
+          db.afterCommit(readBack);
+          assert.equal(seen.length, 0, 'nothing runs before the commit');
+        });
+        assert.equal(seen.length, 1);
+        assert.deepEqual(await seen[0], ['kept']);
+
+        await assert.rejects(
+          db.transaction(async () => {
+            await db.execute('INSERT INTO t (k) VALUES (?)', ['undone']);
+            db.afterCommit(readBack);
+            throw new Error('undo');
+          }),
+        );
+        assert.equal(seen.length, 1, 'a rolled-back transaction drops its tasks');
+
+        db.afterCommit(readBack);
+        assert.equal(seen.length, 2, 'outside a transaction a task runs at once');
+        await seen[1];
+      });
+    });
+
     test('unique violations are recognised and big integers read back as numbers', async () => {
       await withDatabase(engine, async (db) => {
         await db.execute('CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)');

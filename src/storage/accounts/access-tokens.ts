@@ -1,4 +1,8 @@
-// Access tokens, stored and looked up only by their SHA-256 hash.
+// Access tokens, stored and looked up only by their SHA-256 hash. Every
+// request resolves one, so resolved tokens are cached; whatever deletes a
+// token or changes its user's flags drops the user's entries at once and
+// again after its transaction commits (a request resolving the token in
+// between could otherwise cache the row being deleted).
 import type { Database, SqlValue } from '../database.js';
 import { placeholders } from './devices.js';
 
@@ -21,7 +25,14 @@ interface OwnerRow {
   deactivated: number;
 }
 
+/** Enough for every active session of a large server; past it the cache starts over. */
+const CACHE_LIMIT = 10_000;
+
 export class AccessTokenStore {
+  private readonly owners = new Map<string, AccessTokenOwner>();
+  /** Bumped by every invalidation: a look-up that raced one does not cache its row. */
+  private generation = 0;
+
   constructor(private readonly db: Database) {}
 
   /** Stores a token hash for a device; returns the token's row id. */
@@ -34,6 +45,28 @@ export class AccessTokenStore {
   }
 
   async findByHash(tokenHash: string): Promise<AccessTokenOwner | undefined> {
+    const cached = this.owners.get(tokenHash);
+    if (cached) return cached;
+    const generation = this.generation;
+    const owner = await this.readOwner(tokenHash);
+    if (owner && generation === this.generation) {
+      if (this.owners.size >= CACHE_LIMIT) this.owners.clear();
+      this.owners.set(tokenHash, owner);
+    }
+    return owner;
+  }
+
+  /** The user's tokens or flags changed: their cached resolutions go (now and after the commit). */
+  forgetUser(userId: string): void {
+    const drop = () => {
+      this.generation += 1;
+      for (const [hash, owner] of this.owners) if (owner.userId === userId) this.owners.delete(hash);
+    };
+    drop();
+    this.db.afterCommit(drop);
+  }
+
+  private async readOwner(tokenHash: string): Promise<AccessTokenOwner | undefined> {
     const row = await this.db.queryOne<OwnerRow>(
       `SELECT t.id, t.user_id, t.device_id, u.is_guest, u.is_admin, u.deactivated
        FROM access_tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ?`,
@@ -52,6 +85,7 @@ export class AccessTokenStore {
 
   async deleteForDevices(userId: string, deviceIds: readonly string[]): Promise<number> {
     if (deviceIds.length === 0) return 0;
+    this.forgetUser(userId);
     const { changes } = await this.db.execute(
       `DELETE FROM access_tokens WHERE user_id = ? AND device_id IN (${placeholders(deviceIds.length)})`,
       [userId, ...deviceIds],
@@ -61,6 +95,7 @@ export class AccessTokenStore {
 
   /** Deletes every token of the user except those of `keepDeviceId` (when given). */
   async deleteForUser(userId: string, keepDeviceId?: string): Promise<number> {
+    this.forgetUser(userId);
     const params: SqlValue[] = [userId];
     let sql = 'DELETE FROM access_tokens WHERE user_id = ?';
     if (keepDeviceId !== undefined) {

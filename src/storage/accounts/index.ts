@@ -28,11 +28,12 @@ export interface AccountStores {
 }
 
 export function createAccountStores(db: Database): AccountStores {
+  const accessTokens = new AccessTokenStore(db);
   return {
     db,
-    users: new UserStore(db),
+    users: new UserStore(db, (userId) => accessTokens.forgetUser(userId)),
     devices: new DeviceStore(db),
-    accessTokens: new AccessTokenStore(db),
+    accessTokens,
     profiles: new ProfileStore(db),
     accountData: new AccountDataStore(db),
     registrationTokens: new RegistrationTokenStore(db),

@@ -29,7 +29,14 @@ export interface NewUser {
 }
 
 export class UserStore {
-  constructor(private readonly db: Database) {}
+  /**
+   * `onFlagsChanged` hears of a change to the flags access tokens resolve
+   * with (deactivated, admin), so cached resolutions can be dropped.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly onFlagsChanged: (userId: string) => void = () => {},
+  ) {}
 
   /** Inserts the user; false when the ID is already taken (any user, deactivated ones included). */
   async create(user: NewUser): Promise<boolean> {
@@ -60,10 +67,12 @@ export class UserStore {
   }
 
   async setDeactivated(userId: string, deactivated: boolean): Promise<void> {
+    this.onFlagsChanged(userId);
     await this.db.execute('UPDATE users SET deactivated = ? WHERE user_id = ?', [deactivated, userId]);
   }
 
   async setAdmin(userId: string, isAdmin: boolean): Promise<void> {
+    this.onFlagsChanged(userId);
     await this.db.execute('UPDATE users SET is_admin = ? WHERE user_id = ?', [isAdmin, userId]);
   }
 
