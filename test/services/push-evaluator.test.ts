@@ -83,7 +83,7 @@ describe('PushEvaluator over persisted events', () => {
       onError: () => {},
       options: { initialBackoffMs: 1, maxBackoffMs: 4, maxAttempts: 3 },
     });
-    evaluator = new PushEvaluator({ serverName: 'hs', rules, notifications: stores.notifications, delivery, events: roomStore.events, clock: () => 42 });
+    evaluator = new PushEvaluator({ serverName: 'hs', rules, notifications: stores.notifications, delivery, events: roomStore.events, clock: () => 42, afterCommit: (task) => db.afterCommit(task) });
     room = new TestRoom(roomStore);
     const send = async (sender: string, type: string, content: JsonObject, stateKey?: string) => {
       const { event, streamOrdering } = await room.send(sender, type, content, stateKey);

@@ -29,6 +29,8 @@ export interface PushEvaluatorDeps {
   delivery: PusherDelivery;
   events: EventStore;
   clock: () => number;
+  /** Database.afterCommit: gateway delivery waits for the event's commit. */
+  afterCommit: (task: () => void) => void;
 }
 
 const MEMBER_PREFIX = stateKeyString('m.room.member', '');
@@ -40,8 +42,9 @@ export class PushEvaluator {
    * Call after `event` is committed to the room's timeline (not for outliers
    * or rejected events). `streamOrdering` is the event's position in the
    * events stream; when omitted it is read from storage. Counts are stored
-   * before this resolves, so a /sync woken afterwards sees them; gateway
-   * delivery continues in the background.
+   * before this resolves, so a /sync woken afterwards sees them. Gateway
+   * delivery starts once the event's transaction (if any) commits — no phone
+   * is woken for an event it cannot fetch yet — and goes on in the background.
    */
   async onEventPersisted(event: Event, room: RoomStateView, streamOrdering?: number): Promise<void> {
     const position = streamOrdering ?? (await this.deps.events.getEvent(event.event_id))?.streamOrdering;
@@ -72,7 +75,7 @@ export class PushEvaluator {
     if (this.isLocal(event.sender) && joined.includes(event.sender)) {
       await this.deps.notifications.markRead(event.sender, event.room_id, threadId, position);
     }
-    this.deps.delivery.enqueue(event, roomDisplay(room), notified);
+    if (notified.length > 0) this.deps.afterCommit(() => this.deps.delivery.enqueue(event, roomDisplay(room), notified));
   }
 
   /**

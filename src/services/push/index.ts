@@ -75,6 +75,7 @@ export function createPushServices(deps: PushServicesDeps): PushServices {
     delivery,
     events: deps.events,
     clock: deps.clock,
+    afterCommit: (task) => deps.db.afterCommit(task),
   });
   const pushers = new PusherService(stores.pushers);
   deps.accountEvents.on('devicesDeleted', ({ userId, deviceIds }) => pushers.removeForDevices(userId, deviceIds));

@@ -13,8 +13,8 @@ import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
 import { forbidden, notFound } from '../../http/errors.js';
-import type { Database, Queryable } from '../../storage/database.js';
-import type { EventToPersist, RoomStore, TxnKey } from '../../storage/rooms/index.js';
+import type { Database } from '../../storage/database.js';
+import type { EventToPersist, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { LoadedRoom, loadRoom, type Extremity } from './room-state.js';
@@ -43,9 +43,20 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  * Called inside the transaction that stores the event, for data derived from
  * it (push actions, relations, search index): it commits atomically with the
  * event, in one disk flush. Database calls made here join that transaction.
- * Such a listener must not notify: nothing is visible until the commit.
+ * Such a listener must not notify: nothing is visible until the commit (work
+ * that must wait for it goes to `Database.afterCommit`).
  */
 export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
+
+/** A derived-data writer failed: the transaction is retried without derived data. */
+class DerivedDataError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly failure: unknown,
+  ) {
+    super(`deriving data from ${eventId} failed`);
+  }
+}
 
 /** Servers cap prev_events; this many keeps the DAG merging without huge events. */
 const MAX_PREV_EVENTS = 10;
@@ -220,29 +231,43 @@ export class EventPipeline {
     txn: TxnKey | undefined,
     beforeCommit?: () => Promise<void>,
   ): Promise<SentEvent[]> {
-    const { store } = this.deps;
+    const { snapshots } = this.deps.store;
     const toPersist: EventToPersist[] = [];
     const working = new LoadedRoom(room.roomId, room.rules, new Map(room.state), room.snapshotId, room.extremities, room.parentSnapshotId);
     const changed = new Map<string, string>();
     for (const { event, sha256, json } of built) {
-      working.snapshotId ??= await store.snapshots.saveStateSnapshot(working.stateMap(), working.parentSnapshotId);
+      working.snapshotId ??= await snapshots.saveStateSnapshot(working.stateMap(), working.parentSnapshotId);
       const replaced = event.state_key !== undefined ? working.stateEvent(event.type, event.state_key) : undefined;
       toPersist.push({ event, json, stateSnapshotBefore: working.snapshotId, replacesState: replaced?.event_id ?? null, txn });
       working.apply(event, sha256);
       if (event.state_key !== undefined) changed.set(stateKeyString(event.type, event.state_key), event.event_id);
     }
     const currentState = changed.size > 0 ? [{ roomId: room.roomId, update: { delta: { changed, removed: [] } } }] : undefined;
-    const persisted = await this.deps.db.transaction(async (tx) => {
-      if (beforeCommit) await beforeCommit();
-      const results = await store.events.persistEvents({ events: toPersist, currentState });
-      for (const [i, result] of results.entries()) {
-        if (!result.existing) await this.deriveData(tx, built[i]!.event, working, result.streamOrdering);
-      }
-      return results;
-    });
-    if (persisted.length === 1 && persisted[0]!.existing) {
-      // A concurrent request with the same transaction ID won; answer with its event.
-      return [await this.existingEvent(persisted[0]!.eventId)];
+    const store = (derive: boolean): Promise<PersistedEvent[]> =>
+      this.deps.db.transaction(async () => {
+        if (beforeCommit) await beforeCommit();
+        const stored = await this.deps.store.events.persistEvents({ events: toPersist, currentState, builtHere: true });
+        for (const [i, result] of stored.entries()) {
+          if (derive && !result.existing) await this.deriveData(built[i]!.event, working, result.streamOrdering);
+        }
+        return stored;
+      });
+    let persisted: PersistedEvent[];
+    try {
+      persisted = await store(true).catch(async (err: unknown) => {
+        // A failing deriver loses the derived data (and is logged), never the
+        // event: the rolled-back transaction is stored again without it.
+        // Retrying on failure keeps savepoints (two round trips) off every send.
+        if (!(err instanceof DerivedDataError)) throw err;
+        this.deps.onError(err.failure, err.message);
+        return store(false);
+      });
+    } catch (err) {
+      // Another request with the same transaction ID (from another room's
+      // queue) committed first: answer with its event, as a repeat would get.
+      const winner = txn && (await this.deps.store.events.getEventIdForTxn(txn).catch(() => undefined));
+      if (winner) return [await this.existingEvent(winner)];
+      throw err;
     }
     room.state.clear();
     for (const [key, event] of working.state) room.state.set(key, event);
@@ -254,22 +279,11 @@ export class EventPipeline {
     return sent;
   }
 
-  /**
-   * The derivers run behind one savepoint: a failure loses the event's
-   * derived data (and is logged), never the event, and leaves the
-   * transaction usable. One savepoint, not one per deriver, keeps the
-   * round trips of a send low.
-   */
-  private async deriveData(tx: Queryable, event: Event, room: LoadedRoom, streamOrdering: number): Promise<void> {
-    if (this.derivers.length === 0) return;
-    await tx.execute('SAVEPOINT derived_data');
+  private async deriveData(event: Event, room: LoadedRoom, streamOrdering: number): Promise<void> {
     try {
       for (const deriver of this.derivers) await deriver(event, room, streamOrdering);
-      await tx.execute('RELEASE SAVEPOINT derived_data');
     } catch (err) {
-      await tx.execute('ROLLBACK TO SAVEPOINT derived_data');
-      await tx.execute('RELEASE SAVEPOINT derived_data');
-      this.deps.onError(err, `deriving data from ${event.event_id}`);
+      throw new DerivedDataError(event.event_id, err);
     }
   }
 

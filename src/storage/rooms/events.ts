@@ -34,6 +34,14 @@ export interface PersistBatch {
   events: readonly EventToPersist[];
   /** Current state changes to apply in the same transaction, after the events are stored. */
   currentState?: readonly { roomId: string; update: CurrentStateUpdate }[];
+  /**
+   * The events were built by this server moments ago on the room's forward
+   * extremities, in the room's queue, after their transaction IDs were looked
+   * up: none can be stored already and none has a child yet, so the look-ups
+   * that guard against both are skipped (they are round trips on every send).
+   * A transaction ID raced in from another room still fails on its key.
+   */
+  builtHere?: boolean;
 }
 
 export interface PersistedEvent {
@@ -107,8 +115,10 @@ export class EventStore {
    */
   async persistEvents(batch: PersistBatch): Promise<PersistedEvent[]> {
     return this.db.transaction(async (tx) => {
-      let position = await lockStreamPosition(tx);
-      const known = await this.knownEvents(tx, batch.events.map((e) => e.event.event_id));
+      // Positions for the whole batch in one statement; events found to be
+      // stored already leave gaps, which stream tokens do not mind.
+      let position = (await reserveStreamPositions(tx, batch.events.length)) - batch.events.length;
+      const known = batch.builtHere ? new Map<string, KnownEvent>() : await this.knownEvents(tx, batch.events.map((e) => e.event.event_id));
       const results: PersistedEvent[] = [];
       const inserts: [EventToPersist, number][] = [];
       const promotions: [EventToPersist, number][] = [];
@@ -116,9 +126,10 @@ export class EventStore {
       const txnsInBatch = new Map<string, PersistedEvent>();
 
       for (const item of batch.events) {
+        position += 1;
         const id = item.event.event_id;
         const txnKey = item.txn && JSON.stringify([item.txn.userId, item.txn.deviceId, item.txn.txnId]);
-        const firstSent = item.txn && (txnsInBatch.get(txnKey!) ?? (await this.txnResult(tx, item.txn)));
+        const firstSent = item.txn && (txnsInBatch.get(txnKey!) ?? (batch.builtHere ? undefined : await this.txnResult(tx, item.txn)));
         if (firstSent) {
           results.push({ ...firstSent, existing: true });
           continue;
@@ -133,7 +144,6 @@ export class EventStore {
           continue;
         }
         seen.add(id);
-        position += 1;
         (stored ? promotions : inserts).push([item, position]);
         results.push({ eventId: id, streamOrdering: position, existing: false });
         if (txnKey) txnsInBatch.set(txnKey, results.at(-1)!);
@@ -144,9 +154,8 @@ export class EventStore {
       const written = [...inserts, ...promotions].map(([item]) => item);
       await insertEdges(tx, written);
       await insertTxnIds(tx, written);
-      await updateForwardExtremities(tx, written.filter(isTimelineEvent));
+      await updateForwardExtremities(tx, written.filter(isTimelineEvent), !batch.builtHere);
       for (const { roomId, update } of batch.currentState ?? []) await this.currentState.applyUpdate(tx, roomId, update);
-      await tx.execute('UPDATE event_stream_position SET position = ? WHERE id = 1', [position]);
       return results;
     });
   }
@@ -403,13 +412,15 @@ export class EventStore {
 }
 
 /**
- * Takes the events stream's row lock for the rest of the transaction and
- * returns the current position. On PostgreSQL a concurrent persist blocks
- * here until this one commits; SQLite's single writer serialises anyway.
+ * Moves the events stream's counter on by `count` and returns its new value,
+ * holding the row lock for the rest of the transaction: on PostgreSQL a
+ * concurrent persist blocks here until this one commits (SQLite's single
+ * writer serialises anyway), so positions are handed out in commit order.
  */
-async function lockStreamPosition(tx: Queryable): Promise<number> {
+async function reserveStreamPositions(tx: Queryable, count: number): Promise<number> {
   const row = await tx.queryOne<{ position: number }>(
-    'UPDATE event_stream_position SET position = position WHERE id = 1 RETURNING position',
+    'UPDATE event_stream_position SET position = position + ? WHERE id = 1 RETURNING position',
+    [count],
   );
   if (!row) throw new Error('event_stream_position has no row; the rooms migration did not run completely');
   return Number(row.position);
@@ -473,15 +484,15 @@ async function insertTxnIds(tx: Queryable, items: readonly EventToPersist[]): Pr
 /**
  * New timeline events replace their prev_events as forward extremities, and
  * become extremities themselves unless a stored timeline event already names
- * them as a prev_event (they arrived after their children). Edges must be
- * inserted first.
+ * them as a prev_event (they arrived after their children, which only
+ * federation can make happen: `mayHaveChildren`). Edges must be inserted first.
  */
-async function updateForwardExtremities(tx: Queryable, items: readonly EventToPersist[]): Promise<void> {
+async function updateForwardExtremities(tx: Queryable, items: readonly EventToPersist[], mayHaveChildren: boolean): Promise<void> {
   if (items.length === 0) return;
   const ids = items.map((i) => i.event.event_id);
   const withChildren = new Set(
     (
-      await queryInChunks(ids, (chunk) =>
+      await queryInChunks(mayHaveChildren ? ids : [], (chunk) =>
         tx.query<{ prev_event_id: string }>(
           `SELECT DISTINCT g.prev_event_id FROM event_edges g JOIN events e ON e.event_id = g.event_id
            WHERE g.prev_event_id IN (${placeholders(chunk.length)}) AND ${timeline('e.')}`,
