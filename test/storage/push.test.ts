@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
+import { runMigrations } from '../../src/storage/migrations/index.js';
 import { openDatabase } from '../../src/storage/open.js';
 import { ALL_THREADS, createPushStores, MAIN_THREAD, RulePlacementError, type NewPushAction, type PushStores } from '../../src/storage/push/index.js';
 import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
@@ -88,6 +89,24 @@ for (const engine of ENGINES) {
       await stores.notifications.markRead(ALICE, room, ALL_THREADS, 1);
       assert.deepEqual((await counts()).get(room), { notification_count: 1, highlight_count: 1 });
       assert.equal(await stores.notifications.totalUnread(ALICE), 1);
+    });
+
+    test('the unread totals are rebuilt from existing notifications when the summary table arrives', async () => {
+      const user = '@upgrader:test';
+      const room = '!upgrade:test';
+      await stores.notifications.add([1, 2, 3, 4, 5].map((n) => action(`$u${n}`, 200 + n, { userId: user, roomId: room, highlight: n === 5, threadId: n === 4 ? '$t' : MAIN_THREAD })));
+      await stores.notifications.markRead(user, room, MAIN_THREAD, 202);
+      const before = await stores.notifications.countsFor(user, [room]);
+      assert.deepEqual(before.get(room), { notification_count: 3, highlight_count: 1 });
+      // As on a server upgraded from before migration 9.
+      await db.execute('DROP TABLE event_push_summary');
+      await db.execute('DELETE FROM schema_migrations WHERE id = 9');
+      await runMigrations(db);
+      assert.deepEqual(await stores.notifications.countsFor(user, [room]), before);
+      assert.deepEqual(await stores.notifications.countsByThread(user, room), new Map([
+        [MAIN_THREAD, { notification_count: 2, highlight_count: 1 }],
+        ['$t', { notification_count: 1, highlight_count: 0 }],
+      ]));
     });
 
     test('listing notifications pages newest first and says which were read', async () => {

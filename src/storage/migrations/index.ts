@@ -9,6 +9,7 @@ import { pushMigration } from './0005_push.js';
 import { searchMigration } from './0006_search.js';
 import { relationsMigration } from './0007_relations.js';
 import { e2eeMigration } from './0008_e2ee.js';
+import { pushSummaryMigration } from './0009_push_summary.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   searchMigration,
   relationsMigration,
   e2eeMigration,
+  pushSummaryMigration,
 ];
 
 /**

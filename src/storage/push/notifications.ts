@@ -1,7 +1,9 @@
 // Events that notified a user (event_push_actions) and how far the user has
 // read (push_read_marks). Unread counts are the notifying events after the
 // read mark, so a receipt resets them by moving the mark, and /notifications
-// can say which notifications were read.
+// can say which notifications were read. The counts themselves are kept as
+// running totals (event_push_summary): a new notification is newer than any
+// mark, so it adds one; a mark that moves recounts the rows it covers.
 import type { PushAction } from '../../core/push-rules/index.js';
 import type { Database, SqlValue } from '../database.js';
 import { insertRows, placeholders, queryInChunks } from '../rooms/sql.js';
@@ -61,10 +63,29 @@ const WITH_MARKS = `FROM event_push_actions a
   LEFT JOIN push_read_marks t ON t.user_id = a.user_id AND t.room_id = a.room_id AND t.thread_id = a.thread_id`;
 const UNREAD = 'a.stream_ordering > COALESCE(u.stream_ordering, 0) AND a.stream_ordering > COALESCE(t.stream_ordering, 0)';
 
+const SUMMARY_ADD = `ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET
+  notif_count = event_push_summary.notif_count + excluded.notif_count,
+  highlight_count = event_push_summary.highlight_count + excluded.highlight_count`;
+
+/** The actions summed per user, room and thread, as event_push_summary rows to add. */
+function summaryIncrements(actions: readonly NewPushAction[]): SqlValue[][] {
+  const byKey = new Map<string, SqlValue[]>();
+  for (const a of actions) {
+    const key = JSON.stringify([a.userId, a.roomId, a.threadId]);
+    const row = byKey.get(key) ?? [a.userId, a.roomId, a.threadId, 0, 0];
+    row[3] = (row[3] as number) + 1;
+    row[4] = (row[4] as number) + (a.highlight ? 1 : 0);
+    byKey.set(key, row);
+  }
+  return [...byKey.values()];
+}
+
 export class NotificationStore {
   constructor(private readonly db: Database) {}
 
+  /** Stores notifications for newly persisted events and adds them to the unread totals. */
   async add(actions: readonly NewPushAction[]): Promise<void> {
+    if (actions.length === 0) return;
     const rows: SqlValue[][] = actions.map((a) => [
       a.userId,
       a.eventId,
@@ -75,37 +96,53 @@ export class NotificationStore {
       JSON.stringify(a.actions),
       a.highlight ? 1 : 0,
     ]);
-    await insertRows(
-      this.db,
-      'event_push_actions',
-      ['user_id', 'event_id', 'room_id', 'thread_id', 'stream_ordering', 'ts', 'actions', 'highlight'],
-      rows,
-      'ON CONFLICT DO NOTHING',
-    );
+    await this.db.transaction(async (tx) => {
+      await insertRows(
+        tx,
+        'event_push_actions',
+        ['user_id', 'event_id', 'room_id', 'thread_id', 'stream_ordering', 'ts', 'actions', 'highlight'],
+        rows,
+        'ON CONFLICT DO NOTHING',
+      );
+      // One row per key: PostgreSQL refuses to update a row twice in one statement.
+      await insertRows(tx, 'event_push_summary', ['user_id', 'room_id', 'thread_id', 'notif_count', 'highlight_count'], summaryIncrements(actions), SUMMARY_ADD);
+    });
   }
 
   /**
    * Moves the user's read mark for the room (and `threadId`, or ALL_THREADS)
    * forward to `streamOrdering`; a mark never moves back, since receipts for
-   * older events arrive late and must not resurrect counts.
+   * older events arrive late and must not resurrect counts. The unread totals
+   * it covers (every thread for ALL_THREADS) are recounted; only rows with
+   * something unread can change, and they hold what was not read yet.
    */
   async markRead(userId: string, roomId: string, threadId: string, streamOrdering: number): Promise<void> {
-    await this.db.execute(
-      `INSERT INTO push_read_marks (user_id, room_id, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
-       ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET stream_ordering =
-         CASE WHEN excluded.stream_ordering > push_read_marks.stream_ordering
-              THEN excluded.stream_ordering ELSE push_read_marks.stream_ordering END`,
-      [userId, roomId, threadId, streamOrdering],
-    );
+    await this.db.transaction(async (tx) => {
+      await tx.execute(
+        `INSERT INTO push_read_marks (user_id, room_id, thread_id, stream_ordering) VALUES (?, ?, ?, ?)
+         ON CONFLICT (user_id, room_id, thread_id) DO UPDATE SET stream_ordering =
+           CASE WHEN excluded.stream_ordering > push_read_marks.stream_ordering
+                THEN excluded.stream_ordering ELSE push_read_marks.stream_ordering END`,
+        [userId, roomId, threadId, streamOrdering],
+      );
+      const unread = (column: string) => `(SELECT ${column} ${WITH_MARKS}
+         WHERE a.user_id = s.user_id AND a.room_id = s.room_id AND a.thread_id = s.thread_id AND ${UNREAD})`;
+      const threadClause = threadId === ALL_THREADS ? '' : ' AND thread_id = ?';
+      await tx.execute(
+        `UPDATE event_push_summary AS s SET notif_count = ${unread('COUNT(*)')}, highlight_count = ${unread('COALESCE(SUM(a.highlight), 0)')}
+         WHERE s.user_id = ? AND s.room_id = ? AND s.notif_count > 0${threadClause}`,
+        threadId === ALL_THREADS ? [userId, roomId] : [userId, roomId, threadId],
+      );
+    });
   }
 
   /** Unread counts per room, over all threads; rooms without unread notifications get zeros. */
   async countsFor(userId: string, roomIds: readonly string[]): Promise<Map<string, UnreadCounts>> {
     const rows = await queryInChunks(roomIds, (chunk) =>
       this.db.query<CountRow>(
-        `SELECT a.room_id AS key, COUNT(*) AS notifs, SUM(a.highlight) AS highlights ${WITH_MARKS}
-         WHERE a.user_id = ? AND a.room_id IN (${placeholders(chunk.length)}) AND ${UNREAD}
-         GROUP BY a.room_id`,
+        `SELECT room_id AS key, SUM(notif_count) AS notifs, SUM(highlight_count) AS highlights FROM event_push_summary
+         WHERE user_id = ? AND room_id IN (${placeholders(chunk.length)}) AND notif_count > 0
+         GROUP BY room_id`,
         [userId, ...chunk],
       ),
     );
@@ -117,9 +154,8 @@ export class NotificationStore {
   /** Unread counts of one room by thread (MAIN_THREAD or a thread root); threads without any are absent. */
   async countsByThread(userId: string, roomId: string): Promise<Map<string, UnreadCounts>> {
     const rows = await this.db.query<CountRow>(
-      `SELECT a.thread_id AS key, COUNT(*) AS notifs, SUM(a.highlight) AS highlights ${WITH_MARKS}
-       WHERE a.user_id = ? AND a.room_id = ? AND ${UNREAD}
-       GROUP BY a.thread_id`,
+      `SELECT thread_id AS key, notif_count AS notifs, highlight_count AS highlights FROM event_push_summary
+       WHERE user_id = ? AND room_id = ? AND notif_count > 0`,
       [userId, roomId],
     );
     return new Map(rows.map((row) => [row.key, toCounts(row)]));
@@ -127,7 +163,7 @@ export class NotificationStore {
 
   /** Unread notifications across all the user's rooms (the push gateway's badge count). */
   async totalUnread(userId: string): Promise<number> {
-    const row = await this.db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n ${WITH_MARKS} WHERE a.user_id = ? AND ${UNREAD}`, [userId]);
+    const row = await this.db.queryOne<{ n: number | null }>('SELECT SUM(notif_count) AS n FROM event_push_summary WHERE user_id = ?', [userId]);
     return Number(row?.n ?? 0);
   }
 
