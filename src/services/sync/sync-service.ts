@@ -54,19 +54,27 @@ export interface SyncRequest {
 
 export class SyncService {
   readonly serializer: SyncEventSerializer;
-  private readonly providers: StreamProvider[];
+  /**
+   * Providers in phases: those of a phase read independently and run
+   * together (on PostgreSQL, over separate connections); a later phase may
+   * look at what earlier ones put in the response.
+   */
+  private readonly phases: StreamProvider[][];
 
   constructor(private readonly deps: SyncServiceDeps) {
     this.serializer = new SyncEventSerializer(deps.formatter);
-    this.providers = [
-      new RoomsStreamProvider(deps.store, this.serializer, deps.visibility),
-      new AccountDataStreamProvider(deps.accountDataStore),
-      new TypingStreamProvider(deps.typing),
-      new ReceiptsStreamProvider(deps.receipts),
-      new PresenceStreamProvider(deps.presence, deps.store.memberships),
-      new EncryptionStreamProvider(deps.encryption),
+    this.phases = [
+      [
+        new RoomsStreamProvider(deps.store, this.serializer, deps.visibility),
+        new TypingStreamProvider(deps.typing),
+        new ReceiptsStreamProvider(deps.receipts),
+        new PresenceStreamProvider(deps.presence, deps.store.memberships),
+        new EncryptionStreamProvider(deps.encryption),
+      ],
+      // Room account data goes to the left rooms the rooms provider put in.
+      [new AccountDataStreamProvider(deps.accountDataStore)],
       // Last: it annotates the rooms the others put in.
-      new NotificationCountsProvider(deps.notifications),
+      [new NotificationCountsProvider(deps.notifications)],
     ];
   }
 
@@ -84,7 +92,7 @@ export class SyncService {
       const to = this.currentPositions();
       const ctx = await this.context(request, to);
       const out = new SyncResponseBuilder();
-      for (const provider of this.providers) await provider.apply(ctx, out);
+      for (const phase of this.phases) await Promise.all(phase.map((provider) => provider.apply(ctx, out)));
       const remaining = deadline - this.deps.clock();
       const answerNow = !request.since || request.fullState || !out.isEmpty() || remaining <= 0 || request.signal?.aborted || this.deps.notifier.closed;
       if (answerNow) return out.toJson(formatSyncToken({ ...to, ...out.nextPositions }));

@@ -21,20 +21,36 @@ export class EncryptionStreamProvider implements StreamProvider {
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
     const { userId, deviceId } = ctx;
     const since = sinceOf(ctx, 'to_device');
-    // A client that syncs from a token has processed everything before it:
-    // messages up to its to_device position can go (send_to_device.md).
-    if (!isInitial(ctx)) await this.sources.toDevice.acknowledge(userId, deviceId, since);
-    const batch = await this.sources.toDevice.messagesFor(userId, deviceId, since, ctx.to.to_device, TO_DEVICE_LIMIT);
+    // Independent reads, started together: on PostgreSQL they run on
+    // separate connections instead of one after another.
+    const [batch, lists, oneTimeKeyCounts, fallbackKeyTypes] = await Promise.all([
+      this.toDevice(ctx, since),
+      // An initial sync reports no device list changes: the client queries keys for everyone it needs.
+      isInitial(ctx)
+        ? { changed: [], left: [] }
+        : this.sources.deviceLists.changesSince(userId, sinceOf(ctx, 'device_lists'), ctx.to.device_lists),
+      this.sources.keys.oneTimeKeyCounts(userId, deviceId),
+      this.sources.keys.unusedFallbackKeyTypes(userId, deviceId),
+    ]);
     out.encryption.to_device = { events: batch.events.map((e) => ({ type: e.type, sender: e.sender, content: e.content })) };
     // A cut batch resumes after its last message, not at the stream's head.
     if (batch.nextPosition < ctx.to.to_device) out.nextPositions.to_device = batch.nextPosition;
-
-    // An initial sync reports no device list changes: the client queries keys for everyone it needs.
-    const lists = isInitial(ctx)
-      ? { changed: [], left: [] }
-      : await this.sources.deviceLists.changesSince(userId, sinceOf(ctx, 'device_lists'), ctx.to.device_lists);
     out.encryption.device_lists = { changed: lists.changed, left: lists.left };
-    out.encryption.device_one_time_keys_count = await this.sources.keys.oneTimeKeyCounts(userId, deviceId);
-    out.encryption.device_unused_fallback_key_types = await this.sources.keys.unusedFallbackKeyTypes(userId, deviceId);
+    out.encryption.device_one_time_keys_count = oneTimeKeyCounts;
+    out.encryption.device_unused_fallback_key_types = fallbackKeyTypes;
+  }
+
+  /**
+   * A client that syncs from a token has processed everything before it:
+   * messages up to its to_device position can go (send_to_device.md). The
+   * deletion and the read cover disjoint ranges, so they run together.
+   */
+  private async toDevice(ctx: SyncContext, since: number) {
+    const { userId, deviceId } = ctx;
+    const [, batch] = await Promise.all([
+      isInitial(ctx) ? undefined : this.sources.toDevice.acknowledge(userId, deviceId, since),
+      this.sources.toDevice.messagesFor(userId, deviceId, since, ctx.to.to_device, TO_DEVICE_LIMIT),
+    ]);
+    return batch;
   }
 }
