@@ -125,8 +125,12 @@ export class NotificationStore {
                 THEN excluded.stream_ordering ELSE push_read_marks.stream_ordering END`,
         [userId, roomId, threadId, streamOrdering],
       );
-      const unread = (column: string) => `(SELECT ${column} ${WITH_MARKS}
-         WHERE a.user_id = s.user_id AND a.room_id = s.room_id AND a.thread_id = s.thread_id AND ${UNREAD})`;
+      // Read up to the later of the row's thread mark and the unthreaded
+      // mark: a plain bound, so the count is a range scan of what is unread.
+      const readUpTo = `(SELECT COALESCE(MAX(m.stream_ordering), 0) FROM push_read_marks m
+         WHERE m.user_id = s.user_id AND m.room_id = s.room_id AND m.thread_id IN ('${ALL_THREADS}', s.thread_id))`;
+      const unread = (column: string) => `(SELECT ${column} FROM event_push_actions a
+         WHERE a.user_id = s.user_id AND a.room_id = s.room_id AND a.stream_ordering > ${readUpTo} AND a.thread_id = s.thread_id)`;
       const threadClause = threadId === ALL_THREADS ? '' : ' AND thread_id = ?';
       await tx.execute(
         `UPDATE event_push_summary AS s SET notif_count = ${unread('COUNT(*)')}, highlight_count = ${unread('COALESCE(SUM(a.highlight), 0)')}
