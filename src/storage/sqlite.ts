@@ -1,8 +1,11 @@
 // SQLite engine over better-sqlite3, in WAL mode. better-sqlite3 is synchronous,
 // so one connection writes (behind an async mutex, because a transaction may
 // await between statements) and a second one serves reads, which in WAL mode
-// see only committed data and never wait on the writer.
+// see only committed data and never wait on the writer. Disk syncs and
+// checkpoints happen off the event loop (sqlite-wal.ts).
+import { createRequire } from 'node:module';
 import BetterSqlite3 from 'better-sqlite3';
+import { WalCheckpointer, WalFlusher } from './sqlite-wal.js';
 import { TransactionScope, type Database, type Queryable, type Row, type SqlValue } from './database.js';
 
 type Connection = BetterSqlite3.Database;
@@ -70,10 +73,15 @@ export class SqliteDatabase implements Database {
   private readonly readerCache: StatementCache;
   private readonly writeLock = new Mutex();
   private readonly currentTransaction = new TransactionScope();
+  private readonly checkpointer?: WalCheckpointer;
+  private readonly flusher?: WalFlusher;
 
   constructor(path: string) {
     this.writer = new BetterSqlite3(path);
     this.writer.pragma('journal_mode = WAL');
+    // No fsync inside COMMIT: every write waits for WalFlusher before it
+    // returns, so nothing is acknowledged before it is on disk (as FULL).
+    // An in-memory database has nothing to flush.
     this.writer.pragma('synchronous = NORMAL');
     this.writer.pragma('foreign_keys = ON');
     this.writer.pragma('busy_timeout = 5000');
@@ -82,6 +90,13 @@ export class SqliteDatabase implements Database {
     if (this.reader !== this.writer) this.reader.pragma('busy_timeout = 5000');
     this.writerQueryable = new ConnectionQueryable(new StatementCache(this.writer));
     this.readerCache = new StatementCache(this.reader);
+    if (path !== ':memory:') {
+      this.flusher = new WalFlusher(path);
+      this.writer.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(path, createRequire(import.meta.url).resolve('better-sqlite3'), (message) =>
+        process.emitWarning(`SQLite checkpoint of ${path} failed: ${message}`),
+      );
+    }
   }
 
   async query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -130,6 +145,8 @@ export class SqliteDatabase implements Database {
   async close(): Promise<void> {
     const release = await this.writeLock.lock();
     try {
+      await this.flusher?.close();
+      await this.checkpointer?.close();
       if (this.reader !== this.writer) this.reader.close();
       this.writer.close();
     } finally {
@@ -137,12 +154,21 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  /**
+   * Runs `fn` with the writer connection to itself, then waits until what it
+   * wrote is on disk: the lock is released first, so the next transaction
+   * runs during the sync and commits made meanwhile share the next one.
+   */
   private async withWriter<T>(fn: (w: ConnectionQueryable) => Promise<T>): Promise<T> {
     const release = await this.writeLock.lock();
+    let result: T;
     try {
-      return await fn(this.writerQueryable);
+      result = await fn(this.writerQueryable);
     } finally {
       release();
     }
+    this.checkpointer?.wrote();
+    await this.flusher?.flush();
+    return result;
   }
 }

@@ -1,3 +1,6 @@
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUniqueViolation } from '../../src/storage/database.js';
@@ -8,6 +11,45 @@ import { ENGINES, withDatabase } from '../helpers/databases.js';
 describe('placeholder numbering for PostgreSQL', () => {
   test('numbers ? outside quotes only', () => {
     assert.equal(numberPlaceholders("SELECT ? , '?' , \"a?\" , ?"), "SELECT $1 , '?' , \"a?\" , $2");
+  });
+});
+
+describe('SQLite durability', () => {
+  test('a write returns only after the WAL is synced, and concurrent commits share syncs', async () => {
+    // Every FileHandle shares one prototype: watch its datasync.
+    const probe = await open(join(tmpdir(), `axon-probe-${process.pid}`), 'w');
+    const prototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const original = prototype.datasync;
+    let syncs = 0;
+    let syncing = false;
+    prototype.datasync = async function (this: unknown) {
+      syncs += 1;
+      syncing = true;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await original.call(this);
+      syncing = false;
+    };
+    try {
+      await withDatabase('sqlite', async (db) => {
+        await db.execute('CREATE TABLE t (k INTEGER PRIMARY KEY)');
+        const before = syncs;
+        const started = Date.now();
+        await db.execute('INSERT INTO t (k) VALUES (?)', [0]);
+        assert.ok(syncs > before, 'the insert waited for a sync');
+        assert.ok(Date.now() - started >= 25, 'and for that sync to finish');
+        assert.equal(syncing, false);
+
+        const beforeBatch = syncs;
+        await Promise.all(Array.from({ length: 20 }, (_, i) => db.transaction(async (tx) => {
+          await tx.execute('INSERT INTO t (k) VALUES (?)', [i + 1]);
+        })));
+        assert.ok(syncs - beforeBatch < 20, `20 commits took ${syncs - beforeBatch} syncs`);
+        assert.equal((await db.query('SELECT k FROM t')).length, 21);
+      });
+    } finally {
+      prototype.datasync = original;
+    }
   });
 });
 
