@@ -2,10 +2,14 @@
 // senders), the time from a send to its arrival in another user's
 // long-polling /sync (median and 99th percentile), and the time of an initial
 // /sync for an account in many rooms. Prints its figures; not part of npm test.
+// The homeserver runs in a child process (bench/homeserver-process.ts), as a
+// client and a server do, so the client's work is not counted as the server's.
 //
 //   node --import tsx bench/messaging.ts [sqlite|postgres] [--rooms 1000]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import { startTestHomeserver } from '../test/helpers/homeserver.js';
 import { call, registerUser, type TestUser } from '../test/helpers/client.js';
 import type { Engine } from '../src/storage/database.js';
 
@@ -13,11 +17,17 @@ const engine = (process.argv.find((a) => a === 'sqlite' || a === 'postgres') ?? 
 const roomsFlag = process.argv.indexOf('--rooms');
 const manyRooms = roomsFlag >= 0 ? Number(process.argv[roomsFlag + 1]) : 1000;
 
-const unthrottled = { perSecond: 1e9, burstCount: 1e9 };
-const hs = await startTestHomeserver({
-  engine,
-  config: { rateLimits: { message: unthrottled, registration: unthrottled, login: { address: unthrottled, account: unthrottled, failedAttempts: unthrottled }, other: {} } },
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./homeserver-process.ts', import.meta.url).pathname, engine], {
+  stdio: ['pipe', 'pipe', 'inherit'],
 });
+const [firstLine] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+const hs = { baseUrl: (JSON.parse(firstLine!) as { baseUrl: string }).baseUrl };
+
+/** The server process's resident set, from /proc (Linux). */
+function serverRssMiB(): number {
+  const line = readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+}
 const api = <T = Record<string, unknown>>(user: TestUser, method: string, path: string, body?: unknown) =>
   call<T>(hs.baseUrl, method, `/_matrix/client/v3${path}`, body, user.accessToken);
 
@@ -87,7 +97,8 @@ try {
   const count = Object.keys(initial.body.rooms?.join ?? {}).length;
   console.log(`createRoom: ${(manyRooms / createSeconds).toFixed(0)} rooms/s`);
   console.log(`initial /sync of an account in ${count} rooms: ${syncMs.toFixed(0)} ms`);
-  console.log(`server RSS after run: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB (server and client share this process)`);
+  console.log(`server RSS after run: ${serverRssMiB().toFixed(0)} MiB`);
 } finally {
-  await hs.close();
+  child.stdin.end();
+  await new Promise((resolve) => child.once('exit', resolve));
 }
