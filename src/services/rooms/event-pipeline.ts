@@ -58,6 +58,9 @@ class DerivedDataError extends Error {
   }
 }
 
+/** Rooms whose current state stays in memory (least recently used go first). */
+const DEFAULT_ROOM_CACHE_LIMIT = 2_000;
+
 /** Servers cap prev_events; this many keeps the DAG merging without huge events. */
 const MAX_PREV_EVENTS = 10;
 /** Depth is capped at the largest canonical JSON integer (server-server-api "Depth"). */
@@ -71,6 +74,8 @@ export interface PipelineDeps {
   notifier: Notifier;
   clock: () => number;
   onError: (err: unknown, context: string) => void;
+  /** How many rooms' state to keep loaded; DEFAULT_ROOM_CACHE_LIMIT unless set. */
+  roomCacheLimit?: number;
 }
 
 export class EventPipeline {
@@ -152,7 +157,7 @@ export class EventPipeline {
       }
       const room = new LoadedRoom(roomId, rules, new Map(), undefined, []);
       const events = await this.persist(room, built, undefined, () => beforeCommit(roomId));
-      this.rooms.set(roomId, room);
+      this.remember(roomId, room);
       return { roomId, events };
     });
   }
@@ -160,14 +165,38 @@ export class EventPipeline {
   /** The room as the pipeline sees it (loaded on first use), or undefined if unknown. */
   async room(roomId: string): Promise<LoadedRoom | undefined> {
     const cached = this.rooms.get(roomId);
-    if (cached) return cached;
+    if (cached) {
+      this.remember(roomId, cached);
+      return cached;
+    }
     const loaded = await loadRoom(this.deps.store, roomId);
     // Readers call this outside the room's queue: if a send loaded (and may
     // since have advanced) the room while we were reading, theirs is the one.
     const raced = this.rooms.get(roomId);
     if (raced) return raced;
-    if (loaded) this.rooms.set(roomId, loaded);
+    if (loaded) this.remember(roomId, loaded);
     return loaded;
+  }
+
+  /** How many rooms are loaded (bounded by roomCacheLimit). */
+  get loadedRoomCount(): number {
+    return this.rooms.size;
+  }
+
+  /**
+   * Marks the room most recently used and lets the least recently used go
+   * past the limit — but never a room with a send queued or running: that
+   * send advances the copy it holds, and a reader reloading the room from
+   * storage meanwhile would cache state from before its commit.
+   */
+  private remember(roomId: string, room: LoadedRoom): void {
+    this.rooms.delete(roomId);
+    this.rooms.set(roomId, room);
+    const limit = this.deps.roomCacheLimit ?? DEFAULT_ROOM_CACHE_LIMIT;
+    for (const candidate of this.rooms.keys()) {
+      if (this.rooms.size <= limit) break;
+      if (candidate !== roomId && !this.queue.busy(candidate)) this.rooms.delete(candidate);
+    }
   }
 
   private async existingEvent(eventId: string): Promise<SentEvent> {

@@ -15,4 +15,9 @@ export class KeyedQueue {
     });
     return result;
   }
+
+  /** Whether a task for `key` is running or waiting. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
 }
