@@ -21,6 +21,19 @@ for (const engine of ENGINES) {
     });
     after(async () => hs.close());
 
+    test('concurrent createRooms bringing the same new state keys in opposite orders all succeed', async () => {
+      // Each pair of creations brings two state keys no room has had yet,
+      // in opposite orders: both intern them at once, snapshot by snapshot.
+      const created = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => [`org.test.race${i}.one`, `org.test.race${i}.two`]).flatMap((types) =>
+          [types, [...types].reverse()].map((ordered) =>
+            api('POST', '/createRoom', { initial_state: ordered.map((type) => ({ type, state_key: '', content: { v: 1 } })), name: 'after' }, alice),
+          ),
+        ),
+      );
+      assert.deepEqual(created.map((r) => r.status), created.map(() => 200), JSON.stringify(created.map((r) => r.body)));
+    });
+
     test('createRoom writes the spec-ordered initial state in every room version', async () => {
       for (const version of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']) {
         const created = await api('POST', '/createRoom', { room_version: version, name: `v${version}`, topic: 'hello', preset: 'private_chat' }, alice);

@@ -252,7 +252,8 @@ export class EventPipeline {
   /**
    * Persists built events in one transaction: the state before each is saved
    * as a snapshot first (snapshots must not be written inside the events
-   * transaction), then events, current state and memberships together.
+   * transaction; a batch's are written in one transaction of their own),
+   * then events, current state and memberships together.
    */
   private async persist(
     room: LoadedRoom,
@@ -264,13 +265,19 @@ export class EventPipeline {
     const toPersist: EventToPersist[] = [];
     const working = new LoadedRoom(room.roomId, room.rules, new Map(room.state), room.snapshotId, room.extremities, room.parentSnapshotId);
     const changed = new Map<string, string>();
-    for (const { event, sha256, json } of built) {
-      working.snapshotId ??= await snapshots.saveStateSnapshot(working.stateMap(), working.parentSnapshotId);
-      const replaced = event.state_key !== undefined ? working.stateEvent(event.type, event.state_key) : undefined;
-      toPersist.push({ event, json, stateSnapshotBefore: working.snapshotId, replacesState: replaced?.event_id ?? null, txn });
-      working.apply(event, sha256);
-      if (event.state_key !== undefined) changed.set(stateKeyString(event.type, event.state_key), event.event_id);
-    }
+    const snapshotBeforeEach = async () => {
+      for (const { event, sha256, json } of built) {
+        working.snapshotId ??= await snapshots.saveStateSnapshot(working.stateMap(), working.parentSnapshotId);
+        const replaced = event.state_key !== undefined ? working.stateEvent(event.type, event.state_key) : undefined;
+        toPersist.push({ event, json, stateSnapshotBefore: working.snapshotId, replacesState: replaced?.event_id ?? null, txn });
+        working.apply(event, sha256);
+        if (event.state_key !== undefined) changed.set(stateKeyString(event.type, event.state_key), event.event_id);
+      }
+    };
+    // A batch of state events (createRoom) saves a chain of snapshots: one commit for all.
+    const stateKeys = built.filter(({ event }) => event.state_key !== undefined).map(({ event }) => stateKeyString(event.type, event.state_key!));
+    if (stateKeys.length > 1) await snapshots.saveInOneTransaction([...working.state.keys(), ...stateKeys], snapshotBeforeEach);
+    else await snapshotBeforeEach();
     const currentState = changed.size > 0 ? [{ roomId: room.roomId, update: { delta: { changed, removed: [] } } }] : undefined;
     const store = (derive: boolean): Promise<PersistedEvent[]> =>
       this.deps.db.transaction(async () => {
