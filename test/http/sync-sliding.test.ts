@@ -106,6 +106,13 @@ for (const engine of ENGINES) {
       assert.equal(res.rooms[rooms[2]!].timeline.length, 1);
     });
 
+    test('timeline_limit 0 sends state without timeline events', async () => {
+      const res = await slide(alice, { lists: { l: { ranges: [[0, 0]], timeline_limit: 0, required_state: [['m.room.name', '']] } } });
+      const only = res.rooms[rooms[2]!] ?? res.rooms[Object.keys(res.rooms)[0]!];
+      assert.deepEqual(only.timeline ?? [], []);
+      assert.equal(only.required_state.length, 1);
+    });
+
     test('with pos, only changed rooms come back; a long-poll wakes on a new message', async () => {
       const first = await slide(alice, { ...list([[0, 2]]), conn_id: 'poll' });
       assert.equal(Object.keys(first.rooms).length, 3);
@@ -305,6 +312,22 @@ for (const engine of ENGINES) {
       assert.equal(joined.initial, true);
       assert.equal(joined.invite_state, undefined);
       assert.deepEqual(joined.required_state.map((e: Json) => e.content.name), ['invite me']);
+    });
+
+    test('a room the user left shows its state as they left it', async () => {
+      const roomId = await createRoom(alice, { name: 'before' });
+      await join(bob, roomId);
+      const first = await slide(bob, { conn_id: 'leaver', lists: { l: { ranges: [[0, 0]], timeline_limit: 1 } } });
+      const left = await api('POST', `${room(roomId)}/leave`, {}, bob);
+      assert.equal(left.status, 200);
+      await putState(alice, roomId, 'm.room.name', '', { name: 'after' });
+      const res = await slide(
+        bob,
+        { conn_id: 'leaver', lists: { l: { ranges: [[0, 0]], timeline_limit: 1 } }, room_subscriptions: { [roomId]: { required_state: [['m.room.name', '']], timeline_limit: 1 } } },
+        { pos: first.pos },
+      );
+      assert.deepEqual(res.rooms[roomId].required_state.map((e: Json) => e.content.name), ['before']);
+      assert.equal(res.rooms[roomId].name, 'before');
     });
   });
 }

@@ -1,9 +1,9 @@
 // Which room state a user may read (GET /rooms/{roomId}/state…): members see
 // the current state; someone who left or was banned sees the state as it was
 // when they left; anyone may read a world_readable room.
-import { stateKeyString } from '../../core/types.js';
 import { forbidden, notFound } from '../../http/errors.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
+import { stateEventsAtDeparture } from './departure.js';
 
 export class RoomStateReader {
   constructor(private readonly store: RoomStore) {}
@@ -13,7 +13,8 @@ export class RoomStateReader {
     if (membership?.membership === 'join') return this.store.currentState.getCurrentStateEvents(roomId);
     if (membership && (membership.membership === 'leave' || membership.membership === 'ban')) {
       const departure = await this.store.events.getEvent(membership.eventId);
-      if (departure?.stateSnapshotBefore != null) return this.stateAtDeparture(departure);
+      const state = departure && (await stateEventsAtDeparture(this.store, departure));
+      if (state) return state;
     }
     if (await this.isWorldReadable(roomId)) return this.store.currentState.getCurrentStateEvents(roomId);
     if (!(await this.store.rooms.getRoom(roomId))) throw notFound(`Unknown room ${roomId}`);
@@ -25,13 +26,6 @@ export class RoomStateReader {
     const event = state.find((e) => e.type === type && e.stateKey === stateKey);
     if (!event) throw notFound(`The room has no ${type} state${stateKey === '' ? '' : ` for '${stateKey}'`}`);
     return event;
-  }
-
-  private async stateAtDeparture(departure: StoredEvent): Promise<StoredEvent[]> {
-    const before = await this.store.snapshots.loadStateSnapshot(departure.stateSnapshotBefore!);
-    before.set(stateKeyString(departure.type, departure.stateKey ?? ''), departure.eventId);
-    const events = await this.store.events.getEvents([...before.values()]);
-    return [...events.values()];
   }
 
   private async isWorldReadable(roomId: string): Promise<boolean> {

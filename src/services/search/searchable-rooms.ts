@@ -6,9 +6,10 @@
 // events before it they may see is still for the visibility filter to decide —
 // including in a room they only rejected an invitation to. Rooms they forgot
 // (POST /rooms/{roomId}/forget) are left out, as everywhere else.
-import { stateKeyString, type StateMap } from '../../core/types.js';
+import type { StateMap } from '../../core/types.js';
 import type { RoomMembership, RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import type { SearchRoom } from '../../storage/search.js';
+import { stateMapAtDeparture } from '../rooms/departure.js';
 
 export class SearchableRooms {
   private readonly departureStates = new Map<string, Promise<StateMap | undefined>>();
@@ -69,9 +70,6 @@ export class SearchableRooms {
 
   private async loadStateAtDeparture(departure: RoomMembership): Promise<StateMap | undefined> {
     const event = await this.roomStore.events.getEvent(departure.eventId);
-    if (event?.stateSnapshotBefore == null) return undefined;
-    const state = await this.roomStore.snapshots.loadStateSnapshot(event.stateSnapshotBefore);
-    state.set(stateKeyString('m.room.member', departure.userId), departure.eventId);
-    return state;
+    return event && stateMapAtDeparture(this.roomStore, event);
   }
 }

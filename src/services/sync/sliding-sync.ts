@@ -20,6 +20,7 @@ import { contentOf, type SyncEventSerializer } from './events.js';
 import { roomSummary, strippedEvent, STRIPPED_STATE_TYPES } from './room-summary.js';
 import type { SyncService } from './sync-service.js';
 import type { EncryptionSources } from './streams/encryption.js';
+import { stateEventsAtDeparture } from '../rooms/departure.js';
 import { paginationToken } from '../rooms/timeline.js';
 import type { StreamPositions } from './token.js';
 
@@ -279,8 +280,8 @@ export class SlidingSyncService {
     }
     const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
     const raw = (await store.events.recentEventsPerRoom([membership.roomId], 0, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
-    const timeline = raw.slice(-config.timelineLimit);
-    const state = (await store.currentState.getCurrentStateEvents(membership.roomId)).filter((e) => e.streamOrdering <= upTo);
+    const timeline = newest(raw, config.timelineLimit);
+    const state = await this.stateAsSeen(membership, upTo);
     const room = await this.describe(request, state, timeline, to, raw.length > config.timelineLimit);
     room.initial = true;
     room.required_state = await this.deps.serializer.serialize(selectState(state, config.requiredState, request.userId, timeline), syncUser(request));
@@ -296,24 +297,37 @@ export class SlidingSyncService {
     const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
     const raw = (await store.events.recentEventsPerRoom([membership.roomId], sent.upTo, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
     if (raw.length === 0 && !asksForMore(sent.requiredState, config.requiredState)) return undefined;
-    const timeline = raw.slice(-config.timelineLimit);
+    const timeline = newest(raw, config.timelineLimit);
     const changedState = (await store.events.stateEventsBetween(membership.roomId, sent.upTo, upTo + 1)).filter((e) => e.streamOrdering <= upTo);
-    const current = await store.currentState.getCurrentStateEvents(membership.roomId);
+    const visible = await this.stateAsSeen(membership, upTo);
     // MSC4186: required_state carries the state changes since the last response
     // (not the timeline's order), and, when the request widened required_state,
     // the current state it newly asks for even if that did not change (Synapse:
     // "room config expanded"). A narrower request needs nothing resent.
     const changed = new Set(changedState.map((e) => e.eventId));
-    const visible = current.filter((e) => e.streamOrdering <= upTo);
     const held = new Set(selectState(visible, sent.requiredState, request.userId, timeline).map((e) => e.eventId));
     const required = selectState(visible, config.requiredState, request.userId, timeline).filter((e) => changed.has(e.eventId) || !held.has(e.eventId));
     if (raw.length === 0 && required.length === 0) return undefined;
-    const room = await this.describe(request, current, timeline, to, raw.length > config.timelineLimit);
+    const room = await this.describe(request, visible, timeline, to, raw.length > config.timelineLimit);
     room.required_state = await this.deps.serializer.serialize(required, syncUser(request));
     // Live events are those since the client's last response; a room coming
     // back into a range also brings what it missed while out of it.
     room.num_live = timeline.filter((e) => e.streamOrdering > since.events).length;
     return room;
+  }
+
+  /**
+   * The room's current state for a member (what had landed by `upTo`, the
+   * positions this response covers); for a user who left or was banned, the
+   * state as they left it.
+   */
+  private async stateAsSeen(membership: RoomMembership, upTo: number): Promise<StoredEvent[]> {
+    const { store } = this.deps;
+    if (membership.membership === 'join') {
+      return (await store.currentState.getCurrentStateEvents(membership.roomId)).filter((e) => e.streamOrdering <= upTo);
+    }
+    const departure = await store.events.getEvent(membership.eventId);
+    return (departure && (await stateEventsAtDeparture(store, departure))) ?? [];
   }
 
   /** Name, avatar, heroes, counts and the timeline of a room the user is (or was) in. */
@@ -426,6 +440,11 @@ function newlyJoined(membership: RoomMembership, sent: SentRoom): boolean {
  */
 function asksForMore(held: RequiredState, requested: RequiredState): boolean {
   return requested.some(([type, key]) => !held.some(([t, k]) => (t === '*' || t === type) && (k === '*' || k === key)));
+}
+
+/** The last `limit` events (none for 0: `slice(-0)` would be all of them). */
+function newest<T>(events: readonly T[], limit: number): T[] {
+  return limit > 0 ? events.slice(-limit) : [];
 }
 
 /** Rooms in lists and subscriptions combine: the union of required_state and the largest timeline_limit. */

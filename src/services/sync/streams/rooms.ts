@@ -10,6 +10,7 @@ import { lazyLoadMembers, timelineLimit } from '../../filters/index.js';
 import { isInitial, sinceOf, type SyncContext } from '../context.js';
 import { storedEventMatches, type SyncEventSerializer } from '../events.js';
 import type { HistoryVisibility } from '../../rooms/visibility.js';
+import { stateEventsAtDeparture } from '../../rooms/departure.js';
 import { paginationToken } from '../../rooms/timeline.js';
 import type { LeftRoomResponse, SyncResponseBuilder } from '../response.js';
 import { roomSummary, STRIPPED_STATE_TYPES, strippedEvent } from '../room-summary.js';
@@ -143,7 +144,7 @@ export class RoomsStreamProvider implements StreamProvider {
       const raw = await this.visibility.filterVisible(ctx.userId, recent);
       const timeline = this.timeline(ctx, raw, limit);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
-      const state = (await this.stateAtDeparture(departure)).filter((e) => !inTimeline.has(e.eventId));
+      const state = ((await stateEventsAtDeparture(this.store, departure)) ?? [departure]).filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(this.lazyMembers(ctx, state, timeline.events).filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
@@ -198,13 +199,6 @@ export class RoomsStreamProvider implements StreamProvider {
   }
 
   /** The room's state as the departure left it: the state before it, plus the departure itself. */
-  private async stateAtDeparture(departure: StoredEvent): Promise<StoredEvent[]> {
-    if (departure.stateSnapshotBefore === null) return [departure];
-    const before = await this.store.snapshots.loadStateSnapshot(departure.stateSnapshotBefore);
-    before.set(stateKeyString(departure.type, departure.stateKey ?? ''), departure.eventId);
-    const events = await this.store.events.getEvents([...before.values()]);
-    return [...events.values()].sort((a, b) => a.streamOrdering - b.streamOrdering);
-  }
 }
 
 /** The newest event of each (type, state_key) among state events in stream order. */
