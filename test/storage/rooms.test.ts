@@ -181,11 +181,14 @@ for (const engine of ENGINES) {
       assert.equal(await store.memberships.forget(a, '@dave:test'), false);
       assert.equal(await store.memberships.forget(a, '@carol:test'), true);
       assert.equal((await store.memberships.getMembership(a, '@carol:test'))?.forgotten, true);
+      // The per-user lists (cached: read above) see the forget and the rejoin.
+      assert.deepEqual((await store.memberships.roomsForUser('@carol:test')).map((m) => m.forgotten), [true]);
       await store.events.persistEvents({
         events: [member('$m-a-carol3', a, '@carol:test', 'join')],
         currentState: [{ roomId: a, update: { delta: { changed: new Map([[key('m.room.member', '@carol:test'), '$m-a-carol3']]), removed: [] } } }],
       });
       assert.equal((await store.memberships.getMembership(a, '@carol:test'))?.forgotten, false);
+      assert.deepEqual(rooms(await store.memberships.roomsForUser('@carol:test')), [[a, 'join']]);
     });
 
     test('a member state entry whose event lacks a membership is refused', async () => {

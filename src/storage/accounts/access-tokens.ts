@@ -1,8 +1,7 @@
 // Access tokens, stored and looked up only by their SHA-256 hash. Every
-// request resolves one, so resolved tokens are cached; whatever deletes a
-// token or changes its user's flags drops the user's entries at once and
-// again after its transaction commits (a request resolving the token in
-// between could otherwise cache the row being deleted).
+// request resolves one, so resolutions are cached; deleting a token or
+// changing its user's flags invalidates the user's entries.
+import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database, SqlValue } from '../database.js';
 import { placeholders } from './devices.js';
 
@@ -29,11 +28,11 @@ interface OwnerRow {
 const CACHE_LIMIT = 10_000;
 
 export class AccessTokenStore {
-  private readonly owners = new Map<string, AccessTokenOwner>();
-  /** Bumped by every invalidation: a look-up that raced one does not cache its row. */
-  private generation = 0;
+  private readonly owners: CommitConsistentCache<AccessTokenOwner>;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.owners = new CommitConsistentCache(db, CACHE_LIMIT);
+  }
 
   /** Stores a token hash for a device; returns the token's row id. */
   async insert(tokenHash: string, userId: string, deviceId: string, createdTs: number): Promise<number> {
@@ -44,26 +43,13 @@ export class AccessTokenStore {
     return Number(row!.id);
   }
 
-  async findByHash(tokenHash: string): Promise<AccessTokenOwner | undefined> {
-    const cached = this.owners.get(tokenHash);
-    if (cached) return cached;
-    const generation = this.generation;
-    const owner = await this.readOwner(tokenHash);
-    if (owner && generation === this.generation) {
-      if (this.owners.size >= CACHE_LIMIT) this.owners.clear();
-      this.owners.set(tokenHash, owner);
-    }
-    return owner;
+  findByHash(tokenHash: string): Promise<AccessTokenOwner | undefined> {
+    return this.owners.get(tokenHash, () => this.readOwner(tokenHash));
   }
 
-  /** The user's tokens or flags changed: their cached resolutions go (now and after the commit). */
+  /** The user's tokens or flags changed: their cached resolutions go. */
   forgetUser(userId: string): void {
-    const drop = () => {
-      this.generation += 1;
-      for (const [hash, owner] of this.owners) if (owner.userId === userId) this.owners.delete(hash);
-    };
-    drop();
-    this.db.afterCommit(drop);
+    this.owners.invalidate((_hash, owner) => owner.userId === userId);
   }
 
   private async readOwner(tokenHash: string): Promise<AccessTokenOwner | undefined> {

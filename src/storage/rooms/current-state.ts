@@ -2,7 +2,7 @@
 // auth checks of new local events) instead of being rebuilt from snapshots.
 import type { Database, Queryable } from '../database.js';
 import { parseStateKeyString, stateKeyString, type StateMap } from '../../core/types.js';
-import { updateMemberships } from './memberships.js';
+import type { MembershipStore } from './memberships.js';
 import { diffStates, type SnapshotId, type StateDelta, type StateSnapshotStore } from './state.js';
 import { eventFromRow, EVENT_COLUMNS, type EventRow, type StoredEvent } from './event-rows.js';
 import { insertRows, placeholders, queryInChunks } from './sql.js';
@@ -25,6 +25,7 @@ export class CurrentStateStore {
   constructor(
     private readonly db: Database,
     private readonly snapshots: StateSnapshotStore,
+    private readonly memberships: MembershipStore,
   ) {}
 
   /** Replaces the room's current state (and memberships) in one transaction; returns what changed. */
@@ -95,7 +96,7 @@ export class CurrentStateStore {
       rows,
       'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id',
     );
-    await updateMemberships(tx, roomId, delta.changed, delta.removed);
+    await this.memberships.applyStateChange(tx, roomId, delta.changed, delta.removed);
     return delta;
   }
 

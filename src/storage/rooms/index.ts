@@ -19,9 +19,9 @@ export class RoomStore {
   constructor(db: Database) {
     this.rooms = new RoomsTable(db);
     this.snapshots = new StateSnapshotStore(db);
-    this.currentState = new CurrentStateStore(db, this.snapshots);
-    this.events = new EventStore(db, this.currentState);
     this.memberships = new MembershipStore(db);
+    this.currentState = new CurrentStateStore(db, this.snapshots, this.memberships);
+    this.events = new EventStore(db, this.currentState);
     this.aliases = new AliasStore(db);
   }
 }

@@ -1,5 +1,8 @@
 // Current membership per (room, user), kept in step with current state. Indexed
-// by room (members of a room) and by user (the rooms /sync walks).
+// by room (members of a room) and by user (the rooms /sync walks). Every /sync
+// pass reads the user's whole list, so lists are cached per user; a
+// membership change or a forget invalidates the users it touches.
+import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database, Queryable } from '../database.js';
 import { parseStateKeyString } from '../../core/types.js';
 import { insertRows, placeholders, queryInChunks } from './sql.js';
@@ -40,18 +43,25 @@ function toMembership(row: MembershipRow): RoomMembership {
   };
 }
 
-export class MembershipStore {
-  constructor(private readonly db: Database) {}
+/** Users whose room lists stay cached (the active ones; past it the cache starts over). */
+const CACHED_USERS = 10_000;
 
-  /** The user's rooms, optionally only those with one of `memberships`. */
+export class MembershipStore {
+  private readonly byUser: CommitConsistentCache<readonly RoomMembership[]>;
+
+  constructor(private readonly db: Database) {
+    this.byUser = new CommitConsistentCache(db, CACHED_USERS);
+  }
+
+  /** The user's rooms by room ID, optionally only those with one of `memberships`. */
   async roomsForUser(userId: string, memberships?: readonly Membership[]): Promise<RoomMembership[]> {
-    if (memberships?.length === 0) return [];
-    const filter = memberships ? ` AND membership IN (${placeholders(memberships.length)})` : '';
-    const rows = await this.db.query<MembershipRow>(
-      `SELECT ${COLUMNS} FROM room_memberships WHERE user_id = ?${filter} ORDER BY room_id`,
-      [userId, ...(memberships ?? [])],
-    );
-    return rows.map(toMembership);
+    const all = (await this.byUser.get(userId, () => this.readRoomsForUser(userId)))!;
+    return memberships ? all.filter((m) => memberships.includes(m.membership)) : [...all];
+  }
+
+  private async readRoomsForUser(userId: string): Promise<readonly RoomMembership[]> {
+    const rows = await this.db.query<MembershipRow>(`SELECT ${COLUMNS} FROM room_memberships WHERE user_id = ? ORDER BY room_id`, [userId]);
+    return rows.map((row) => Object.freeze(toMembership(row)));
   }
 
   /** The room's members, optionally only those with `membership`. */
@@ -77,6 +87,7 @@ export class MembershipStore {
 
   /** Marks a left or banned room as forgotten; false if the user is still joined, invited or knocking. */
   async forget(roomId: string, userId: string): Promise<boolean> {
+    this.byUser.invalidate((key) => key === userId);
     const { changes } = await this.db.execute(
       `UPDATE room_memberships SET forgotten = 1 WHERE room_id = ? AND user_id = ? AND membership IN ('leave', 'ban')`,
       [roomId, userId],
@@ -91,55 +102,54 @@ export class MembershipStore {
     );
     return row && toMembership(row);
   }
-}
 
-/**
- * Brings room_memberships in line with a change to a room's current state:
- * `changed` maps state keys to their new events, `removed` lists keys gone.
- * Only m.room.member keys matter; their membership is read from the events.
- */
-export async function updateMemberships(
-  tx: Queryable,
-  roomId: string,
-  changed: ReadonlyMap<string, string>,
-  removed: readonly string[],
-): Promise<void> {
-  const memberEvents = new Map<string, string>();
-  for (const [key, eventId] of changed) {
-    const [type, userId] = parseStateKeyString(key);
-    if (type === 'm.room.member') memberEvents.set(eventId, userId);
-  }
-  for (const key of removed) {
-    const [type, userId] = parseStateKeyString(key);
-    if (type === 'm.room.member') {
+  /**
+   * Brings room_memberships in line with a change to a room's current state:
+   * `changed` maps state keys to their new events, `removed` lists keys gone.
+   * Only m.room.member keys matter; their membership is read from the events.
+   */
+  async applyStateChange(tx: Queryable, roomId: string, changed: ReadonlyMap<string, string>, removed: readonly string[]): Promise<void> {
+    const memberEvents = new Map<string, string>();
+    const touched = new Set<string>();
+    for (const [key, eventId] of changed) {
+      const [type, userId] = parseStateKeyString(key);
+      if (type !== 'm.room.member') continue;
+      memberEvents.set(eventId, userId);
+      touched.add(userId);
+    }
+    for (const key of removed) {
+      const [type, userId] = parseStateKeyString(key);
+      if (type !== 'm.room.member') continue;
       await tx.execute('DELETE FROM room_memberships WHERE room_id = ? AND user_id = ?', [roomId, userId]);
+      touched.add(userId);
     }
-  }
-  if (memberEvents.size === 0) return;
+    if (touched.size > 0) this.byUser.invalidate((userId) => touched.has(userId));
+    if (memberEvents.size === 0) return;
 
-  const events = await queryInChunks([...memberEvents.keys()], (chunk) =>
-    tx.query<{ event_id: string; membership: string | null; stream_ordering: number }>(
-      `SELECT event_id, membership, stream_ordering FROM events WHERE event_id IN (${placeholders(chunk.length)})`,
-      chunk,
-    ),
-  );
-  const byId = new Map(events.map((e) => [e.event_id, e]));
-  const rows = [...memberEvents].map(([eventId, userId]) => {
-    const event = byId.get(eventId);
-    if (!event?.membership) {
-      throw new Error(
-        `cannot set ${userId}'s membership in ${roomId} from ${eventId}: ` +
-          (event ? 'the event has no content.membership' : 'the event is not stored; persist it first'),
-      );
-    }
-    return [roomId, userId, event.membership, eventId, Number(event.stream_ordering)];
-  });
-  await insertRows(
-    tx,
-    'room_memberships',
-    ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering'],
-    rows,
-    `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,
-       event_id = excluded.event_id, stream_ordering = excluded.stream_ordering, forgotten = 0`,
-  );
+    const events = await queryInChunks([...memberEvents.keys()], (chunk) =>
+      tx.query<{ event_id: string; membership: string | null; stream_ordering: number }>(
+        `SELECT event_id, membership, stream_ordering FROM events WHERE event_id IN (${placeholders(chunk.length)})`,
+        chunk,
+      ),
+    );
+    const byId = new Map(events.map((e) => [e.event_id, e]));
+    const rows = [...memberEvents].map(([eventId, userId]) => {
+      const event = byId.get(eventId);
+      if (!event?.membership) {
+        throw new Error(
+          `cannot set ${userId}'s membership in ${roomId} from ${eventId}: ` +
+            (event ? 'the event has no content.membership' : 'the event is not stored; persist it first'),
+        );
+      }
+      return [roomId, userId, event.membership, eventId, Number(event.stream_ordering)];
+    });
+    await insertRows(
+      tx,
+      'room_memberships',
+      ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering'],
+      rows,
+      `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership,
+         event_id = excluded.event_id, stream_ordering = excluded.stream_ordering, forgotten = 0`,
+    );
+  }
 }
