@@ -30,7 +30,11 @@ export class CommitConsistentCache<V> {
     return value;
   }
 
-  /** Drops the entries `stale` picks, now and once the caller's transaction (if any) commits. */
+  /**
+   * Drops the entries `stale` picks, now and once the caller's transaction
+   * commits. Call it after the write: in a transaction that is any time
+   * before the commit; outside one, the write must already be committed.
+   */
   invalidate(stale: (key: string, value: V) => boolean): void {
     const drop = () => {
       this.generation += 1;

@@ -111,6 +111,14 @@ for (const engine of ENGINES) {
         assert.deepEqual(await s.accountData.getGlobal('@a:hs', 'm.push_rules'), { a: 2 });
         assert.deepEqual(await s.accountData.getRoom('@a:hs', '!r:hs', 'm.tag'), { tags: {} });
         assert.equal(await s.accountData.getGlobal('@a:hs', 'm.tag'), undefined);
+        // Global values (and their absence) are cached; a write replaces them, in a transaction from its commit.
+        assert.equal(await s.accountData.getGlobal('@c:hs', 'm.ignored_user_list'), undefined);
+        await s.accountData.setGlobal('@c:hs', 'm.ignored_user_list', { ignored_users: { '@x:hs': {} } });
+        assert.deepEqual(await s.accountData.getGlobal('@c:hs', 'm.ignored_user_list'), { ignored_users: { '@x:hs': {} } });
+        await db.transaction(async () => {
+          await s.accountData.setGlobal('@c:hs', 'm.ignored_user_list', { ignored_users: {} });
+        });
+        assert.deepEqual(await s.accountData.getGlobal('@c:hs', 'm.ignored_user_list'), { ignored_users: {} });
         assert.deepEqual(await s.accountData.listGlobal('@a:hs'), { 'm.push_rules': { a: 2 } });
         assert.deepEqual([...(await s.accountData.listRooms('@a:hs'))], [['!r:hs', { 'm.tag': { tags: {} } }]]);
         assert.deepEqual(await s.accountData.changesSince('@a:hs', 1), [

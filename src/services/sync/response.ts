@@ -41,6 +41,12 @@ export class SyncResponseBuilder {
   readonly encryption: JsonObject = {};
   /** Streams whose next_batch position must stay below the head (a batch was cut short). */
   readonly nextPositions: Partial<StreamPositions> = {};
+  private readonly joinedRoomFinishers: Array<(roomId: string, room: JoinedRoomResponse) => void> = [];
+
+  /** Runs `finish` on every joined room in the response when it is written out (after every provider). */
+  finishJoinedRooms(finish: (roomId: string, room: JoinedRoomResponse) => void): void {
+    this.joinedRoomFinishers.push(finish);
+  }
 
   joined(roomId: string): JoinedRoomResponse {
     let room = this.join.get(roomId);
@@ -65,6 +71,7 @@ export class SyncResponseBuilder {
   }
 
   toJson(nextBatch: string): JsonObject {
+    for (const finish of this.joinedRoomFinishers) for (const [roomId, room] of this.join) finish(roomId, room);
     return {
       next_batch: nextBatch,
       rooms: {

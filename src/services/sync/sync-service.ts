@@ -70,11 +70,11 @@ export class SyncService {
         new ReceiptsStreamProvider(deps.receipts),
         new PresenceStreamProvider(deps.presence, deps.store.memberships),
         new EncryptionStreamProvider(deps.encryption),
+        // Reads now; annotates the joined rooms when the response is written.
+        new NotificationCountsProvider(deps.notifications),
       ],
       // Room account data goes to the left rooms the rooms provider put in.
       [new AccountDataStreamProvider(deps.accountDataStore)],
-      // Last: it annotates the rooms the others put in.
-      [new NotificationCountsProvider(deps.notifications)],
     ];
   }
 

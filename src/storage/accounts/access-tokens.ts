@@ -47,7 +47,11 @@ export class AccessTokenStore {
     return this.owners.get(tokenHash, () => this.readOwner(tokenHash));
   }
 
-  /** The user's tokens or flags changed: their cached resolutions go. */
+  /**
+   * The user's tokens or flags changed: their cached resolutions go. Call it
+   * after the write (in its transaction, if any), so that outside a
+   * transaction the write is committed when the entries go.
+   */
   forgetUser(userId: string): void {
     this.owners.invalidate((_hash, owner) => owner.userId === userId);
   }
@@ -71,24 +75,25 @@ export class AccessTokenStore {
 
   async deleteForDevices(userId: string, deviceIds: readonly string[]): Promise<number> {
     if (deviceIds.length === 0) return 0;
-    this.forgetUser(userId);
     const { changes } = await this.db.execute(
       `DELETE FROM access_tokens WHERE user_id = ? AND device_id IN (${placeholders(deviceIds.length)})`,
       [userId, ...deviceIds],
     );
+    this.forgetUser(userId);
     return changes;
   }
 
   /** Deletes every token of the user except those of `keepDeviceId` (when given). */
   async deleteForUser(userId: string, keepDeviceId?: string): Promise<number> {
-    this.forgetUser(userId);
     const params: SqlValue[] = [userId];
     let sql = 'DELETE FROM access_tokens WHERE user_id = ?';
     if (keepDeviceId !== undefined) {
       sql += ' AND device_id <> ?';
       params.push(keepDeviceId);
     }
-    return (await this.db.execute(sql, params)).changes;
+    const { changes } = await this.db.execute(sql, params);
+    this.forgetUser(userId);
+    return changes;
   }
 
   async countForUser(userId: string): Promise<number> {

@@ -1,7 +1,13 @@
 // Per-user account data, global and per room. Every write takes the next
 // position of the account data stream, so /sync can ask for "changes after N".
+// Global values are cached (absence too): every /sync pass reads the user's
+// m.ignored_user_list.
 import type { JsonObject } from '../../core/types.js';
+import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database } from '../database.js';
+
+/** Global (user, type) values kept cached; past it the cache starts over. */
+const CACHED_GLOBALS = 20_000;
 
 /** Global account data is stored under this room ID, which no real room can have. */
 const GLOBAL = '';
@@ -22,7 +28,11 @@ interface DataRow {
 }
 
 export class AccountDataStore {
-  constructor(private readonly db: Database) {}
+  private readonly globals: CommitConsistentCache<{ content: JsonObject | undefined }>;
+
+  constructor(private readonly db: Database) {
+    this.globals = new CommitConsistentCache(db, CACHED_GLOBALS);
+  }
 
   /** Sets global account data; returns the stream position of the write. */
   setGlobal(userId: string, type: string, content: JsonObject): Promise<number> {
@@ -35,8 +45,9 @@ export class AccountDataStore {
     return this.write(userId, roomId, type, content);
   }
 
-  getGlobal(userId: string, type: string): Promise<JsonObject | undefined> {
-    return this.read(userId, GLOBAL, type);
+  async getGlobal(userId: string, type: string): Promise<JsonObject | undefined> {
+    const cached = await this.globals.get(globalKey(userId, type), async () => ({ content: await this.read(userId, GLOBAL, type) }));
+    return cached!.content;
   }
 
   getRoom(userId: string, roomId: string, type: string): Promise<JsonObject | undefined> {
@@ -107,6 +118,10 @@ export class AccountDataStore {
          ON CONFLICT (user_id, room_id, type) DO UPDATE SET content = excluded.content, stream_id = excluded.stream_id`,
         [userId, roomId, type, JSON.stringify(content), streamId],
       );
+      if (roomId === GLOBAL) {
+        const key = globalKey(userId, type);
+        this.globals.invalidate((cached) => cached === key);
+      }
       return streamId;
     });
   }
@@ -118,6 +133,10 @@ export class AccountDataStore {
     );
     return row && parse(row.content);
   }
+}
+
+function globalKey(userId: string, type: string): string {
+  return `${userId}\u0000${type}`;
 }
 
 function parse(text: string): JsonObject {

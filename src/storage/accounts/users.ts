@@ -67,13 +67,13 @@ export class UserStore {
   }
 
   async setDeactivated(userId: string, deactivated: boolean): Promise<void> {
-    this.onFlagsChanged(userId);
     await this.db.execute('UPDATE users SET deactivated = ? WHERE user_id = ?', [deactivated, userId]);
+    this.onFlagsChanged(userId);
   }
 
   async setAdmin(userId: string, isAdmin: boolean): Promise<void> {
-    this.onFlagsChanged(userId);
     await this.db.execute('UPDATE users SET is_admin = ? WHERE user_id = ?', [isAdmin, userId]);
+    this.onFlagsChanged(userId);
   }
 
   /** The next number for a generated localpart (Synapse gives users without a chosen name numeric IDs). */

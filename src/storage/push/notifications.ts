@@ -155,6 +155,16 @@ export class NotificationStore {
     return counts;
   }
 
+  /** Unread counts of every room where the user has something unread (rooms without any are absent). */
+  async unreadRooms(userId: string): Promise<Map<string, UnreadCounts>> {
+    const rows = await this.db.query<CountRow>(
+      `SELECT room_id AS key, SUM(notif_count) AS notifs, SUM(highlight_count) AS highlights FROM event_push_summary
+       WHERE user_id = ? AND notif_count > 0 GROUP BY room_id`,
+      [userId],
+    );
+    return new Map(rows.map((row) => [row.key, toCounts(row)]));
+  }
+
   /** Unread counts of one room by thread (MAIN_THREAD or a thread root); threads without any are absent. */
   async countsByThread(userId: string, roomId: string): Promise<Map<string, UnreadCounts>> {
     const rows = await this.db.query<CountRow>(

@@ -87,11 +87,11 @@ export class MembershipStore {
 
   /** Marks a left or banned room as forgotten; false if the user is still joined, invited or knocking. */
   async forget(roomId: string, userId: string): Promise<boolean> {
-    this.byUser.invalidate((key) => key === userId);
     const { changes } = await this.db.execute(
       `UPDATE room_memberships SET forgotten = 1 WHERE room_id = ? AND user_id = ? AND membership IN ('leave', 'ban')`,
       [roomId, userId],
     );
+    this.byUser.invalidate((key) => key === userId);
     return changes > 0;
   }
 
