@@ -122,10 +122,6 @@ for (const engine of ENGINES) {
       await alice.sendTyping(roomId, true, 10_000);
       await waitFor('bob to see alice typing', () => bob.getRoom(roomId)?.getMember(alice.getUserId()!)?.typing);
       await alice.sendTyping(roomId, false, 0);
-      // The message makes the stop visible even if this sync missed the
-      // typing wake-up: a rare timeout here under full-suite load is still
-      // being investigated (see the issue notes), and the stop itself must arrive.
-      await alice.sendTextMessage(roomId, 'done typing');
       await waitFor('bob to see alice stop', () => bob.getRoom(roomId)?.getMember(alice.getUserId()!)?.typing === false);
 
       const { event_id: latest } = await alice.sendTextMessage(roomId, 'did you read this?');

@@ -105,6 +105,16 @@ describe('TypingService', () => {
     assert.deepEqual(typing.changedRoomsSince(500), ['!r1:x']);
   });
 
+  test('a stop is reported from position 0: a client may have seen the start with a token of 0', async () => {
+    // A /sync takes its positions before reading; a start landing in between
+    // reaches the client with typing position 0 in its next_batch.
+    const { typing } = setup();
+    await typing.setTyping('@a:x', '!r:x', '@a:x', true, 10_000);
+    await typing.setTyping('@a:x', '!r:x', '@a:x', false);
+    assert.deepEqual(typing.changedRoomsSince(0), ['!r:x']);
+    assert.deepEqual(typing.typingSnapshot('!r:x'), []);
+  });
+
   test('only for yourself, and only in rooms you joined', async () => {
     const notJoined: MembershipLookup = { getMembership: async () => undefined, roomsForUser: async () => [] };
     const typing = new TypingService(notJoined, new Notifier(), () => 0, new FakeTime());

@@ -61,15 +61,18 @@ export class TypingService {
    * Rooms among `roomIds` (all rooms when absent) whose typing changed after
    * `position`. A position ahead of ours comes from a token issued before a
    * restart: every room with typists is then reported, which is harmless.
+   * Position 0 is an ordinary position, not a restart: a client that saw a
+   * start at 0 (a snapshot may be newer than its token) must see the stop.
    */
   changedRoomsSince(position: number, roomIds?: Iterable<string>): string[] {
-    const since = position > this.position ? 0 : position;
+    const restarted = position > this.position;
+    const since = restarted ? 0 : position;
     const candidates = roomIds ? [...roomIds] : [...this.rooms.keys()];
     return candidates.filter((roomId) => {
       const room = this.rooms.get(roomId);
       if (!room || room.changedAt <= since) return false;
       // After a restart-era token, an empty room has nothing to report.
-      return since > 0 || room.typists.size > 0;
+      return !restarted || room.typists.size > 0;
     });
   }
 
