@@ -23,11 +23,31 @@ export class CommitConsistentCache<V> {
     if (hit !== undefined) return hit;
     const generation = this.generation;
     const value = await load();
-    if (value !== undefined && generation === this.generation) {
-      if (this.entries.size >= this.limit) this.entries.clear();
-      this.entries.set(key, value);
-    }
+    if (value !== undefined && generation === this.generation) this.remember(key, value);
     return value;
+  }
+
+  /**
+   * The values of `keys`: cached ones, and for the rest one `load(missing)`
+   * (which should give every missing key a value, empty ones included, so
+   * that they are cached too).
+   */
+  async getMany(keys: readonly string[], load: (missing: string[]) => Promise<Map<string, V>>): Promise<Map<string, V>> {
+    const found = new Map<string, V>();
+    const missing: string[] = [];
+    for (const key of new Set(keys)) {
+      const hit = this.entries.get(key);
+      if (hit !== undefined) found.set(key, hit);
+      else missing.push(key);
+    }
+    if (missing.length === 0) return found;
+    const generation = this.generation;
+    const loaded = await load(missing);
+    for (const [key, value] of loaded) {
+      found.set(key, value);
+      if (generation === this.generation) this.remember(key, value);
+    }
+    return found;
   }
 
   /**
@@ -42,5 +62,10 @@ export class CommitConsistentCache<V> {
     };
     drop();
     this.db.afterCommit(drop);
+  }
+
+  private remember(key: string, value: V): void {
+    if (this.entries.size >= this.limit) this.entries.clear();
+    this.entries.set(key, value);
   }
 }

@@ -52,11 +52,18 @@ describe('/sync encryption sections', () => {
 
   test('one-time and fallback key counts are those of the syncing device', async () => {
     const device = new TestDevice(bob.userId, bob.deviceId);
+    // Read (and cached) before the upload: uploads and claims must show at once.
+    assert.equal((await sync(bob)).body.device_one_time_keys_count?.signed_curve25519 ?? 0, 0);
     const upload = await api('POST', '/keys/upload', { device_keys: device.deviceKeys(), one_time_keys: device.oneTimeKeys(3), fallback_keys: device.fallbackKey() }, bob);
     assert.equal(upload.status, 200, JSON.stringify(upload.body));
     const { body } = await sync(bob);
     assert.equal(body.device_one_time_keys_count?.signed_curve25519, 3);
     assert.deepEqual(body.device_unused_fallback_key_types, ['signed_curve25519']);
+    const claim = () => api('POST', '/keys/claim', { one_time_keys: { [bob.userId]: { [bob.deviceId]: 'signed_curve25519' } } }, alice);
+    for (let i = 0; i < 4; i++) assert.equal((await claim()).status, 200);
+    const drained = (await sync(bob)).body;
+    assert.equal(drained.device_one_time_keys_count?.signed_curve25519 ?? 0, 0);
+    assert.deepEqual(drained.device_unused_fallback_key_types, [], 'the fourth claim used the fallback key');
   });
 
   test('device list changes reach users sharing a room', async () => {

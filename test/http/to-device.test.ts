@@ -47,6 +47,17 @@ describe('send-to-device over HTTP', () => {
     assert.equal(page2.nextPosition, upTo);
     await service.acknowledge(carol.userId, carol.deviceId, page1.nextPosition);
     assert.deepEqual((await service.messagesFor(carol.userId, carol.deviceId, 0, upTo, 10)).events.map((e) => e.content.i), [2]);
+    await service.acknowledge(carol.userId, carol.deviceId, upTo);
+    assert.deepEqual((await service.messagesFor(carol.userId, carol.deviceId, 0, upTo, 10)).events, []);
+    // With nothing left to delete, acknowledging again is a no-op; a message
+    // delivered later is still deleted once acknowledged.
+    await service.acknowledge(carol.userId, carol.deviceId, upTo);
+    await api('PUT', '/sendToDevice/m.page/t3', { messages: { [carol.userId]: { [carol.deviceId]: { i: 3 } } } }, alice);
+    const later = service.currentPosition();
+    assert.deepEqual((await service.messagesFor(carol.userId, carol.deviceId, upTo, later, 10)).events.map((e) => e.content.i), [3]);
+    assert.deepEqual((await service.messagesFor(carol.userId, carol.deviceId, later, later, 10)).events, [], 'nothing after the head');
+    await service.acknowledge(carol.userId, carol.deviceId, later);
+    assert.deepEqual((await service.messagesFor(carol.userId, carol.deviceId, 0, later, 10)).events, []);
   });
 
   test('a sleeping /sync of the recipient is woken', async () => {

@@ -17,8 +17,20 @@ export interface ToDeviceBatch {
 
 export type E2eeLog = (message: string, fields: Record<string, unknown>) => void;
 
+function inboxKey(userId: string, deviceId: string): string {
+  return `${userId}\u0000${deviceId}`;
+}
+
 export class ToDeviceService {
   private position: number;
+  /**
+   * Per device, the newest message handed to it and not yet deleted (0:
+   * none). A device absent here (since a restart) may have some, so its
+   * first acknowledgement deletes unconditionally; after that, the DELETE
+   * every /sync would otherwise run happens only when there is something to
+   * delete.
+   */
+  private readonly unacknowledged = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -69,7 +81,13 @@ export class ToDeviceService {
    * first, at most `limit`. Pass `nextPosition` as the next `since`.
    */
   async messagesFor(userId: string, deviceId: string, sinceExclusive: number, upTo: number, limit: number): Promise<ToDeviceBatch> {
+    // Nothing was sent to anyone since the client's position.
+    if (upTo <= sinceExclusive) return { events: [], nextPosition: upTo };
     const rows = await this.store.messagesFor(userId, deviceId, sinceExclusive, upTo, limit);
+    if (rows.length > 0) {
+      const key = inboxKey(userId, deviceId);
+      this.unacknowledged.set(key, Math.max(this.unacknowledged.get(key) ?? 0, rows[rows.length - 1]!.streamId));
+    }
     const nextPosition = rows.length === limit && rows.length > 0 ? rows[rows.length - 1]!.streamId : upTo;
     return { events: rows.map((r) => ({ type: r.message.type, sender: r.message.sender, content: r.message.content })), nextPosition };
   }
@@ -79,11 +97,18 @@ export class ToDeviceService {
    * shows it received them by syncing with a later `since`.
    */
   async acknowledge(userId: string, deviceId: string, upToInclusive: number): Promise<void> {
+    const key = inboxKey(userId, deviceId);
+    const pending = this.unacknowledged.get(key);
+    if (pending === 0) return;
     await this.store.deleteUpTo(userId, deviceId, upToInclusive);
+    // Messages handed out meanwhile (a concurrent /sync) keep theirs.
+    const now = this.unacknowledged.get(key);
+    if (now === undefined || now <= upToInclusive) this.unacknowledged.set(key, 0);
   }
 
   /** A deleted device's inbox and transaction IDs go with it (inside the caller's transaction). */
   deleteDevices(userId: string, deviceIds: readonly string[]): Promise<void> {
+    for (const deviceId of deviceIds) this.unacknowledged.delete(inboxKey(userId, deviceId));
     return this.store.deleteDevices(this.db, userId, deviceIds);
   }
 

@@ -1,6 +1,10 @@
 // Device identity keys, one-time keys, fallback keys, cross-signing keys and
 // the signatures uploaded for them. Key objects are stored as JSON text.
+// Every /sync reports the device's one-time key counts and unused fallback
+// key types, so those are cached per device; uploads, claims and device
+// deletion invalidate them.
 import type { JsonObject } from '../../core/types.js';
+import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database, Queryable } from '../database.js';
 import { placeholders } from '../rooms/sql.js';
 
@@ -28,8 +32,25 @@ export interface StoredSignature {
 
 const parse = (json: string): JsonObject | string => JSON.parse(json) as JsonObject | string;
 
+/** What /sync reports about a device's keys. */
+interface KeySupply {
+  oneTimeKeyCounts: Record<string, number>;
+  unusedFallbackKeyTypes: string[];
+}
+
+/** Devices whose key supply stays cached (the syncing ones; past it the cache starts over). */
+const CACHED_DEVICES = 20_000;
+
+function deviceKey(userId: string, deviceId: string): string {
+  return `${userId}\u0000${deviceId}`;
+}
+
 export class KeyStore {
-  constructor(private readonly db: Database) {}
+  private readonly supply: CommitConsistentCache<KeySupply>;
+
+  constructor(private readonly db: Database) {
+    this.supply = new CommitConsistentCache(db, CACHED_DEVICES);
+  }
 
   async getDeviceKeys(userId: string, deviceId: string): Promise<JsonObject | undefined> {
     const row = await this.db.queryOne<{ key_json: string }>('SELECT key_json FROM e2e_device_keys WHERE user_id = ? AND device_id = ?', [
@@ -81,14 +102,41 @@ export class KeyStore {
         [userId, deviceId, k.algorithm, k.keyId, JSON.stringify(k.key)],
       );
     }
+    if (keys.length > 0) this.supplyChanged(userId, [deviceId]);
   }
 
   async oneTimeKeyCounts(userId: string, deviceId: string): Promise<Record<string, number>> {
-    const rows = await this.db.query<{ algorithm: string; n: number }>(
-      'SELECT algorithm, COUNT(*) AS n FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm',
-      [userId, deviceId],
-    );
-    return Object.fromEntries(rows.map((r) => [r.algorithm, Number(r.n)]));
+    return { ...(await this.keySupply(userId, deviceId)).oneTimeKeyCounts };
+  }
+
+  async unusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
+    return [...(await this.keySupply(userId, deviceId)).unusedFallbackKeyTypes];
+  }
+
+  private async keySupply(userId: string, deviceId: string): Promise<KeySupply> {
+    const supply = await this.supply.get(deviceKey(userId, deviceId), async () => {
+      const [counts, fallback] = await Promise.all([
+        this.db.query<{ algorithm: string; n: number }>(
+          'SELECT algorithm, COUNT(*) AS n FROM e2e_one_time_keys WHERE user_id = ? AND device_id = ? GROUP BY algorithm',
+          [userId, deviceId],
+        ),
+        this.db.query<{ algorithm: string }>(
+          'SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm',
+          [userId, deviceId],
+        ),
+      ]);
+      return {
+        oneTimeKeyCounts: Object.fromEntries(counts.map((r) => [r.algorithm, Number(r.n)])),
+        unusedFallbackKeyTypes: fallback.map((r) => r.algorithm),
+      };
+    });
+    return supply!;
+  }
+
+  /** The device's key supply changed (after the write, in its transaction if any). */
+  private supplyChanged(userId: string, deviceIds: readonly string[]): void {
+    const keys = new Set(deviceIds.map((deviceId) => deviceKey(userId, deviceId)));
+    this.supply.invalidate((key) => keys.has(key));
   }
 
   /**
@@ -105,6 +153,7 @@ export class KeyStore {
        ) RETURNING key_id, key_json`,
       [userId, deviceId, algorithm, userId, deviceId, algorithm],
     );
+    if (row) this.supplyChanged(userId, [deviceId]);
     return row && { keyId: row.key_id, key: parse(row.key_json) };
   }
 
@@ -123,6 +172,7 @@ export class KeyStore {
        ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET key_id = excluded.key_id, key_json = excluded.key_json, used = 0`,
       [userId, deviceId, key.algorithm, key.keyId, JSON.stringify(key.key)],
     );
+    this.supplyChanged(userId, [deviceId]);
   }
 
   /** The fallback key for the algorithm, marked used (it is not removed). */
@@ -131,15 +181,8 @@ export class KeyStore {
       'UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ? AND device_id = ? AND algorithm = ? RETURNING key_id, key_json',
       [userId, deviceId, algorithm],
     );
+    if (row) this.supplyChanged(userId, [deviceId]);
     return row && { keyId: row.key_id, key: parse(row.key_json) };
-  }
-
-  async unusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
-    const rows = await this.db.query<{ algorithm: string }>(
-      'SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ? AND device_id = ? AND used = 0 ORDER BY algorithm',
-      [userId, deviceId],
-    );
-    return rows.map((r) => r.algorithm);
   }
 
   async getCrossSigningKeys(userId: string): Promise<Map<CrossSigningKeyType, { publicKey: string; key: JsonObject }>> {
@@ -191,5 +234,6 @@ export class KeyStore {
       await q.execute(`DELETE FROM ${table} WHERE user_id = ? AND device_id IN (${ids})`, [userId, ...deviceIds]);
     }
     await q.execute(`DELETE FROM e2e_signatures WHERE target_user_id = ? AND target_key_id IN (${ids})`, [userId, ...deviceIds]);
+    this.supplyChanged(userId, deviceIds);
   }
 }

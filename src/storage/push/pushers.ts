@@ -1,6 +1,9 @@
 // Pushers (client-server-api/modules/push.md, "Pushers"): where a user's
-// devices want notifications sent. One per (user, app_id, pushkey).
+// devices want notifications sent. One per (user, app_id, pushkey). Every
+// notifying event looks up its recipients' pushers, so each user's list is
+// cached (most are empty); every change invalidates the users it touches.
 import type { JsonObject } from '../../core/types.js';
+import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database } from '../database.js';
 import { placeholders, queryInChunks } from '../rooms/sql.js';
 
@@ -58,20 +61,38 @@ function fromRow(row: PusherRow): Pusher {
   };
 }
 
-export class PusherStore {
-  constructor(private readonly db: Database) {}
+/** Users whose pusher lists stay cached; past it the cache starts over. */
+const CACHED_USERS = 50_000;
 
-  async forUser(userId: string): Promise<Pusher[]> {
-    const rows = await this.db.query<PusherRow>(`SELECT ${COLUMNS} FROM pushers WHERE user_id = ? ORDER BY id`, [userId]);
-    return rows.map(fromRow);
+export class PusherStore {
+  private readonly byUser: CommitConsistentCache<readonly Pusher[]>;
+
+  constructor(private readonly db: Database) {
+    this.byUser = new CommitConsistentCache(db, CACHED_USERS);
   }
 
-  /** The pushers of several users, for fanning out one event. */
+  async forUser(userId: string): Promise<Pusher[]> {
+    return this.forUsers([userId]);
+  }
+
+  /** The pushers of several users (in creation order), for fanning out one event. */
   async forUsers(userIds: readonly string[]): Promise<Pusher[]> {
-    const rows = await queryInChunks(userIds, (chunk) =>
-      this.db.query<PusherRow>(`SELECT ${COLUMNS} FROM pushers WHERE user_id IN (${placeholders(chunk.length)})`, chunk),
+    const lists = await this.byUser.getMany(userIds, async (missing) => {
+      const rows = await queryInChunks(missing, (chunk) =>
+        this.db.query<PusherRow>(`SELECT ${COLUMNS} FROM pushers WHERE user_id IN (${placeholders(chunk.length)})`, chunk),
+      );
+      const byUser = new Map<string, Pusher[]>(missing.map((userId) => [userId, []]));
+      for (const row of rows) byUser.get(row.user_id)?.push(Object.freeze(fromRow(row)));
+      return byUser;
+    });
+    return [...lists.values()].flat().sort((a, b) => a.id - b.id);
+  }
+
+  /** After a write: the lists of `userId` and of anyone holding (app_id, pushkey) go. */
+  private changed(userId: string, pushkey?: { appId: string; pushkey: string }): void {
+    this.byUser.invalidate(
+      (key, pushers) => key === userId || (pushkey !== undefined && pushers.some((p) => p.appId === pushkey.appId && p.pushkey === pushkey.pushkey)),
     );
-    return rows.map(fromRow).sort((a, b) => a.id - b.id);
   }
 
   /**
@@ -110,6 +131,7 @@ export class PusherStore {
           JSON.stringify(pusher.data),
         ],
       );
+      this.changed(pusher.userId, pusher);
     });
   }
 
@@ -120,6 +142,7 @@ export class PusherStore {
       appId,
       pushkey,
     ]);
+    this.changed(userId);
     return changes > 0;
   }
 
@@ -130,11 +153,13 @@ export class PusherStore {
       `DELETE FROM pushers WHERE user_id = ? AND device_id IN (${placeholders(deviceIds.length)})`,
       [userId, ...deviceIds],
     );
+    this.changed(userId);
     return changes;
   }
 
   async removeAllForUser(userId: string): Promise<number> {
     const { changes } = await this.db.execute('DELETE FROM pushers WHERE user_id = ?', [userId]);
+    this.changed(userId);
     return changes;
   }
 }
