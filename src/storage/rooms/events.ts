@@ -509,6 +509,15 @@ async function updateForwardExtremities(tx: Queryable, items: readonly EventToPe
   }
   for (const [roomId, roomItems] of byRoom) {
     const prevs = [...new Set(roomItems.flatMap((i) => referencedEventIds(i.event.prev_events)))];
+    // The common send: one new event on the room's one extremity takes its place.
+    if (roomItems.length === 1 && prevs.length === 1 && !withChildren.has(roomItems[0]!.event.event_id)) {
+      const { changes } = await tx.execute('UPDATE forward_extremities SET event_id = ? WHERE room_id = ? AND event_id = ?', [
+        roomItems[0]!.event.event_id,
+        roomId,
+        prevs[0]!,
+      ]);
+      if (changes === 1) continue;
+    }
     for (const chunk of chunks(prevs, chunkSizeFor(1))) {
       await tx.execute(`DELETE FROM forward_extremities WHERE room_id = ? AND event_id IN (${placeholders(chunk.length)})`, [
         roomId,
