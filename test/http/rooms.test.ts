@@ -139,6 +139,24 @@ for (const engine of ENGINES) {
       assert.equal(unknown.status, 404);
     });
 
+    test('a transaction ID is scoped to the endpoint: other rooms, event types and redactions are new requests', async () => {
+      const [one, two] = await Promise.all([1, 2].map(async () => (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string));
+      const send = (roomId: string, type: string) => api('PUT', `/rooms/${encodeURIComponent(roomId)}/send/${type}/same`, { msgtype: 'm.text', body: type }, alice);
+      const inOne = await send(one!, 'm.room.message');
+      const inTwo = await send(two!, 'm.room.message');
+      const otherType = await send(one!, 'org.example.note');
+      const ids = [inOne, inTwo, otherType].map((r) => r.body.event_id as string);
+      assert.equal(new Set(ids).size, 3, JSON.stringify(ids));
+      const events = await Promise.all(ids.map((id, i) => api('GET', `/rooms/${encodeURIComponent(i === 1 ? two! : one!)}/event/${encodeURIComponent(id)}`, undefined, alice)));
+      assert.deepEqual(events.map((e) => [e.body.room_id, e.body.type]), [[one, 'm.room.message'], [two, 'm.room.message'], [one, 'org.example.note']]);
+      const redaction = await api('PUT', `/rooms/${encodeURIComponent(one!)}/redact/${encodeURIComponent(ids[2]!)}/same`, {}, alice);
+      assert.equal(redaction.status, 200);
+      assert.ok(!ids.includes(redaction.body.event_id as string), 'the redaction is an event of its own');
+      // Retransmissions on each endpoint still answer with their first event.
+      assert.equal((await send(two!, 'm.room.message')).body.event_id, ids[1]);
+      assert.equal((await api('PUT', `/rooms/${encodeURIComponent(one!)}/redact/${encodeURIComponent(ids[2]!)}/same`, {}, alice)).body.event_id, redaction.body.event_id);
+    });
+
     test('a failing derived-data writer loses its own writes, never the event', async () => {
       const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
       const errors: unknown[] = [];

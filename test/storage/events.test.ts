@@ -106,7 +106,7 @@ for (const engine of ENGINES) {
 
     test('a repeated transaction ID returns the first event and stores nothing new', async () => {
       const room = '!txn:test';
-      const txn = { userId: '@alice:test', deviceId: 'DEV', txnId: 't1' };
+      const txn = { userId: '@alice:test', deviceId: 'DEV', scope: 'send', txnId: 't1' };
       const [first] = await store.events.persistEvents({ events: [toPersist('$txn-a', { room }, { txn })] });
       const [again] = await store.events.persistEvents({ events: [toPersist('$txn-b', { room }, { txn })] });
       assert.deepEqual(again, { eventId: '$txn-a', streamOrdering: first!.streamOrdering, existing: true });
@@ -143,7 +143,7 @@ for (const engine of ENGINES) {
 
     test('racing sends with one transaction ID store a single event', async () => {
       const room = '!txn-race:test';
-      const txn = { userId: '@alice:test', deviceId: 'DEV', txnId: 'race' };
+      const txn = { userId: '@alice:test', deviceId: 'DEV', scope: 'send', txnId: 'race' };
       const results = await Promise.all(
         ['$tr-1', '$tr-2', '$tr-3', '$tr-4'].map((id) => store.events.persistEvents({ events: [toPersist(id, { room }, { txn })] })),
       );

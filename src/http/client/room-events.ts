@@ -16,9 +16,14 @@ export interface RoomEventRouteDeps {
   formatter: ClientEventFormatter;
 }
 
-function txnOf(req: MatrixRequest) {
+/**
+ * The request's transaction key: a retransmission repeats the transaction
+ * ID on the same endpoint with the same path parameters (client-server-api
+ * "Transaction identifiers"), whichever API version prefix it came by.
+ */
+function txnOf(req: MatrixRequest, endpoint: 'send' | 'redact', ...pathParams: string[]) {
   const { userId, deviceId } = req.requester!;
-  return { userId, deviceId, txnId: req.params.txnId! };
+  return { userId, deviceId, scope: JSON.stringify([endpoint, ...pathParams]), txnId: req.params.txnId! };
 }
 
 export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEventRouteDeps): Route[] {
@@ -46,7 +51,8 @@ export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEv
       rateLimit: 'message',
       handler: async (req) => {
         const content = requireObject(req.body, 'event content');
-        const sent = await rooms.sendMessage(req.requester!.userId, req.params.roomId!, req.params.eventType!, content, txnOf(req));
+        const { roomId, eventType } = req.params as { roomId: string; eventType: string };
+        const sent = await rooms.sendMessage(req.requester!.userId, roomId, eventType, content, txnOf(req, 'send', roomId, eventType));
         return { body: { event_id: sent.event.event_id } };
       },
     },
@@ -78,7 +84,8 @@ export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEv
       rateLimit: 'message',
       handler: async (req) => {
         const content = requireObject(req.body ?? {});
-        const sent = await rooms.redact(req.requester!.userId, req.params.roomId!, req.params.eventId!, content, txnOf(req));
+        const { roomId, eventId } = req.params as { roomId: string; eventId: string };
+        const sent = await rooms.redact(req.requester!.userId, roomId, eventId, content, txnOf(req, 'redact', roomId, eventId));
         return { body: { event_id: sent.event.event_id } };
       },
     },

@@ -10,6 +10,7 @@ import { searchMigration } from './0006_search.js';
 import { relationsMigration } from './0007_relations.js';
 import { e2eeMigration } from './0008_e2ee.js';
 import { pushSummaryMigration } from './0009_push_summary.js';
+import { txnScopeMigration } from './0010_txn_scope.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   relationsMigration,
   e2eeMigration,
   pushSummaryMigration,
+  txnScopeMigration,
 ];
 
 /**

@@ -8,10 +8,15 @@ import { eventFromRow, EVENT_COLUMNS, type EventRow, type StoredEvent } from './
 import type { SnapshotId } from './state.js';
 import { chunks, chunkSizeFor, insertRows, placeholders, queryInChunks } from './sql.js';
 
-/** A client transaction ID, scoped to the sending device. */
+/**
+ * A client transaction ID, scoped to the sending device and the endpoint
+ * (client-server-api "Transaction identifiers"): `scope` names the endpoint
+ * and its path parameters, e.g. a send's room and event type.
+ */
 export interface TxnKey {
   userId: string;
   deviceId: string;
+  scope: string;
   txnId: string;
 }
 
@@ -128,7 +133,7 @@ export class EventStore {
       for (const item of batch.events) {
         position += 1;
         const id = item.event.event_id;
-        const txnKey = item.txn && JSON.stringify([item.txn.userId, item.txn.deviceId, item.txn.txnId]);
+        const txnKey = item.txn && JSON.stringify([item.txn.userId, item.txn.deviceId, item.txn.scope, item.txn.txnId]);
         const firstSent = item.txn && (txnsInBatch.get(txnKey!) ?? (batch.builtHere ? undefined : await this.txnResult(tx, item.txn)));
         if (firstSent) {
           results.push({ ...firstSent, existing: true });
@@ -404,8 +409,8 @@ export class EventStore {
   private async txnResult(q: Queryable, txn: TxnKey): Promise<PersistedEvent | undefined> {
     const row = await q.queryOne<{ event_id: string; stream_ordering: number }>(
       `SELECT t.event_id, e.stream_ordering FROM event_txn_ids t JOIN events e ON e.event_id = t.event_id
-       WHERE t.user_id = ? AND t.device_id = ? AND t.txn_id = ?`,
-      [txn.userId, txn.deviceId, txn.txnId],
+       WHERE t.user_id = ? AND t.device_id = ? AND t.scope = ? AND t.txn_id = ?`,
+      [txn.userId, txn.deviceId, txn.scope, txn.txnId],
     );
     return row && { eventId: row.event_id, streamOrdering: Number(row.stream_ordering), existing: true };
   }
@@ -477,8 +482,8 @@ async function insertEdges(tx: Queryable, items: readonly EventToPersist[]): Pro
 }
 
 async function insertTxnIds(tx: Queryable, items: readonly EventToPersist[]): Promise<void> {
-  const rows = items.flatMap(({ event, txn }) => (txn ? [[txn.userId, txn.deviceId, txn.txnId, event.event_id]] : []));
-  await insertRows(tx, 'event_txn_ids', ['user_id', 'device_id', 'txn_id', 'event_id'], rows);
+  const rows = items.flatMap(({ event, txn }) => (txn ? [[txn.userId, txn.deviceId, txn.scope, txn.txnId, event.event_id]] : []));
+  await insertRows(tx, 'event_txn_ids', ['user_id', 'device_id', 'scope', 'txn_id', 'event_id'], rows);
 }
 
 /**
