@@ -51,6 +51,7 @@ import { voipRoutes } from './http/client/voip.js';
 import { thirdPartyRoutes } from './http/client/thirdparty.js';
 import { createDiscoveryServices, type DiscoveryServices } from './services/directory/discovery.js';
 import { directoryRoutes } from './http/client/directory.js';
+import { hierarchyRoutes } from './http/client/hierarchy.js';
 import { publicRoomRoutes } from './http/client/public-rooms.js';
 import { userDirectoryRoutes } from './http/client/user-directory.js';
 import { searchRoutes } from './http/client/search.js';
@@ -241,6 +242,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...voipRoutes(config.turn, clock),
     ...thirdPartyRoutes(),
     ...directoryRoutes(services.discovery.aliases),
+    ...hierarchyRoutes(services.discovery.hierarchy),
     ...publicRoomRoutes(services.discovery.publicRooms, { serverName: config.serverName, allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
     ...userDirectoryRoutes(services.discovery.userDirectory),
     ...searchRoutes(services.discovery.search),

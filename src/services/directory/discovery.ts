@@ -2,6 +2,7 @@
 // user directory, full-text search, content reports) and subscribes them to
 // the events they follow: persisted room events and account changes.
 import type { HomeserverConfig } from '../../config/types.js';
+import { SpaceHierarchyService } from './hierarchy.js';
 import type { Database } from '../../storage/database.js';
 import type { ProfileStore } from '../../storage/accounts/profiles.js';
 import { ReportStore } from '../../storage/reports.js';
@@ -21,6 +22,7 @@ import { PublicRoomsService } from './public-rooms.js';
 export interface DiscoveryServices {
   aliases: AliasService;
   publicRooms: PublicRoomsService;
+  hierarchy: SpaceHierarchyService;
   userDirectory: UserDirectoryService;
   search: SearchService;
   reports: ReportService;
@@ -53,6 +55,7 @@ export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices 
   return {
     aliases: new AliasService({ serverName: config.serverName, store: roomStore, rooms, clock }),
     publicRooms: new PublicRoomsService(roomStore, rooms),
+    hierarchy: new SpaceHierarchyService(roomStore, pipeline),
     userDirectory,
     search,
     reports: new ReportService(new ReportStore(db), roomStore, clock),

@@ -101,36 +101,44 @@ function stringField(room: LoadedRoom, type: string, field: string): string | un
 }
 
 /**
+ * What a room looks like from outside (room_summary.yaml, shared by the room
+ * directory and the space hierarchy): its ID, joined members, readability,
+ * guest access, join rule, and the name, topic, alias, avatar and type it has.
+ */
+export function roomSummary(room: LoadedRoom): { json: JsonObject; joined: number; roomType: string | null } {
+  let joined = 0;
+  for (const event of room.state.values()) {
+    if (event.type === 'm.room.member' && event.content.membership === 'join') joined++;
+  }
+  const json: JsonObject = {
+    room_id: room.roomId,
+    num_joined_members: joined,
+    world_readable: stringField(room, 'm.room.history_visibility', 'history_visibility') === 'world_readable',
+    guest_can_join: stringField(room, 'm.room.guest_access', 'guest_access') === 'can_join',
+    join_rule: stringField(room, 'm.room.join_rules', 'join_rule') ?? 'invite',
+  };
+  const createType = room.stateEvent('m.room.create')?.content.type;
+  const roomType = typeof createType === 'string' ? createType : null;
+  const optional: Array<[string, string | undefined]> = [
+    ['name', stringField(room, 'm.room.name', 'name')],
+    ['topic', stringField(room, 'm.room.topic', 'topic')],
+    ['canonical_alias', stringField(room, 'm.room.canonical_alias', 'alias')],
+    ['avatar_url', stringField(room, 'm.room.avatar', 'url')],
+    ['room_type', roomType ?? undefined],
+  ];
+  for (const [key, value] of optional) if (value) json[key] = value;
+  return { json, joined, roomType };
+}
+
+/**
  * A published room's PublishedRoomsChunk, or undefined when it should no
  * longer be listed: nobody is left in it, or it no longer lets anyone in or
  * read it (Synapse's rule: join rule public/knock, or world_readable history).
  */
 function directoryEntry(room: LoadedRoom): Entry | undefined {
-  const joinRule = stringField(room, 'm.room.join_rules', 'join_rule') ?? 'invite';
-  const worldReadable = stringField(room, 'm.room.history_visibility', 'history_visibility') === 'world_readable';
-  if (!LISTABLE_JOIN_RULES.has(joinRule) && !worldReadable) return undefined;
-  let joined = 0;
-  for (const event of room.state.values()) {
-    if (event.type === 'm.room.member' && event.content.membership === 'join') joined++;
-  }
+  const { json, joined, roomType } = roomSummary(room);
+  if (!LISTABLE_JOIN_RULES.has(json.join_rule as string) && json.world_readable !== true) return undefined;
   if (joined === 0) return undefined;
-  const json: JsonObject = {
-    room_id: room.roomId,
-    num_joined_members: joined,
-    world_readable: worldReadable,
-    guest_can_join: stringField(room, 'm.room.guest_access', 'guest_access') === 'can_join',
-    join_rule: joinRule,
-  };
-  const name = stringField(room, 'm.room.name', 'name');
-  const topic = stringField(room, 'm.room.topic', 'topic');
-  const alias = stringField(room, 'm.room.canonical_alias', 'alias');
-  const avatar = stringField(room, 'm.room.avatar', 'url');
-  const createType = room.stateEvent('m.room.create')?.content.type;
-  const roomType = typeof createType === 'string' ? createType : null;
-  if (name) json.name = name;
-  if (topic) json.topic = topic;
-  if (alias) json.canonical_alias = alias;
-  if (avatar) json.avatar_url = avatar;
-  if (roomType !== null) json.room_type = roomType;
-  return { json, joined, roomId: room.roomId, roomType, searchable: [name, topic, alias].filter(Boolean).join('\n').toLowerCase() };
+  const searchable = [json.name, json.topic, json.canonical_alias].filter((v): v is string => typeof v === 'string').join('\n').toLowerCase();
+  return { json, joined, roomId: room.roomId, roomType, searchable };
 }

@@ -21,6 +21,7 @@ import { roomSummary, strippedEvent, STRIPPED_STATE_TYPES } from './room-summary
 import type { SyncService } from './sync-service.js';
 import type { EncryptionSources } from './streams/encryption.js';
 import { stateEventsAtDeparture } from '../rooms/departure.js';
+import { isValidSpaceChild } from '../rooms/spaces.js';
 import { paginationToken } from '../rooms/timeline.js';
 import type { StreamPositions } from './token.js';
 
@@ -268,7 +269,7 @@ export class SlidingSyncService {
     const states = await this.deps.store.currentState.getCurrentStateEventsForRooms(spaces, { types: ['m.space.child'] });
     const children = new Set<string>();
     for (const events of states.values()) {
-      for (const event of events) if (event.stateKey !== null && hasValidVia(contentOf(event))) children.add(event.stateKey);
+      for (const event of events) if (event.stateKey !== null && isValidSpaceChild(contentOf(event))) children.add(event.stateKey);
     }
     return children;
   }
@@ -486,11 +487,6 @@ function directRooms(content: JsonObject | undefined): Set<string> {
 }
 
 /** An m.space.child `via` is valid when it is a non-empty list of server names (strings). */
-function hasValidVia(content: JsonObject): boolean {
-  const via = content.via;
-  return Array.isArray(via) && via.length > 0 && via.every((server) => typeof server === 'string');
-}
-
 /** Each room's tag names, from the user's m.tag room account data (tags.md). */
 function roomTags(accountData: ReadonlyMap<string, Record<string, JsonObject>>): Map<string, Set<string>> {
   const byRoom = new Map<string, Set<string>>();
