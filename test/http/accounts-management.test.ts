@@ -18,6 +18,14 @@ describe('account, devices, profile and capabilities over HTTP', () => {
   const login = async (user: string, password: string, deviceId?: string) =>
     call(hs, 'POST', `${V3}/login`, { type: 'm.login.password', user, password, device_id: deviceId });
 
+  test('the account has no third-party identifiers, as m.3pid_changes is disabled', async () => {
+    const me = await registerUser(hs, 'tess', 'pw-tess');
+    const list = await call(hs, 'GET', `${V3}/account/3pid`, undefined, me.accessToken);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body, { threepids: [] });
+    assert.equal((await call(hs, 'GET', `${V3}/account/3pid`)).status, 401);
+  });
+
   test('password change: UIA with the current password, other devices logged out by default', async () => {
     const me = await registerUser(hs, 'pat', 'old-pw');
     const other = (await login('pat', 'old-pw')).body.access_token as string;
