@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import type { Database, Engine } from '../../src/storage/database.js';
 import { openDatabase, type DatabaseTarget } from '../../src/storage/open.js';
@@ -55,4 +56,28 @@ export async function withDatabase<T>(engine: Engine, fn: (db: Database) => Prom
     await db.close();
     await test.destroy();
   }
+}
+
+/**
+ * For a describe block: a fresh migrated database of `engine`, opened before
+ * its tests (ahead of the block's own `before` hooks) and closed and
+ * destroyed after them. Read `.db` from a hook or test.
+ */
+export function useTestDatabase(engine: Engine): { readonly db: Database } {
+  let test: TestDatabase | undefined;
+  let db: Database | undefined;
+  before(async () => {
+    test = await createTestDatabaseTarget(engine);
+    db = await openDatabase(test.target);
+  });
+  after(async () => {
+    await db?.close();
+    await test?.destroy();
+  });
+  return {
+    get db(): Database {
+      if (!db) throw new Error('useTestDatabase: the database opens in a before hook; read .db from a hook or test');
+      return db;
+    },
+  };
 }

@@ -1,28 +1,26 @@
 // The pipeline's cache of loaded rooms: bounded, least recently used first,
 // and never dropping a room whose queue has work (which holds its own copy).
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { roomVersion } from '../../src/core/room-versions.js';
 import { generateSigningKey } from '../../src/core/signing.js';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { RoomStore } from '../../src/storage/rooms/index.js';
 import { Notifier } from '../../src/services/notifier.js';
 import { EventPipeline } from '../../src/services/rooms/event-pipeline.js';
-import { createTestDatabaseTarget, type TestDatabase } from '../helpers/databases.js';
+import { useTestDatabase } from '../helpers/databases.js';
 
 const ALICE = '@alice:test';
 
 describe('event pipeline room cache', () => {
-  let testDb: TestDatabase;
+  const database = useTestDatabase('sqlite');
   let db: Database;
   let store: RoomStore;
   let pipeline: EventPipeline;
   let counter = 0;
 
   before(async () => {
-    testDb = await createTestDatabaseTarget('sqlite');
-    db = await openDatabase(testDb.target);
+    db = database.db;
     store = new RoomStore(db);
     pipeline = new EventPipeline({
       db,
@@ -34,10 +32,6 @@ describe('event pipeline room cache', () => {
       onError: (err) => assert.fail(String(err)),
       roomCacheLimit: 2,
     });
-  });
-  after(async () => {
-    await db.close();
-    await testDb.destroy();
   });
 
   const createRoom = async (): Promise<string> => {

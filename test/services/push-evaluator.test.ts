@@ -5,13 +5,12 @@ import { roomVersion } from '../../src/core/room-versions.js';
 import { stateKeyString, type Event, type JsonObject, type JsonValue } from '../../src/core/types.js';
 import { AccountDataStore } from '../../src/storage/accounts/account-data.js';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { createPushStores, type PushStores } from '../../src/storage/push/index.js';
 import { RoomStore } from '../../src/storage/rooms/index.js';
 import { Notifier } from '../../src/services/notifier.js';
 import { PushEvaluator, PushRulesService, PusherDelivery, type RoomStateView } from '../../src/services/push/index.js';
 import type { GatewayResponse } from '../../src/services/push/outbound.js';
-import { createTestDatabaseTarget, type TestDatabase } from '../helpers/databases.js';
+import { useTestDatabase } from '../helpers/databases.js';
 
 const ROOM = '!push:hs';
 const ALICE = '@alice:hs';
@@ -57,7 +56,7 @@ class TestRoom implements RoomStateView {
 }
 
 describe('PushEvaluator over persisted events', () => {
-  let testDb: TestDatabase;
+  const database = useTestDatabase('sqlite');
   let db: Database;
   let stores: PushStores;
   let evaluator: PushEvaluator;
@@ -68,8 +67,7 @@ describe('PushEvaluator over persisted events', () => {
   const replies: GatewayResponse[] = [];
 
   before(async () => {
-    testDb = await createTestDatabaseTarget('sqlite');
-    db = await openDatabase(testDb.target);
+    db = database.db;
     stores = createPushStores(db);
     const roomStore = new RoomStore(db);
     rules = new PushRulesService({ store: stores.rules, accountData: new AccountDataStore(db), notifier: new Notifier(), legacyMentionRules: true });
@@ -97,8 +95,6 @@ describe('PushEvaluator over persisted events', () => {
   });
   after(async () => {
     delivery.stop();
-    await db.close();
-    await testDb.destroy();
   });
 
   async function send(sender: string, content: JsonObject, type = 'm.room.message'): Promise<Event> {

@@ -1,14 +1,13 @@
 // The store queries /sync relies on, on both engines: newest events per room
 // in one query, a room's state gap, bump stamps, batched current state, and
 // who shares a room with a user.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { RoomStore, type EventToPersist } from '../../src/storage/rooms/index.js';
 import { stateKeyString, type Event, type JsonObject } from '../../src/core/types.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 function event(id: string, room: string, type: string, content: JsonObject, stateKey?: string, sender = '@alice:test'): EventToPersist {
   const e: Event = {
@@ -30,7 +29,7 @@ function event(id: string, room: string, type: string, content: JsonObject, stat
 
 for (const engine of ENGINES) {
   describe(`sync store queries (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let store: RoomStore;
     const positions = new Map<string, number>();
@@ -44,8 +43,7 @@ for (const engine of ENGINES) {
     };
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       store = new RoomStore(db);
       const aJoin = event('$a-join', '!a:test', 'm.room.member', { membership: 'join' }, '@alice:test');
       const aBob = event('$a-bob', '!a:test', 'm.room.member', { membership: 'join' }, '@bob:test', '@bob:test');
@@ -57,10 +55,6 @@ for (const engine of ENGINES) {
       await persist([topic], { roomId: '!a:test', keys: [topic] });
       await persist([event('$a-2', '!a:test', 'm.room.message', { body: '2' }), event('$b-1', '!b:test', 'm.room.message', { body: 'b' })]);
       await persist([event('$a-3', '!a:test', 'm.room.message', { body: '3' })]);
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     test('recentEventsPerRoom: the newest N per room within the range, oldest first; quiet rooms absent', async () => {

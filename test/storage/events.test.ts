@@ -1,12 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { RoomStore, type EventToPersist } from '../../src/storage/rooms/index.js';
 import type { Event, JsonObject } from '../../src/core/types.js';
 import { stateKeyString } from '../../src/core/types.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 interface EventSpec {
   room: string;
@@ -43,18 +42,13 @@ function toPersist(id: string, spec: EventSpec, extra: Partial<EventToPersist> =
 
 for (const engine of ENGINES) {
   describe(`room events (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let store: RoomStore;
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       store = new RoomStore(db);
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     test('a batch is stored and read back byte for byte, with increasing positions', async () => {

@@ -1,10 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
 import { runMigrations } from '../../src/storage/migrations/index.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { ALL_THREADS, createPushStores, MAIN_THREAD, RulePlacementError, type NewPushAction, type PushStores } from '../../src/storage/push/index.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 const ALICE = '@alice:test';
 const BOB = '@bob:test';
@@ -25,18 +24,13 @@ function action(eventId: string, streamOrdering: number, extra: Partial<NewPushA
 
 for (const engine of ENGINES) {
   describe(`push storage (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let stores: PushStores;
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       stores = createPushStores(db);
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     test('user rules keep their order: new rules go first, before/after place them', async () => {

@@ -1,13 +1,12 @@
 // The relations store and the timeline queries added for /messages, on both engines.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { RoomStore } from '../../src/storage/rooms/index.js';
 import { RelationStore } from '../../src/storage/rooms/relations.js';
 import type { Event, JsonObject } from '../../src/core/types.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 const ROOM = '!r:test';
 
@@ -30,7 +29,7 @@ function pdu(id: string, sender: string, content: JsonObject, ts: number, stateK
 
 for (const engine of ENGINES) {
   describe(`relations store (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let store: RoomStore;
     let relations: RelationStore;
@@ -55,8 +54,7 @@ for (const engine of ENGINES) {
     };
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       store = new RoomStore(db);
       relations = new RelationStore(db);
       await persist(pdu('$join', '@bob:test', { membership: 'join' }, 1000, '@bob:test', 'm.room.member'));
@@ -65,10 +63,6 @@ for (const engine of ENGINES) {
       await persist(pdu('$root2', '@carol:test', { body: 'root2' }, 1003));
       await persist(pdu('$r2', '@carol:test', { body: 'r2', 'm.relates_to': { rel_type: 'm.thread', event_id: '$root2' } }, 1004));
       await persist(pdu('$r3', '@alice:test', { body: 'r3', 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } }, 1005));
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     test('children page by stream position in both directions', async () => {

@@ -1,10 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { RoomStore, type EventToPersist } from '../../src/storage/rooms/index.js';
 import { stateKeyString, type Event, type JsonObject, type StateMap } from '../../src/core/types.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 const key = stateKeyString;
 
@@ -32,18 +31,13 @@ function member(id: string, room: string, userId: string, membership: string): E
 
 for (const engine of ENGINES) {
   describe(`rooms, current state, memberships and aliases (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let store: RoomStore;
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       store = new RoomStore(db);
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     test('rooms are recorded once and listed in the directory when public', async () => {

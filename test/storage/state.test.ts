@@ -1,10 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { MAX_DIFF_LAYERS, RoomStore, UnknownSnapshotError } from '../../src/storage/rooms/index.js';
 import { stateKeyString, type StateMap } from '../../src/core/types.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 const key = stateKeyString;
 
@@ -19,18 +18,13 @@ function baseState(prefix: string): StateMap {
 
 for (const engine of ENGINES) {
   describe(`state snapshots (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let store: RoomStore;
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       store = new RoomStore(db);
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     async function countRows(): Promise<{ snapshots: number; entries: number }> {

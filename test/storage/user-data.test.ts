@@ -1,9 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/storage/database.js';
-import { openDatabase } from '../../src/storage/open.js';
 import { createUserDataStores, type UserDataStores } from '../../src/storage/user-data/index.js';
-import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 
 const receipt = (over: Partial<Parameters<UserDataStores['receipts']['upsert']>[0]> = {}) => ({
   roomId: '!r:x',
@@ -18,18 +17,13 @@ const receipt = (over: Partial<Parameters<UserDataStores['receipts']['upsert']>[
 
 for (const engine of ENGINES) {
   describe(`user-data stores (${engine})`, () => {
-    let testDb: TestDatabase;
+    const database = useTestDatabase(engine);
     let db: Database;
     let stores: UserDataStores;
 
     before(async () => {
-      testDb = await createTestDatabaseTarget(engine);
-      db = await openDatabase(testDb.target);
+      db = database.db;
       stores = createUserDataStores(db);
-    });
-    after(async () => {
-      await db.close();
-      await testDb.destroy();
     });
 
     test('filters: numeric IDs, readable only by their owner', async () => {
