@@ -237,6 +237,26 @@ describe('PushEvaluator over persisted events', () => {
     assert.equal(notification.prio, 'low');
   });
 
+  test('inside a transaction, gateway delivery waits for the commit and is dropped by a rollback', async () => {
+    // Carol has an http pusher (set by the previous test).
+    posts.length = 0;
+    await db.transaction(async () => {
+      await send(ALICE, { msgtype: 'm.text', body: 'committed' });
+      await delivery.idle();
+      assert.equal(posts.length, 0, 'nothing is pushed before the commit');
+    });
+    await delivery.idle();
+    assert.equal(posts.length, 1);
+    await assert.rejects(
+      db.transaction(async () => {
+        await send(ALICE, { msgtype: 'm.text', body: 'rolled back' });
+        throw new Error('undo');
+      }),
+    );
+    await delivery.idle();
+    assert.equal(posts.length, 1, 'a rolled-back event is never pushed');
+  });
+
   test('an invite notifies the invited local user through .m.rule.invite_for_me', async () => {
     const dan = '@dan:hs';
     const { event, streamOrdering } = await room.send(ALICE, 'm.room.member', { membership: 'invite' }, dan);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,8 @@ import assert from 'node:assert/strict';
 import { isUniqueViolation } from '../../src/storage/database.js';
 import { numberPlaceholders } from '../../src/storage/postgres.js';
 import { MIGRATIONS } from '../../src/storage/migrations/index.js';
-import { ENGINES, withDatabase } from '../helpers/databases.js';
+import { createTestDatabaseTarget, ENGINES, withDatabase } from '../helpers/databases.js';
+import { openDatabase } from '../../src/storage/open.js';
 
 describe('placeholder numbering for PostgreSQL', () => {
   test('numbers ? outside quotes only', () => {
@@ -15,6 +17,28 @@ describe('placeholder numbering for PostgreSQL', () => {
 });
 
 describe('SQLite durability', () => {
+  test('the WAL is copied into the database file in the background', async () => {
+    const testDb = await createTestDatabaseTarget('sqlite');
+    const path = (testDb.target as { path: string }).path;
+    const db = await openDatabase(testDb.target);
+    try {
+      await db.execute('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = statSync(path).size;
+      // ~2 MB: under SQLite's own automatic checkpoint (off on the writer here) of ~4 MB.
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 500; i++) await tx.execute('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'x'.repeat(4000)]);
+      });
+      const deadline = Date.now() + 5000;
+      while (statSync(path).size <= before + 1_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(statSync(path).size > before + 1_000_000, 'the rows reached the database file without a write asking for it');
+    } finally {
+      await db.close();
+      await testDb.destroy();
+    }
+  });
+
+
   test('a write returns only after the WAL is synced, and concurrent commits share syncs', async () => {
     // Every FileHandle shares one prototype: watch its datasync.
     const probe = await open(join(tmpdir(), `axon-probe-${process.pid}`), 'w');

@@ -486,7 +486,6 @@ function directRooms(content: JsonObject | undefined): Set<string> {
   return rooms;
 }
 
-/** An m.space.child `via` is valid when it is a non-empty list of server names (strings). */
 /** Each room's tag names, from the user's m.tag room account data (tags.md). */
 function roomTags(accountData: ReadonlyMap<string, Record<string, JsonObject>>): Map<string, Set<string>> {
   const byRoom = new Map<string, Set<string>>();
