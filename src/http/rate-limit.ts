@@ -3,7 +3,7 @@
 // seconds. Exceeding it is 429 M_LIMIT_EXCEEDED with `retry_after_ms`
 // (client-server-api/_index.md, "Rate limiting").
 import type { RateLimit, RateLimits } from '../config/types.js';
-import { MatrixError } from './errors.js';
+import { MatrixError } from '../core/errors.js';
 import type { RateLimitName, Requester } from './types.js';
 
 export type Clock = () => number;

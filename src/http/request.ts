@@ -2,7 +2,7 @@
 // access token, and the client's address.
 import type { IncomingMessage } from 'node:http';
 import type { JsonValue } from '../core/types.js';
-import { MatrixError } from './errors.js';
+import { MatrixError } from '../core/errors.js';
 
 /**
  * The cap on JSON bodies: Synapse's, 200 × the 64 KiB PDU limit (12.5 MiB),

@@ -10,7 +10,7 @@
 // A path that some route matches with another method is 405 M_UNRECOGNIZED; a
 // path no route matches is 404 M_UNRECOGNIZED (client-server-api/_index.md,
 // "Common error codes": M_UNRECOGNIZED).
-import { MatrixError, unrecognized } from './errors.js';
+import { MatrixError, unrecognized } from '../core/errors.js';
 import type { Route } from './types.js';
 
 type Method = Route['method'];

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ListenerResource } from '../config/types.js';
 import type { JsonValue } from '../core/types.js';
 import { applyCors } from './cors.js';
-import { MatrixError } from './errors.js';
+import { MatrixError } from '../core/errors.js';
 import type { RateLimiters } from './rate-limit.js';
 import { ClientAbortedError, MAX_JSON_BODY_BYTES, clientAddress, extractAccessToken, parseJsonBody, readBody, redactedUrl } from './request.js';
 import { pathSegments, type Router } from './router.js';

@@ -8,7 +8,7 @@
 //   M_INVALID_PARAM a field has the right type but an unacceptable value
 // Every message names the field, so a client developer sees what to fix.
 import type { JsonObject, JsonValue } from '../core/types.js';
-import { badJson, invalidParam, missingParam } from './errors.js';
+import { badJson, invalidParam, missingParam } from '../core/errors.js';
 
 export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,7 +1,7 @@
 // /.well-known/matrix/client (client-server-api/_index.md, "Server
 // Discovery") and /.well-known/matrix/server (server-server-api.md,
 // "Resolving server names"). Both are served on client listeners, as in Synapse.
-import { notFound } from './errors.js';
+import { notFound } from '../core/errors.js';
 import type { Route } from './types.js';
 
 export interface WellKnownOptions {

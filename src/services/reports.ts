@@ -1,6 +1,6 @@
 // Reporting content (client-server-api/modules/report_content.md;
 // report_content.yaml): users flag events or rooms to the server's admins.
-import { invalidParam, notFound } from '../http/errors.js';
+import { invalidParam, notFound } from '../core/errors.js';
 import type { ReportPage, ReportStore } from '../storage/reports.js';
 import type { RoomStore } from '../storage/rooms/index.js';
 

@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import pino from 'pino';
 import type { RateLimits } from '../../src/config/types.js';
-import { MatrixError } from '../../src/http/errors.js';
+import { MatrixError } from '../../src/core/errors.js';
 import { RateLimiters } from '../../src/http/rate-limit.js';
 import { Router } from '../../src/http/router.js';
 import { closeServer, createRequestListener, listen, type BoundServer } from '../../src/http/server.js';

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RateLimits } from '../../src/config/types.js';
-import { MatrixError } from '../../src/http/errors.js';
+import { MatrixError } from '../../src/core/errors.js';
 import { RateLimiter, RateLimiters } from '../../src/http/rate-limit.js';
 import type { Requester } from '../../src/http/types.js';
 

@@ -12,7 +12,7 @@ import {
   timelineLimit,
   typeMatches,
 } from '../../src/services/filters/index.js';
-import { MatrixError } from '../../src/http/errors.js';
+import { MatrixError } from '../../src/core/errors.js';
 
 const message = { type: 'm.room.message', sender: '@alice:x', room_id: '!a:x', content: { body: 'hi' } };
 

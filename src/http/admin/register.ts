@@ -2,7 +2,7 @@
 // and many deployment scripts call: GET a nonce, then POST the account with
 // an HMAC proving knowledge of registration_shared_secret.
 import type { AccountServices } from '../../services/accounts/index.js';
-import { invalidParam } from '../errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject, requireString } from '../validate.js';
 

@@ -4,7 +4,7 @@
 import type { JsonObject } from '../../core/types.js';
 import type { AccountServices } from '../../services/accounts/index.js';
 import type { RegistrationToken } from '../../storage/accounts/index.js';
-import { forbidden } from '../errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { requesterOf } from '../client/uia.js';
 import { optionalInteger, optionalString, queryBoolean, requireObject } from '../validate.js';

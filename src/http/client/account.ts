@@ -2,7 +2,7 @@
 // data/api/client-server/password_management.yaml, account_deactivation.yaml, whoami.yaml).
 import type { AccountServices } from '../../services/accounts/index.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
-import { invalidParam } from '../errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject } from '../validate.js';
 import { authDict, requesterOf, withUia } from './uia.js';

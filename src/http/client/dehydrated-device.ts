@@ -1,6 +1,6 @@
 // Dehydrated devices (MSC3814, unstable prefix org.matrix.msc3814.v1).
 import type { E2eeServices } from '../../services/e2ee/index.js';
-import { badJson } from '../errors.js';
+import { badJson } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalString, requireObject, requireObjectField, requireString } from '../validate.js';
 import { requesterOf } from './uia.js';

@@ -4,7 +4,7 @@ import type { JsonObject } from '../../core/types.js';
 import type { AccountServices } from '../../services/accounts/index.js';
 import type { DeviceRecord } from '../../storage/accounts/index.js';
 import type { Route } from '../types.js';
-import { missingParam } from '../errors.js';
+import { missingParam } from '../../core/errors.js';
 import { optionalString, optionalStringArray, requireObject } from '../validate.js';
 import { authDict, requesterOf, withUia } from './uia.js';
 

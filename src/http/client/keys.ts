@@ -3,7 +3,7 @@
 import type { JsonObject } from '../../core/types.js';
 import type { E2eeServices } from '../../services/e2ee/index.js';
 import { parseSyncToken } from '../../services/sync/token.js';
-import { badJson } from '../errors.js';
+import { badJson } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { isJsonObject, optionalInteger, requireObject, requireObjectField, requireQueryString } from '../validate.js';
 import { authDict, requesterOf, withUia } from './uia.js';

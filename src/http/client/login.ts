@@ -2,7 +2,7 @@
 // data/api/client-server/login.yaml, logout.yaml).
 import type { JsonObject } from '../../core/types.js';
 import type { AccountServices, LoginThrottle } from '../../services/accounts/index.js';
-import { MatrixError } from '../errors.js';
+import { MatrixError } from '../../core/errors.js';
 import { limitExceeded, type RateLimiters } from '../rate-limit.js';
 import type { Route } from '../types.js';
 import { optionalObject, optionalString, requireObject, requireString } from '../validate.js';

@@ -7,7 +7,7 @@ import { parseRoomEventFilter, type RoomEventFilter } from '../../services/filte
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
 import type { TimelineService } from '../../services/rooms/timeline.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
-import { MatrixError, notFound } from '../errors.js';
+import { MatrixError, notFound } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { queryInteger, queryString, requireQueryString } from '../validate.js';
 

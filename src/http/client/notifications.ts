@@ -5,7 +5,7 @@ import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
 import type { NotificationStore } from '../../storage/push/index.js';
 import type { EventStore } from '../../storage/rooms/index.js';
-import { invalidParam } from '../errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { queryInteger } from '../validate.js';
 import { requesterOf } from './uia.js';

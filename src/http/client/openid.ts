@@ -3,7 +3,7 @@
 // GET /_matrix/federation/v1/openid/userinfo), which integration managers
 // such as Element's call to learn whose token they were given.
 import type { OpenIdService } from '../../services/push/index.js';
-import { forbidden, MatrixError } from '../errors.js';
+import { forbidden, MatrixError } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { requireObject } from '../validate.js';
 import { requesterOf } from './uia.js';

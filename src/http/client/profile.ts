@@ -1,7 +1,7 @@
 // Profiles (client-server-api/_index.md, "Profiles"; data/api/client-server/profile.yaml).
 import type { JsonObject } from '../../core/types.js';
 import type { AccountServices } from '../../services/accounts/index.js';
-import { missingParam, notFound } from '../errors.js';
+import { missingParam, notFound } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalString, requireObject } from '../validate.js';
 import { requesterOf } from './uia.js';

@@ -2,7 +2,7 @@
 // list_public_rooms.yaml).
 import type { JsonObject } from '../../core/types.js';
 import type { PublicRoomsQuery, PublicRoomsService, Visibility } from '../../services/directory/index.js';
-import { badJson, invalidParam, MatrixError } from '../errors.js';
+import { badJson, invalidParam, MatrixError } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { optionalBoolean, optionalInteger, optionalObject, optionalString, queryBoolean, queryInteger, queryString, requireEnum, requireObject } from '../validate.js';
 

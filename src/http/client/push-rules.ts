@@ -11,7 +11,7 @@ import {
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { PushRulesService } from '../../services/push/index.js';
 import type { UserRuleInput } from '../../storage/push/index.js';
-import { invalidParam, missingParam } from '../errors.js';
+import { invalidParam, missingParam } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { requireBoolean, requireObject, requireString } from '../validate.js';
 import { requesterOf } from './uia.js';

@@ -2,7 +2,7 @@
 import type { JsonObject } from '../../core/types.js';
 import type { PusherService } from '../../services/push/index.js';
 import type { Pusher } from '../../storage/push/index.js';
-import { invalidParam, missingParam } from '../errors.js';
+import { invalidParam, missingParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject, requireObjectField, requireString } from '../validate.js';
 import { requesterOf } from './uia.js';

@@ -1,6 +1,6 @@
 // Receipts (client-server-api/modules/receipts.md; data/api/client-server/receipts.yaml).
 import type { ReceiptService } from '../../services/user-data/receipts.js';
-import { invalidParam } from '../errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { requireObject } from '../validate.js';
 import { requesterOf } from './uia.js';

@@ -1,7 +1,7 @@
 // Account registration (client-server-api/_index.md, "Account registration";
 // data/api/client-server/registration.yaml, registration_tokens.yaml).
 import type { AccountServices } from '../../services/accounts/index.js';
-import { invalidParam } from '../errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject, requireQueryString } from '../validate.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';

@@ -2,7 +2,7 @@
 // modules threading.md, event_replacements.md, reference_relations.md).
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
 import type { RelationService } from '../../services/rooms/relations.js';
-import { MatrixError } from '../errors.js';
+import { MatrixError } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { queryBoolean, queryInteger, queryString } from '../validate.js';
 

@@ -1,7 +1,7 @@
 // Reporting content (client-server-api/modules/report_content.md;
 // report_content.yaml), and Synapse's admin API to read event reports.
 import type { ReportService } from '../../services/reports.js';
-import { forbidden, invalidParam } from '../errors.js';
+import { forbidden, invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalInteger, optionalString, queryInteger, queryString, requireObject, requireString } from '../validate.js';
 

@@ -3,7 +3,7 @@
 import type { JsonObject } from '../../core/types.js';
 import type { E2eeServices, RoomKeyUpload } from '../../services/e2ee/index.js';
 import type { RoomKey, StoredRoomKey } from '../../storage/e2ee/index.js';
-import { badJson, notFound } from '../errors.js';
+import { badJson, notFound } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import {
   isJsonObject,

@@ -3,7 +3,7 @@
 // leaving.yaml, kicking.yaml, banning.yaml, knocking.yaml).
 import type { JsonObject } from '../../core/types.js';
 import type { RoomService } from '../../services/rooms/index.js';
-import { badJson } from '../errors.js';
+import { badJson } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import {
   isJsonObject,

@@ -3,7 +3,7 @@ import type { JsonObject } from '../../core/types.js';
 import { parseRoomEventFilter } from '../../services/filters/index.js';
 import { SEARCH_KEYS, type RoomEventsCriteria, type SearchService } from '../../services/search/index.js';
 import type { SearchKey } from '../../storage/search.js';
-import { badJson, invalidParam } from '../errors.js';
+import { badJson, invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import {
   optionalArray,

@@ -2,7 +2,7 @@
 // POST /_matrix/client/unstable/org.matrix.simplified_msc3575/sync.
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ListFilters, ListRequest, RoomConfig, SlidingSyncService } from '../../services/sync/sliding-sync.js';
-import { badJson } from '../errors.js';
+import { badJson } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { isJsonObject, optionalBoolean, optionalInteger, optionalObject, optionalString, queryInteger, queryString, requireObject } from '../validate.js';
 import { requesterOf } from './uia.js';

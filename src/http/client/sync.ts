@@ -4,7 +4,7 @@ import type { FilterService } from '../../services/filters/index.js';
 import type { SyncService } from '../../services/sync/sync-service.js';
 import { parseSyncToken } from '../../services/sync/token.js';
 import { PRESENCE_STATES, type PresenceState } from '../../services/user-data/index.js';
-import { invalidParam } from '../errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { queryBoolean, queryInteger, queryString } from '../validate.js';
 import { requesterOf } from './uia.js';

@@ -3,7 +3,7 @@
 // application-service bridges; Axon has none registered, so it knows no
 // protocols: protocol-specific queries are 404 and general lookups find nothing.
 import type { Route } from '../types.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../../core/errors.js';
 
 export function thirdPartyRoutes(): Route[] {
   const unknownProtocol = async (req: { params: Record<string, string> }) => {

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type { TurnConfig } from '../../config/types.js';
 import type { JsonObject } from '../../core/types.js';
-import { forbidden } from '../errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { requesterOf } from './uia.js';
 

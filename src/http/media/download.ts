@@ -6,7 +6,7 @@
 // clients that predate authenticated media would otherwise show no images.
 import type { JsonObject } from '../../core/types.js';
 import type { MediaRepository } from '../../services/media/index.js';
-import { invalidParam, missingParam } from '../errors.js';
+import { invalidParam, missingParam } from '../../core/errors.js';
 import type { MatrixRequest, MatrixResponse, Route } from '../types.js';
 import { queryBoolean, queryInteger, requireQueryString } from '../validate.js';
 import { requesterOf } from '../client/uia.js';

@@ -1,7 +1,7 @@
 // Account management (client-server-api/_index.md, "Account management"):
 // password changes and deactivation, each behind m.login.password UIA.
 import type { JsonObject } from '../../core/types.js';
-import { missingParam } from '../../http/errors.js';
+import { missingParam } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
 import { hashPassword } from './passwords.js';
 import type { UserInteractiveAuth } from './uia.js';

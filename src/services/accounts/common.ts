@@ -2,7 +2,7 @@
 // Matrix errors they raise, and user ID rules for accounts made here.
 import { isValidLocalpart } from '../../core/identifiers.js';
 import type { HomeserverConfig } from '../../config/types.js';
-import { MatrixError } from '../../http/errors.js';
+import { MatrixError } from '../../core/errors.js';
 import type { AccountStores } from '../../storage/accounts/index.js';
 
 export type AccountsConfig = Pick<

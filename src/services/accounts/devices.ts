@@ -1,6 +1,6 @@
 // Device management (client-server-api/modules/device_management.md).
 import type { JsonObject } from '../../core/types.js';
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../../core/errors.js';
 import type { DeviceRecord } from '../../storage/accounts/index.js';
 import type { Actor } from './account.js';
 import type { AccountsContext } from './common.js';

@@ -1,6 +1,6 @@
 // Profiles (client-server-api/_index.md, "Profiles"): a local user's
 // displayname and avatar_url, readable by anyone, writable only by the user.
-import { forbidden, invalidParam, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, notFound } from '../../core/errors.js';
 import type { Profile } from '../../storage/accounts/index.js';
 import type { AccountsContext } from './common.js';
 

@@ -1,7 +1,7 @@
 // Registration tokens for the admin API, with Synapse's validation rules
 // (Synapse docs: "Registration Tokens" admin API).
 import { randomInt } from 'node:crypto';
-import { invalidParam, notFound } from '../../http/errors.js';
+import { invalidParam, notFound } from '../../core/errors.js';
 import type { RegistrationToken } from '../../storage/accounts/index.js';
 import type { AccountsContext } from './common.js';
 

@@ -2,8 +2,8 @@
 // user accounts through user-interactive auth, guest accounts, username
 // availability and registration token validity.
 import type { JsonObject } from '../../core/types.js';
-import { forbidden, missingParam } from '../../http/errors.js';
-import { MatrixError } from '../../http/errors.js';
+import { forbidden, missingParam } from '../../core/errors.js';
+import { MatrixError } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
 import { normaliseRequestedLocalpart, userIdFor, userInUse } from './common.js';
 import { hashPassword } from './passwords.js';

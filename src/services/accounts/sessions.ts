@@ -1,7 +1,7 @@
 // Logging in and out, and turning access tokens back into users: devices and
 // their access tokens (client-server-api/_index.md, "Login", "Logout",
 // "Relationship between access tokens and devices").
-import { forbidden } from '../../http/errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
 import { resolveLocalUser, userDeactivated } from './common.js';
 import { verifyPassword } from './passwords.js';

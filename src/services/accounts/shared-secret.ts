@@ -3,7 +3,7 @@
 // proves knowledge of registration_shared_secret with an HMAC over a
 // single-use nonce and the account details.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { forbidden, invalidParam } from '../../http/errors.js';
+import { forbidden, invalidParam } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
 import { normaliseRequestedLocalpart, unknownError } from './common.js';
 import { hashPassword, MAX_PASSWORD_LENGTH } from './passwords.js';

@@ -3,7 +3,7 @@
 // authorises; sessions are bound to that operation so a session started to
 // change a password cannot be spent deleting devices.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { forbidden } from '../../http/errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
 import { resolveLocalUser, unknownError } from './common.js';
 import { verifyPassword } from './passwords.js';

@@ -3,7 +3,7 @@
 // listing a room's local aliases.
 import { parseRoomAlias } from '../../core/identifiers.js';
 import type { JsonObject } from '../../core/types.js';
-import { forbidden, invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import type { RoomService } from '../rooms/index.js';
 import type { LoadedRoom } from '../rooms/room-state.js';

@@ -3,7 +3,7 @@
 // with its summary and its m.space.child events. Only rooms this server is
 // in can be described (there is no federation yet); the rest are skipped.
 import type { JsonObject } from '../../core/types.js';
-import { forbidden, invalidParam } from '../../http/errors.js';
+import { forbidden, invalidParam } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import type { EventPipeline } from '../rooms/event-pipeline.js';
 import type { LoadedRoom } from '../rooms/room-state.js';

@@ -2,7 +2,7 @@
 // list_public_rooms.yaml): which rooms are published, and the list clients
 // browse, largest rooms first.
 import type { JsonObject } from '../../core/types.js';
-import { forbidden, invalidParam, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, notFound } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import type { RoomService } from '../rooms/index.js';
 import type { LoadedRoom } from '../rooms/room-state.js';

@@ -4,7 +4,7 @@ import { tryDecodeBase64 } from '../../core/base64.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { verifyJsonSignature } from '../../core/signing.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { badJson, invalidParam, MatrixError } from '../../http/errors.js';
+import { badJson, invalidParam, MatrixError } from '../../core/errors.js';
 
 export const invalidSignature = (message: string): MatrixError => new MatrixError(400, 'M_INVALID_SIGNATURE', message);
 

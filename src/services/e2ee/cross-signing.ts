@@ -2,7 +2,7 @@
 // self-signing and user-signing keys, and signatures uploaded on devices and
 // master keys.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { badJson, forbidden, invalidParam, missingParam, notFound } from '../../http/errors.js';
+import { badJson, forbidden, invalidParam, missingParam, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { CrossSigningKeyType, KeyStore, StoredSignature, ViewerChange } from '../../storage/e2ee/index.js';
 import type { UserInteractiveAuth } from '../accounts/uia.js';

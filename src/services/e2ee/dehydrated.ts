@@ -3,7 +3,7 @@
 // online; a new client rehydrates it from the client-encrypted device_data
 // and drains its inbox through the events endpoint.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { forbidden, invalidParam, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, notFound } from '../../core/errors.js';
 import type { DeviceStore } from '../../storage/accounts/index.js';
 import type { Database } from '../../storage/database.js';
 import type { DehydratedDeviceStore } from '../../storage/e2ee/index.js';

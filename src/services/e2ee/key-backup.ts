@@ -2,7 +2,7 @@
 // backups"; key_backup.yaml). The server stores encrypted session keys and
 // keeps the best copy of each session.
 import type { JsonObject } from '../../core/types.js';
-import { invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import { invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { BackupVersion, KeyBackupStore, RoomKey, StoredRoomKey } from '../../storage/e2ee/index.js';
 
 export interface BackupInfo {

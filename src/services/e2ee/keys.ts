@@ -1,7 +1,7 @@
 // Device keys, one-time keys and fallback keys (end_to_end_encryption.md,
 // "Uploading keys", "Querying keys", "Claiming one-time keys").
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { invalidParam } from '../../http/errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { ClaimedKey, KeyStore, StoredSignature } from '../../storage/e2ee/index.js';
 import type { DeviceListService } from './device-lists.js';

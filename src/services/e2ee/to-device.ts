@@ -2,7 +2,7 @@
 // Messages wait in a per-device inbox until the device's /sync (or, for a
 // dehydrated device, its events endpoint) moves past them.
 import type { JsonObject } from '../../core/types.js';
-import { badJson } from '../../http/errors.js';
+import { badJson } from '../../core/errors.js';
 import type { DeviceStore } from '../../storage/accounts/index.js';
 import type { Database } from '../../storage/database.js';
 import type { QueuedMessage, ToDeviceMessage, ToDeviceStore } from '../../storage/e2ee/index.js';

@@ -1,7 +1,7 @@
 // Filters: the parser and matcher (./parse.ts, ./match.ts) and the service
 // behind POST/GET /user/{userId}/filter, which stores them per user.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { forbidden, MatrixError, notFound } from '../../http/errors.js';
+import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { FilterStore } from '../../storage/user-data/filters.js';
 import { parseFilter, type Filter } from './parse.js';
 

@@ -3,7 +3,7 @@
 // the JSON a client uploads, validated field by field and turned into a
 // typed Filter with every default filled in, for /sync, /messages and /context.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { badJson, invalidParam } from '../../http/errors.js';
+import { badJson, invalidParam } from '../../core/errors.js';
 
 /** EventFilter: used for presence and global account data. */
 export interface EventFilter {

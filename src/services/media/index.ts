@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { HomeserverConfig, ThumbnailSize } from '../../config/types.js';
 import { MEDIA_DEFAULTS } from '../../config/load.js';
 import type { JsonObject } from '../../core/types.js';
-import { forbidden, MatrixError, notFound } from '../../http/errors.js';
+import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import { MediaStore, type LocalMedia, type MediaThumbnail, type UploadedContent } from '../../storage/media.js';
 import { isSafeMediaId, MediaFiles } from './files.js';

@@ -11,7 +11,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { JsonObject } from '../../core/types.js';
-import { MatrixError } from '../../http/errors.js';
+import { MatrixError } from '../../core/errors.js';
 import type { IpPolicy } from './ip-policy.js';
 
 /** Synapse's max_spider_size default. */

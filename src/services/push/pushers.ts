@@ -1,5 +1,5 @@
 // Pushers (client-server-api/modules/push.md, "Pushers"; pusher.yaml).
-import { invalidParam } from '../../http/errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { NewPusher, Pusher, PusherStore } from '../../storage/push/index.js';
 
 /** The path every push gateway serves (push-gateway-api.md). */

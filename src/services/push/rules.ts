@@ -12,7 +12,7 @@ import {
   type PushRuleset,
 } from '../../core/push-rules/index.js';
 import type { JsonObject } from '../../core/types.js';
-import { invalidParam, notFound } from '../../http/errors.js';
+import { invalidParam, notFound } from '../../core/errors.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
 import { RulePlacementError, type PushRuleStore, type RulePlacement, type UserRuleInput } from '../../storage/push/index.js';
 import type { Notifier } from '../notifier.js';

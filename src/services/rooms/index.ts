@@ -7,7 +7,7 @@ import { RoomPowerLevels } from '../../core/power-levels.js';
 import { DEFAULT_ROOM_VERSION, roomVersion } from '../../core/room-versions.js';
 import type { JsonObject } from '../../core/types.js';
 import { isValidRoomAlias, isValidUserId } from '../../core/identifiers.js';
-import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { ProfileService } from '../accounts/profiles.js';
 import { createEventRequest, initialEventRequests, topicContent, type Preset } from './create-room.js';

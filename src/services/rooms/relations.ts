@@ -9,7 +9,7 @@
 // whole event), m.reference {chunk: [{event_id}]}. m.annotation is *not*
 // aggregated by the server (event_annotations.md).
 import type { Event, JsonObject, JsonValue } from '../../core/types.js';
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../../core/errors.js';
 import type { RoomStore, StoredEvent, StreamDirection } from '../../storage/rooms/index.js';
 import type { EventRelation, RelationStore } from '../../storage/rooms/relations.js';
 import type { ClientEvent, ClientEventFormatter, Reader, RelationBundler } from './client-events.js';

@@ -1,7 +1,7 @@
 // Which room state a user may read (GET /rooms/{roomId}/state…): members see
 // the current state; someone who left or was banned sees the state as it was
 // when they left; anyone may read a world_readable room.
-import { forbidden, notFound } from '../../http/errors.js';
+import { forbidden, notFound } from '../../core/errors.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { stateEventsAtDeparture } from './departure.js';
 

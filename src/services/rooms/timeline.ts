@@ -14,7 +14,7 @@
 // also accepted as positions, since clients pass /sync's next_batch/prev_batch
 // to /messages; only their events position is used.
 import { stateKeyString, type JsonObject } from '../../core/types.js';
-import { forbidden, invalidParam, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, notFound } from '../../core/errors.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { eventMatchesFilter, type RoomEventFilter } from '../filters/index.js';
 import { parseSyncToken } from '../sync/token.js';

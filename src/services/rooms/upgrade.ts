@@ -6,7 +6,7 @@ import { RoomPowerLevels } from '../../core/power-levels.js';
 import { roomVersion } from '../../core/room-versions.js';
 import { isValidUserId } from '../../core/identifiers.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { forbidden, invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import type { EventPipeline } from './event-pipeline.js';
 import type { RoomService } from './index.js';

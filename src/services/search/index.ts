@@ -8,7 +8,7 @@
 // (HistoryVisibility.filterVisible, injected as `visibility`); in a left room,
 // context, profiles and state also stop at the departure.
 import { stateKeyString, type Event, type JsonObject, type JsonValue } from '../../core/types.js';
-import { invalidParam } from '../../http/errors.js';
+import { invalidParam } from '../../core/errors.js';
 import { roomAllowedBy, typeMatches, type RoomEventFilter } from '../filters/index.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { searchWords, type SearchHit, type SearchKey, type SearchStore } from '../../storage/search.js';

@@ -3,7 +3,7 @@
 // /rooms/{roomId}/initialSync, reshaped from classic /sync passes so they
 // share its stream providers, tokens and long-polling.
 import type { JsonObject } from '../../core/types.js';
-import { forbidden } from '../../http/errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import { parseFilter } from '../filters/index.js';
 import type { StreamPositions } from './token.js';

@@ -9,7 +9,7 @@
 // An unknown `pos` (e.g. after a restart) is M_UNKNOWN_POS, which tells the
 // client to start afresh.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { MatrixError } from '../../http/errors.js';
+import { MatrixError } from '../../core/errors.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
 import type { NotificationStore } from '../../storage/push/notifications.js';
 import type { RoomMembership, RoomStore, StoredEvent } from '../../storage/rooms/index.js';

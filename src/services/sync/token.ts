@@ -1,7 +1,7 @@
 // Sync tokens (`since`, `next_batch`) carry one position per stream. They are
 // opaque to clients; ours read `s<events>_<account_data>_<receipts>_<typing>_
 // <presence>_<to_device>_<device_lists>` so they can be compared and logged.
-import { invalidParam } from '../../http/errors.js';
+import { invalidParam } from '../../core/errors.js';
 import { STREAMS, type StreamName } from '../notifier.js';
 
 export type StreamPositions = Record<StreamName, number>;

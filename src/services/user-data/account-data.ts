@@ -3,7 +3,7 @@
 // AccountDataStore. Tags are the `m.tag` room account data event, as Synapse
 // keeps them, so /sync delivers them with the rest of a room's account data.
 import type { JsonObject } from '../../core/types.js';
-import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../http/errors.js';
+import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from '../rooms/keyed-queue.js';

@@ -6,7 +6,7 @@
 // With `presence: {enabled: false}` (Synapse's key) every user reads as
 // offline and updates are accepted but dropped.
 import type { JsonObject } from '../../core/types.js';
-import { forbidden } from '../../http/errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { PresenceRecord, PresenceState, PresenceStore } from '../../storage/user-data/presence.js';
 import type { Notifier } from '../notifier.js';
 import type { MembershipLookup } from './common.js';

@@ -1,7 +1,7 @@
 // Receipts (client-server-api/modules/receipts.md) and the read markers
 // endpoint that sets them together with m.fully_read (read_markers.md).
 import type { JsonObject } from '../../core/types.js';
-import { forbidden, invalidParam, notFound } from '../../http/errors.js';
+import { forbidden, invalidParam, notFound } from '../../core/errors.js';
 import type { EventStore } from '../../storage/rooms/events.js';
 import type { Receipt, ReceiptStore } from '../../storage/user-data/receipts.js';
 import type { Notifier } from '../notifier.js';

@@ -3,7 +3,7 @@
 // Each change (start, stop, expiry) takes the next position of the typing
 // stream; /sync sends the rooms changed since its token a full m.typing
 // snapshot, since clients REPLACE their list of typists with it.
-import { forbidden } from '../../http/errors.js';
+import { forbidden } from '../../core/errors.js';
 import type { Notifier } from '../notifier.js';
 import type { MembershipLookup, Timers } from './common.js';
 import { REAL_TIMERS } from './common.js';

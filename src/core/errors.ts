@@ -1,6 +1,6 @@
 // Every error a client sees is a Matrix error: {"errcode": "M_…", "error": "…"}
 // with the status code the spec names (client-server-api/_index.md, "Standard error response").
-import type { JsonObject } from '../core/types.js';
+import type { JsonObject } from './types.js';
 
 export class MatrixError extends Error {
   constructor(
