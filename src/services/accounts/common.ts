@@ -1,6 +1,6 @@
 // What the accounts services share: the config they read, the clock, the
 // Matrix errors they raise, and user ID rules for accounts made here.
-import { isValidLocalpart } from '../../core/identifiers.js';
+import { isValidLocalpart, serverNameOfUserId } from '../../core/identifiers.js';
 import type { HomeserverConfig } from '../../config/types.js';
 import { MatrixError } from '../../core/errors.js';
 import type { AccountStores } from '../../storage/accounts/index.js';
@@ -88,8 +88,7 @@ export function normaliseRequestedLocalpart(username: string, serverName: string
  * ID), or undefined when it names a user of another server.
  */
 export function resolveLocalUser(user: string, serverName: string): string | undefined {
+  // The sigil tells a full user ID from a bare localpart.
   if (!user.startsWith('@')) return userIdFor(user.toLowerCase(), serverName);
-  const colon = user.indexOf(':');
-  if (colon === -1 || user.slice(colon + 1) !== serverName) return undefined;
-  return user;
+  return serverNameOfUserId(user) === serverName ? user : undefined;
 }

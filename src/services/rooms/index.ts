@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { RoomPowerLevels } from '../../core/power-levels.js';
 import { DEFAULT_ROOM_VERSION, roomVersion } from '../../core/room-versions.js';
 import type { JsonObject } from '../../core/types.js';
-import { isValidRoomAlias, isValidUserId } from '../../core/identifiers.js';
+import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, serverNameOfUserId } from '../../core/identifiers.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { ProfileService } from '../accounts/profiles.js';
@@ -96,9 +96,9 @@ export class RoomService {
 
   /** Resolves a room ID or a local alias to a room ID. */
   async resolveRoom(roomIdOrAlias: string): Promise<string> {
-    if (roomIdOrAlias.startsWith('!')) return roomIdOrAlias;
-    if (!roomIdOrAlias.startsWith('#') || !isValidRoomAlias(roomIdOrAlias)) {
-      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!…) nor a room alias (#…:server)`);
+    if (isValidRoomId(roomIdOrAlias)) return roomIdOrAlias;
+    if (!isValidRoomAlias(roomIdOrAlias)) {
+      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!opaque:server, or !hash from room version 12) nor a room alias (#name:server)`);
     }
     const alias = await this.deps.store.aliases.getAlias(roomIdOrAlias);
     if (!alias) throw notFound(`Room alias ${roomIdOrAlias} not found`);
@@ -281,7 +281,7 @@ export class RoomService {
     }
     const powers = this.powerLevels(room);
     const authoriser = [...room.state.values()].find(
-      (e) => e.type === 'm.room.member' && e.content.membership === 'join' && e.state_key!.endsWith(`:${this.deps.serverName}`) && powers.canInvite(e.state_key!),
+      (e) => e.type === 'm.room.member' && e.content.membership === 'join' && this.isLocalUser(e.state_key!) && powers.canInvite(e.state_key!),
     );
     if (!authoriser) throw forbidden('No member of this room on this server may invite you, so the restricted join cannot be authorised');
     return authoriser.state_key;
@@ -291,7 +291,7 @@ export class RoomService {
     const aliases = [content.alias, ...(Array.isArray(content.alt_aliases) ? content.alt_aliases : [])].filter((a) => a !== undefined && a !== null);
     for (const alias of aliases) {
       if (typeof alias !== 'string' || !isValidRoomAlias(alias)) throw new MatrixError(400, 'M_BAD_ALIAS', `'${String(alias)}' is not a valid room alias`);
-      if (alias.endsWith(`:${this.deps.serverName}`)) {
+      if (parseRoomAlias(alias)!.serverName === this.deps.serverName) {
         const record = await this.deps.store.aliases.getAlias(alias);
         if (record?.roomId !== roomId) throw new MatrixError(400, 'M_BAD_ALIAS', `The alias ${alias} does not point to this room`);
       }
@@ -299,12 +299,16 @@ export class RoomService {
   }
 
   private async profileContent(userId: string): Promise<JsonObject> {
-    if (!userId.endsWith(`:${this.deps.serverName}`)) return {};
+    if (!this.isLocalUser(userId)) return {};
     const profile = await this.deps.profiles.get(userId).catch(() => undefined);
     const content: JsonObject = {};
     if (profile?.displayname) content.displayname = profile.displayname;
     if (profile?.avatarUrl) content.avatar_url = profile.avatarUrl;
     return content;
+  }
+
+  private isLocalUser(userId: string): boolean {
+    return serverNameOfUserId(userId) === this.deps.serverName;
   }
 
   private newRoomId(): string {
