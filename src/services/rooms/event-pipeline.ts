@@ -8,11 +8,12 @@ import { authEventKeys, authStateFromEvents, createEventRoomId } from '../../cor
 import { checkEventAuth } from '../../core/auth-rules.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { computeEventId, generateServerEventId } from '../../core/event-id.js';
+import { eventSizeViolation } from '../../core/event-size.js';
 import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
-import { forbidden, notFound } from '../../core/errors.js';
+import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { EventToPersist, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
@@ -246,7 +247,11 @@ export class EventPipeline {
     const pdu = finaliseEvent(unsigned, serverName, signingKey, rules);
     const eventId = rules.eventFormat === 1 ? pdu.event_id! : computeEventId(pdu, rules);
     const event = { ...pdu, event_id: eventId, room_id: roomId } as Event;
-    return { event, sha256: pdu.hashes.sha256, json: canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson }) };
+    const json = canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson });
+    // Every local event is built here, so no endpoint can store one over the spec's limits.
+    const tooLarge = eventSizeViolation(event, json);
+    if (tooLarge !== undefined) throw new MatrixError(413, 'M_TOO_LARGE', tooLarge);
+    return { event, sha256: pdu.hashes.sha256, json };
   }
 
   /**
