@@ -37,6 +37,9 @@ export interface RoomServiceDeps {
   clock: () => number;
 }
 
+/** Memberships whose events carry the member's profile (as Synapse adds it). */
+const PROFILE_MEMBERSHIPS: ReadonlySet<string> = new Set(['join', 'knock', 'invite']);
+
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 export class RoomService {
@@ -110,17 +113,25 @@ export class RoomService {
     await this.deps.pipeline.withRoom(roomId, async (room) => {
       const joined = this.requireRoom(room, roomId);
       if (joined.membership(userId) === 'join') return;
-      // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
-      if (isGuest && joined.stateEvent('m.room.guest_access')?.content.guest_access !== 'can_join') {
-        throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${roomId} does not admit guests; register a full account to join it`);
-      }
-      const content: JsonObject = { ...(await this.profileContent(userId)), membership: 'join' };
-      if (reason !== undefined) content.reason = reason;
-      const authoriser = await this.restrictedJoinAuthoriser(joined, userId);
-      if (authoriser) content.join_authorised_via_users_server = authoriser;
-      await this.deps.pipeline.sendInRoom(joined, { type: 'm.room.member', stateKey: userId, sender: userId, content });
+      await this.joinInRoom(joined, userId, reason === undefined ? {} : { reason }, isGuest);
     });
     return roomId;
+  }
+
+  /**
+   * Joins a user who is not joined yet. `requested` is content the client
+   * chose (a reason, or a per-room display name given with PUT state); it
+   * wins over the global profile.
+   */
+  private async joinInRoom(room: LoadedRoom, userId: string, requested: JsonObject, isGuest: boolean): Promise<SentEvent> {
+    // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
+    if (isGuest && room.stateEvent('m.room.guest_access')?.content.guest_access !== 'can_join') {
+      throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${room.roomId} does not admit guests; register a full account to join it`);
+    }
+    const content: JsonObject = { ...(await this.profileContent(userId)), ...requested, membership: 'join' };
+    const authoriser = await this.restrictedJoinAuthoriser(room, userId);
+    if (authoriser) content.join_authorised_via_users_server = authoriser;
+    return this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: userId, sender: userId, content });
   }
 
   async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
@@ -199,11 +210,15 @@ export class RoomService {
   }
 
   /** PUT /rooms/{roomId}/state/{eventType}/{stateKey} */
-  async sendState(sender: string, roomId: string, type: string, stateKey: string, content: JsonObject): Promise<SentEvent> {
-    if (type === 'm.room.member') throw forbidden('Use the membership endpoints (/join, /invite, /kick, /ban, /leave) to change membership');
+  async sendState(sender: string, roomId: string, type: string, stateKey: string, content: JsonObject, isGuest = false): Promise<SentEvent> {
     if (type === 'm.room.create') throw forbidden('m.room.create cannot be changed; upgrade the room instead');
     return this.deps.pipeline.withRoom(roomId, async (room) => {
       const loaded = this.requireRoom(room, roomId);
+      if (type === 'm.room.member') {
+        const member = await this.memberStateContent(loaded, sender, stateKey, content);
+        if (member.joins) return this.joinInRoom(loaded, stateKey, member.content, isGuest);
+        content = member.content;
+      }
       if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
       if (type === 'm.room.topic' && typeof content.topic === 'string' && content['m.topic'] === undefined) {
         content = { ...content, ...topicContent(content.topic) };
@@ -216,6 +231,25 @@ export class RoomService {
       }
       return this.deps.pipeline.sendInRoom(loaded, { type, sender, content, stateKey });
     });
+  }
+
+  /**
+   * m.room.member sent as state is a membership change with the client's
+   * content, as Synapse treats it (synapse/rest/client/room.py → update_membership):
+   * Element's /myroomnick re-sends the member's `join` with a per-room
+   * `displayname`/`avatar_url`, which the auth rules allow. Joins,
+   * knocks and invites get the global profile where the client gave none;
+   * the restricted-join authoriser is always the server's choice. `joins`:
+   * the sender joins now, which goes through the join path (guest access,
+   * restricted rooms).
+   */
+  private async memberStateContent(room: LoadedRoom, sender: string, target: string, content: JsonObject): Promise<{ content: JsonObject; joins: boolean }> {
+    const { membership, join_authorised_via_users_server: _chosenByServer, ...requested } = content;
+    if (typeof membership !== 'string') throw badJson("m.room.member content needs 'membership', a string such as 'join' or 'leave'");
+    if (!isValidUserId(target)) throw invalidParam(`The state key of m.room.member must be a user ID, not '${target}'`);
+    if (membership === 'join' && target === sender && room.membership(target) !== 'join') return { content: requested, joins: true };
+    const profile = PROFILE_MEMBERSHIPS.has(membership) ? await this.profileContent(target) : {};
+    return { content: { ...profile, ...requested, membership }, joins: false };
   }
 
   /** PUT /rooms/{roomId}/redact/{eventId}/{txnId} */
