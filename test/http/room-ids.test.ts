@@ -3,12 +3,11 @@
 // version 10 (`!opaque:server`): a room ID of either form must be accepted
 // wherever a room ID is (appendices.md "Room IDs"; issue 8: tags, room
 // account data and read markers refused v12 IDs).
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRoomId } from '../../src/core/identifiers.js';
 import { call, registerUser, type Reply, type TestUser } from '../helpers/client.js';
-import { ENGINES } from '../helpers/databases.js';
-import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { describeEngineAndRoomVersions } from '../helpers/room-versions.js';
 import { enc, V3 } from './user-data-helpers.js';
 
 const V1 = '/_matrix/client/v1';
@@ -157,46 +156,34 @@ const CASES: Case[] = [
   { name: 'POST upgrade', method: 'POST', path: (x) => `${r(x)}/upgrade`, body: () => ({ new_version: '12' }) },
 ];
 
-for (const engine of ENGINES) {
-  describe(`room IDs of both forms on every room-scoped endpoint (${engine})`, () => {
-    let hs: TestHomeserver;
-    before(async () => {
-      hs = await startTestHomeserver({ engine });
+describeEngineAndRoomVersions('room IDs of both forms on every room-scoped endpoint', (server, version) => {
+  let room: Room;
+  before(async () => {
+    const { baseUrl } = server();
+    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((name) => registerUser(baseUrl, `${name}${version}`)));
+    const created = await call(baseUrl, 'POST', `${V3}/createRoom`, { preset: 'public_chat', room_version: version }, alice!.accessToken);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const roomId = created.body.room_id as string;
+    assert.equal(parseRoomId(roomId)!.serverName === null, version === '12', `a v${version} room ID: ${roomId}`);
+    assert.equal((await call(baseUrl, 'POST', `${V3}/join/${enc(roomId)}`, {}, bob!.accessToken)).status, 200);
+    const sent = await call(baseUrl, 'PUT', `${V3}/rooms/${enc(roomId)}/send/m.room.message/first`, { msgtype: 'm.text', body: 'needle' }, alice!.accessToken);
+    room = { baseUrl, roomId, eventId: sent.body.event_id as string, alice: alice!, bob: bob!, carol: carol! };
+  });
+
+  for (const c of CASES) {
+    test(c.name, async () => {
+      const user = c.as?.(room) ?? room.alice;
+      const reply = await call(room.baseUrl, c.method, c.path(room), c.body?.(room), user.accessToken);
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      await c.check?.(reply, room);
     });
-    after(() => hs.close());
+  }
 
-    test('join refuses what is neither a room ID nor an alias, naming both forms', async () => {
-      const user = await registerUser(hs.baseUrl, 'dave');
-      for (const target of ['!short', '!a:bad server', 'room']) {
-        const reply = await call(hs.baseUrl, 'POST', `${V3}/join/${enc(target)}`, {}, user.accessToken);
-        assert.deepEqual([reply.status, reply.body.errcode], [400, 'M_INVALID_PARAM'], target);
-        assert.match(reply.body.error as string, /room version 12/);
-      }
-    });
-
-    for (const version of ['12', '10']) {
-      describe(`room version ${version}`, () => {
-        let room: Room;
-        before(async () => {
-          const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((name) => registerUser(hs.baseUrl, `${name}${version}`)));
-          const created = await call(hs.baseUrl, 'POST', `${V3}/createRoom`, { preset: 'public_chat', room_version: version }, alice!.accessToken);
-          assert.equal(created.status, 200, JSON.stringify(created.body));
-          const roomId = created.body.room_id as string;
-          assert.equal(parseRoomId(roomId)!.serverName === null, version === '12', `a v${version} room ID: ${roomId}`);
-          assert.equal((await call(hs.baseUrl, 'POST', `${V3}/join/${enc(roomId)}`, {}, bob!.accessToken)).status, 200);
-          const sent = await call(hs.baseUrl, 'PUT', `${V3}/rooms/${enc(roomId)}/send/m.room.message/first`, { msgtype: 'm.text', body: 'needle' }, alice!.accessToken);
-          room = { baseUrl: hs.baseUrl, roomId, eventId: sent.body.event_id as string, alice: alice!, bob: bob!, carol: carol! };
-        });
-
-        for (const c of CASES) {
-          test(c.name, async () => {
-            const user = c.as?.(room) ?? room.alice;
-            const reply = await call(hs.baseUrl, c.method, c.path(room), c.body?.(room), user.accessToken);
-            assert.equal(reply.status, 200, JSON.stringify(reply.body));
-            await c.check?.(reply, room);
-          });
-        }
-      });
+  test('join refuses what is neither a room ID nor an alias, naming both forms', async () => {
+    for (const target of ['!short', '!a:bad server', 'room']) {
+      const reply = await call(room.baseUrl, 'POST', `${V3}/join/${enc(target)}`, {}, room.bob.accessToken);
+      assert.deepEqual([reply.status, reply.body.errcode], [400, 'M_INVALID_PARAM'], target);
+      assert.match(reply.body.error as string, /room version 12/);
     }
   });
-}
+});
