@@ -129,10 +129,11 @@ export function messageRoutes({ timeline, store, formatter }: MessageRouteDeps):
         const joined: JsonObject = {};
         for (const event of events) {
           const content = (JSON.parse(event.json) as { content: JsonObject }).content;
-          const member: JsonObject = {};
-          if (typeof content.displayname === 'string') member.display_name = content.displayname;
-          if (typeof content.avatar_url === 'string') member.avatar_url = content.avatar_url;
-          joined[event.stateKey!] = member;
+          // Both keys are always present, null when unset, as Synapse answers (clients index them directly).
+          joined[event.stateKey!] = {
+            display_name: typeof content.displayname === 'string' ? content.displayname : null,
+            avatar_url: typeof content.avatar_url === 'string' ? content.avatar_url : null,
+          };
         }
         return { body: { joined } };
       },

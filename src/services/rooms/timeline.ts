@@ -75,6 +75,16 @@ export interface MembersQuery {
 
 /** message_pagination.yaml: the server caps `limit`. */
 export const MAX_MESSAGES_LIMIT = 1000;
+
+/**
+ * Events one page returns: the request's `limit`, bounded by the filter's
+ * own `limit` (RoomEventFilter: "the maximum number of events to return")
+ * and by the server's cap.
+ */
+function pageLimit(requested: number, filter: RoomEventFilter): number {
+  return Math.min(Math.max(requested, 0), filter.limit ?? MAX_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT);
+}
+
 /**
  * Events one page may look through to find `limit` visible ones, so a long
  * stretch of history the user may not see ends a page rather than scanning
@@ -109,7 +119,7 @@ export class TimelineService {
     const top = await this.store.events.maxStreamPosition();
     const from = request.from === undefined ? (backward ? top : 0) : parsePaginationToken(request.from);
     const to = request.to === undefined ? (backward ? 0 : top) : parsePaginationToken(request.to);
-    const limit = Math.min(Math.max(request.limit, 0), MAX_MESSAGES_LIMIT);
+    const limit = pageLimit(request.limit, filter);
     const start = request.from ?? paginationToken(from);
     if (limit === 0 || (backward ? from <= to : from >= to)) return { start, chunk: [], state: [] };
 
@@ -142,7 +152,7 @@ export class TimelineService {
   /** GET /rooms/{roomId}/context/{eventId}: `limit` split between events before and after. */
   async context(userId: string, roomId: string, eventId: string, limit: number, filter: RoomEventFilter): Promise<ContextResult> {
     const event = await this.requireVisibleEvent(userId, roomId, eventId);
-    const capped = Math.min(Math.max(limit, 0), MAX_MESSAGES_LIMIT);
+    const capped = pageLimit(limit, filter);
     const beforeLimit = Math.floor(capped / 2);
     const afterLimit = capped - beforeLimit;
     const around = event.streamOrdering;

@@ -16,6 +16,9 @@ import type { LeftRoomResponse, SyncResponseBuilder } from '../response.js';
 import { roomSummary, STRIPPED_STATE_TYPES, strippedEvent } from '../room-summary.js';
 import type { StreamProvider } from './provider.js';
 
+/** Events a sync reads at most per room to fill a filtered timeline (the filter may match little of a busy room). */
+const MAX_TIMELINE_SCAN = 1000;
+
 interface Timeline {
   events: StoredEvent[];
   limited: boolean;
@@ -56,8 +59,9 @@ export class RoomsStreamProvider implements StreamProvider {
       this.store.events.recentEventsPerRoom(stale, since, ctx.to.events, limit + 1),
       this.store.currentState.getCurrentStateEventsForRooms(ids),
     ]);
-    for (const roomId of ids) {
-      const timeline = this.timeline(ctx, recentFresh.get(roomId) ?? recentStale.get(roomId) ?? [], limit);
+    for (const m of rooms) {
+      const { roomId } = m;
+      const timeline = await this.timeline(ctx, roomId, recentFresh.get(roomId) ?? recentStale.get(roomId) ?? [], limit, fromOf(m));
       const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
@@ -75,7 +79,7 @@ export class RoomsStreamProvider implements StreamProvider {
     const limit = timelineLimit(ctx.filter.room.timeline);
     const recent = await this.store.events.recentEventsPerRoom(rooms.map((m) => m.roomId), since, ctx.to.events, limit + 1);
     for (const [roomId, events] of recent) {
-      const timeline = this.timeline(ctx, events, limit);
+      const timeline = await this.timeline(ctx, roomId, events, limit, since);
       // sync.yaml, state: "Updates to the state, between the time indicated by
       // the since parameter, and the start of the timeline" — only a gap has any.
       let state: StoredEvent[] = [];
@@ -141,8 +145,7 @@ export class RoomsStreamProvider implements StreamProvider {
       const from = isInitial(ctx) || m.streamOrdering <= since ? 0 : since;
       // Never past the departure; within that, only what history visibility lets a non-member see.
       const recent = (await this.store.events.recentEventsPerRoom([m.roomId], from, departure.streamOrdering, limit + 1)).get(m.roomId) ?? [];
-      const raw = await this.visibility.filterVisible(ctx.userId, recent);
-      const timeline = this.timeline(ctx, raw, limit);
+      const timeline = await this.timeline(ctx, m.roomId, recent, limit, from, (events) => this.visibility.filterVisible(ctx.userId, events));
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = ((await stateEventsAtDeparture(this.store, departure)) ?? [departure]).filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
@@ -152,14 +155,38 @@ export class RoomsStreamProvider implements StreamProvider {
     }
   }
 
-  /** Keeps the newest `limit` events that pass the filter; limited when older ones were left out. */
-  private timeline(ctx: SyncContext, raw: readonly StoredEvent[], limit: number): Timeline {
-    const visible = raw.filter(
+  /**
+   * The newest `limit` events of the room's range (from, …] that pass the
+   * timeline filter (and `readable`, for rooms the user left): the filter's
+   * limit counts the events it lets through, as Synapse's filtered load does.
+   * `recent` is the newest limit + 1 events of the range, oldest first; only
+   * when the filter drops some of them are older ones read, in batches, up to
+   * MAX_TIMELINE_SCAN events. `limited`: the range holds more than `limit`
+   * events, so the client has a gap to fill with prev_batch.
+   */
+  private async timeline(
+    ctx: SyncContext,
+    roomId: string,
+    recent: readonly StoredEvent[],
+    limit: number,
+    from: number,
+    readable: (events: StoredEvent[]) => Promise<StoredEvent[]> = async (events) => events,
+  ): Promise<Timeline> {
+    const passes = async (events: readonly StoredEvent[]) =>
       // ignore_users.md: ignored users' messages are hidden; their state changes are not.
-      (e) => (e.stateKey !== null || !ctx.ignoredUsers.has(e.sender)) && storedEventMatches(e, ctx.filter.room.timeline),
-    );
-    const limited = raw.length > limit;
-    return { events: visible.slice(-limit), limited };
+      readable(events.filter((e) => (e.stateKey !== null || !ctx.ignoredUsers.has(e.sender)) && storedEventMatches(e, ctx.filter.room.timeline)));
+    let kept = await passes(recent);
+    let oldest = recent[0]?.streamOrdering;
+    let exhausted = recent.length <= limit;
+    for (let scanned = recent.length; kept.length < limit && !exhausted && oldest !== undefined && scanned < MAX_TIMELINE_SCAN; ) {
+      const batch = Math.min(Math.max(limit * 2, 50), MAX_TIMELINE_SCAN - scanned);
+      const older = (await this.store.events.getEventsByStream([roomId], oldest - 1, from, batch, 'backward')).reverse();
+      scanned += older.length;
+      exhausted = older.length < batch;
+      oldest = older[0]?.streamOrdering;
+      kept = [...(await passes(older)), ...kept];
+    }
+    return { events: kept.slice(-limit), limited: recent.length > limit };
   }
 
   private async fillTimeline(ctx: SyncContext, room: { timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string } }, timeline: Timeline): Promise<void> {
