@@ -35,6 +35,7 @@ import { HistoryVisibility } from './services/rooms/visibility.js';
 import { TimelineService } from './services/rooms/timeline.js';
 import { RelationService } from './services/rooms/relations.js';
 import { RoomUpgrader } from './services/rooms/upgrade.js';
+import { suspendedSenderCheck } from './services/rooms/suspension.js';
 import { RelationStore } from './storage/rooms/relations.js';
 import { messageRoutes } from './http/client/messages.js';
 import { relationRoutes } from './http/client/relations.js';
@@ -193,6 +194,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     clock,
     onError: (err, context) => opts.logger.error({ err }, context),
   });
+  pipeline.beforeSend(suspendedSenderCheck((userId) => accounts.administration.isSuspended(userId), roomStore.events));
   const rooms = new RoomService({
     serverName: config.serverName,
     defaultRoomVersion: config.defaultRoomVersion,

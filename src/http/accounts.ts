@@ -4,6 +4,7 @@ import type { AccountServices } from '../services/accounts/index.js';
 import { sharedSecretRegisterRoutes } from './admin/register.js';
 import { registrationTokenAdminRoutes } from './admin/registration-tokens.js';
 import { accountManagementRoutes } from './client/account.js';
+import { adminRoutes } from './client/admin.js';
 import { capabilitiesRoutes } from './client/capabilities.js';
 import { deviceRoutes } from './client/devices.js';
 import { loginRoutes } from './client/login.js';
@@ -26,6 +27,7 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
     ...accountManagementRoutes(services),
     ...deviceRoutes(services),
     ...profileRoutes(services),
+    ...adminRoutes(services),
     ...capabilitiesRoutes(services.context.config),
     ...sharedSecretRegisterRoutes(services),
     ...registrationTokenAdminRoutes(services),

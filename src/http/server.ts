@@ -12,6 +12,7 @@ import type { ListenerResource } from '../config/types.js';
 import type { JsonValue } from '../core/types.js';
 import { applyCors } from './cors.js';
 import { MatrixError } from '../core/errors.js';
+import { userLocked } from '../services/accounts/common.js';
 import type { RateLimiters } from './rate-limit.js';
 import { ClientAbortedError, MAX_JSON_BODY_BYTES, clientAddress, extractAccessToken, parseJsonBody, readBody, redactedUrl } from './request.js';
 import { pathSegments, type Router } from './router.js';
@@ -87,6 +88,7 @@ async function authenticateRequest(
   // routes, so a client learns its session ended (soft_logout per
   // client-server-api/_index.md, "Soft logout").
   if (!requester) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', UNKNOWN_TOKEN_MESSAGE, { soft_logout: false });
+  if (requester.locked && !route.allowLocked) throw userLocked();
   return requester;
 }
 

@@ -14,6 +14,8 @@ export interface Requester {
   isAdmin: boolean;
   /** Row id of the access token used, for /logout. */
   accessTokenId: number;
+  /** An admin locked the account: the edge refuses every route not marked `allowLocked`. */
+  locked?: boolean;
 }
 
 export interface MatrixRequest {
@@ -73,5 +75,11 @@ export interface Route {
    * other route a guest gets 403 M_GUEST_ACCESS_FORBIDDEN. Default false.
    */
   guests?: boolean;
+  /**
+   * A locked account may still call this route. client-server-api "Account
+   * locking" names only POST /logout and /logout/all; everything else answers
+   * 401 M_USER_LOCKED. Default false.
+   */
+  allowLocked?: boolean;
   handler: (req: MatrixRequest) => Promise<MatrixResponse>;
 }

@@ -71,6 +71,7 @@ export class AccountService {
       await devices.deleteAll(actor.userId);
       await profiles.setDisplayname(actor.userId, null);
       await profiles.setAvatarUrl(actor.userId, null);
+      await profiles.deleteAllFields(actor.userId);
       await this.uia.finish(authorised);
     });
     if (deviceIds.length > 0) await this.ctx.events.emit('devicesDeleted', { userId: actor.userId, deviceIds });

@@ -58,6 +58,8 @@ export class AccountEvents {
 export const userInUse = (userId: string): MatrixError => new MatrixError(400, 'M_USER_IN_USE', `The user ID ${userId} is already taken`);
 export const invalidUsername = (message: string): MatrixError => new MatrixError(400, 'M_INVALID_USERNAME', message);
 export const userDeactivated = (): MatrixError => new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
+/** client-server-api "Account locking": the session survives the lock (soft_logout), so it works again once lifted. */
+export const userLocked = (): MatrixError => new MatrixError(401, 'M_USER_LOCKED', 'This account has been locked by a server administrator', { soft_logout: true });
 export const unknownError = (status: number, message: string): MatrixError => new MatrixError(status, 'M_UNKNOWN', message);
 
 /** Identifiers are at most 255 bytes including sigil and domain (appendices.md, "User Identifiers"). */

@@ -49,6 +49,12 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  */
 export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
 
+/**
+ * Consulted before a local event is built: throws (a MatrixError) to refuse
+ * the request outright, e.g. for a suspended sender.
+ */
+export type SendCheck = (request: EventRequest) => Promise<void>;
+
 /** A derived-data writer failed: the transaction is retried without derived data. */
 class DerivedDataError extends Error {
   constructor(
@@ -84,6 +90,7 @@ export class EventPipeline {
   private readonly rooms = new Map<string, LoadedRoom>();
   private readonly listeners: PersistedEventListener[] = [];
   private readonly derivers: PersistingEventListener[] = [];
+  private readonly sendChecks: SendCheck[] = [];
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -95,6 +102,15 @@ export class EventPipeline {
   /** Registers derived-data writes to run in each event's own transaction. */
   onPersisting(listener: PersistingEventListener): void {
     this.derivers.push(listener);
+  }
+
+  /** Registers a check every local event request must pass (in sendInRoom and createRoom). */
+  beforeSend(check: SendCheck): void {
+    this.sendChecks.push(check);
+  }
+
+  private async checkRequest(request: EventRequest): Promise<void> {
+    for (const check of this.sendChecks) await check(request);
   }
 
   /** Runs `fn` with the room loaded, in the room's queue. Undefined room: it does not exist here. */
@@ -119,6 +135,7 @@ export class EventPipeline {
       const existing = await this.deps.store.events.getEventIdForTxn(txn);
       if (existing) return this.existingEvent(existing);
     }
+    await this.checkRequest(request);
     const { event, sha256, json } = this.build(room, request);
     const decision = checkEventAuth(event, room.rules, this.authLookup(room, event));
     if (!decision.allowed) throw forbidden(decision.reason);
@@ -138,6 +155,8 @@ export class EventPipeline {
     buildRequests: (roomId: string) => EventRequest[],
     beforeCommit: (roomId: string) => Promise<void>,
   ): Promise<{ roomId: string; events: SentEvent[] }> {
+    // The initial events all come from the creator: checking the create event covers them.
+    await this.checkRequest(create);
     // Before v12 we choose the room ID; from v12 it is the create event's hash.
     const chosenId = rules.roomIdIsCreateEventHash ? '' : makeRoomId();
     const createBuilt = this.build(new LoadedRoom(chosenId, rules, new Map(), undefined, []), create);
