@@ -219,7 +219,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
-  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
+  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
   return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee };
 }
 

@@ -5,6 +5,7 @@ import type { HomeserverConfig } from '../../config/types.js';
 import { SpaceHierarchyService } from './hierarchy.js';
 import type { Database } from '../../storage/database.js';
 import type { ProfileStore } from '../../storage/accounts/profiles.js';
+import type { UserStore } from '../../storage/accounts/users.js';
 import { ReportStore } from '../../storage/reports.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import { SearchStore } from '../../storage/search.js';
@@ -37,6 +38,8 @@ export interface DiscoveryDeps {
   pipeline: EventPipeline;
   formatter: ClientEventFormatter;
   profiles: ProfileStore;
+  /** Whether a local user exists, for reports about users. */
+  users: Pick<UserStore, 'exists'>;
   accountEvents: AccountEvents;
   /** History visibility for search results, when the rooms area provides it. */
   visibility?: VisibilityFilter;
@@ -58,6 +61,6 @@ export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices 
     hierarchy: new SpaceHierarchyService(roomStore, pipeline),
     userDirectory,
     search,
-    reports: new ReportService(new ReportStore(db), roomStore, clock),
+    reports: new ReportService(new ReportStore(db), roomStore, deps.users, config.serverName, clock),
   };
 }
