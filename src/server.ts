@@ -53,6 +53,7 @@ import { thirdPartyRoutes } from './http/client/thirdparty.js';
 import { createDiscoveryServices, type DiscoveryServices } from './services/directory/discovery.js';
 import { directoryRoutes } from './http/client/directory.js';
 import { hierarchyRoutes } from './http/client/hierarchy.js';
+import { roomSummaryRoutes } from './http/client/room-summary.js';
 import { publicRoomRoutes } from './http/client/public-rooms.js';
 import { userDirectoryRoutes } from './http/client/user-directory.js';
 import { searchRoutes } from './http/client/search.js';
@@ -245,6 +246,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...thirdPartyRoutes(),
     ...directoryRoutes(services.discovery.aliases),
     ...hierarchyRoutes(services.discovery.hierarchy),
+    ...roomSummaryRoutes(services.discovery.roomSummaries),
     ...publicRoomRoutes(services.discovery.publicRooms, { serverName: config.serverName, allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
     ...userDirectoryRoutes(services.discovery.userDirectory),
     ...searchRoutes(services.discovery.search),

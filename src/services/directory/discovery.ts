@@ -1,5 +1,5 @@
 // Wires the discovery and search services (aliases, public room directory,
-// user directory, full-text search, content reports) and subscribes them to
+// space hierarchy, room summaries, user directory, full-text search, content reports) and subscribes them to
 // the events they follow: persisted room events and account changes.
 import type { HomeserverConfig } from '../../config/types.js';
 import { SpaceHierarchyService } from './hierarchy.js';
@@ -19,11 +19,13 @@ import { SearchService, type VisibilityFilter } from '../search/index.js';
 import { UserDirectoryService } from '../user-directory/index.js';
 import { AliasService } from './aliases.js';
 import { PublicRoomsService } from './public-rooms.js';
+import { RoomSummaryService } from './room-summary.js';
 
 export interface DiscoveryServices {
   aliases: AliasService;
   publicRooms: PublicRoomsService;
   hierarchy: SpaceHierarchyService;
+  roomSummaries: RoomSummaryService;
   userDirectory: UserDirectoryService;
   search: SearchService;
   reports: ReportService;
@@ -59,6 +61,7 @@ export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices 
     aliases: new AliasService({ serverName: config.serverName, store: roomStore, rooms, clock }),
     publicRooms: new PublicRoomsService(roomStore, rooms),
     hierarchy: new SpaceHierarchyService(roomStore, pipeline),
+    roomSummaries: new RoomSummaryService(roomStore, pipeline),
     userDirectory,
     search,
     reports: new ReportService(new ReportStore(db), roomStore, deps.users, config.serverName, clock),

@@ -12,6 +12,7 @@ import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { ProfileService } from '../accounts/profiles.js';
 import { createEventRequest, initialEventRequests, topicContent, type Preset } from './create-room.js';
 import type { EventPipeline, SentEvent } from './event-pipeline.js';
+import { isRestricted, restrictedAllowedRooms } from './join-rules.js';
 import type { LoadedRoom } from './room-state.js';
 
 export interface CreateRoomRequest {
@@ -296,14 +297,8 @@ export class RoomService {
    * the join rule allows. Undefined when the join does not need one.
    */
   private async restrictedJoinAuthoriser(room: LoadedRoom, userId: string): Promise<string | undefined> {
-    const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
-    const restricted = (joinRule === 'restricted' && room.rules.restrictedJoinRule) || (joinRule === 'knock_restricted' && room.rules.knockRestrictedJoinRule);
-    if (!restricted || room.membership(userId) === 'invite' || room.membership(userId) === 'join') return undefined;
-    const allow = room.stateEvent('m.room.join_rules')?.content.allow;
-    const allowedRooms = (Array.isArray(allow) ? allow : [])
-      .filter((a): a is JsonObject => typeof a === 'object' && a !== null && !Array.isArray(a) && a.type === 'm.room_membership')
-      .map((a) => a.room_id)
-      .filter((r): r is string => typeof r === 'string');
+    if (!isRestricted(room) || room.membership(userId) === 'invite' || room.membership(userId) === 'join') return undefined;
+    const allowedRooms = restrictedAllowedRooms(room);
     const memberships = await Promise.all(allowedRooms.map((id) => this.deps.store.memberships.getMembership(id, userId)));
     const inAllowedRoom = memberships.some((m) => m?.membership === 'join');
     if (!inAllowedRoom) {
