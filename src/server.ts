@@ -54,6 +54,8 @@ import { createDiscoveryServices, type DiscoveryServices } from './services/dire
 import { directoryRoutes } from './http/client/directory.js';
 import { hierarchyRoutes } from './http/client/hierarchy.js';
 import { roomSummaryRoutes } from './http/client/room-summary.js';
+import { mutualRoomsRoutes } from './http/client/mutual-rooms.js';
+import { MutualRoomsService } from './services/rooms/mutual-rooms.js';
 import { publicRoomRoutes } from './http/client/public-rooms.js';
 import { userDirectoryRoutes } from './http/client/user-directory.js';
 import { searchRoutes } from './http/client/search.js';
@@ -247,6 +249,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...directoryRoutes(services.discovery.aliases),
     ...hierarchyRoutes(services.discovery.hierarchy),
     ...roomSummaryRoutes(services.discovery.roomSummaries),
+    ...mutualRoomsRoutes(new MutualRoomsService(services.roomStore.memberships)),
     ...publicRoomRoutes(services.discovery.publicRooms, { serverName: config.serverName, allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
     ...userDirectoryRoutes(services.discovery.userDirectory),
     ...searchRoutes(services.discovery.search),
