@@ -261,7 +261,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...versionsRoutes({ unstableFeatures: { [SLIDING_SYNC_UNSTABLE_FEATURE]: true, 'org.matrix.msc3814': true } }),
     ...mediaUploadRoutes(services.media),
     ...mediaDownloadRoutes(services.media),
-    ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown }),
+    ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),
     ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, clock }),
   ];
 }

@@ -79,10 +79,12 @@ export interface HomeserverConfig {
    * readers fall back to MEDIA_DEFAULTS (src/config/load.ts).
    */
   urlPreviewEnabled?: boolean;
-  /** CIDR ranges URL previews must never fetch from; required when previews are on. */
+  /** CIDR ranges URL previews must never fetch from; the private ranges of ip_range_blacklist unless set. */
   urlPreviewIpRangeBlacklist?: string[];
   /** CIDR ranges allowed even when inside the blacklist. */
   urlPreviewIpRangeWhitelist?: string[];
+  /** Bytes: the largest page or image a URL preview downloads. Synapse's max_spider_size, default "10M". */
+  maxSpiderSize?: number;
   /** Images with more pixels than this are not thumbnailed. Synapse default "32M". */
   maxImagePixels?: number;
   /** Generate thumbnails of exactly the requested size rather than the nearest configured one. */
@@ -102,6 +104,21 @@ export interface HomeserverConfig {
   allowPublicRoomsOverFederation?: boolean;
   /** Synapse's `user_directory:` section; absent means its defaults. */
   userDirectory?: UserDirectoryConfig;
+  /** What GET /.well-known/matrix/support answers; absent: 404 (nothing configured). */
+  support?: SupportConfig;
+}
+
+/** support.yaml's response: who runs the server and where users find help. */
+export interface SupportConfig {
+  contacts: SupportContact[];
+  supportPage?: string;
+}
+
+export interface SupportContact {
+  /** m.role.admin, m.role.security, or a namespaced role. */
+  role: string;
+  matrixId?: string;
+  emailAddress?: string;
 }
 
 /** Synapse's user_directory section. */

@@ -350,6 +350,38 @@ rc_federation:\n  window_size: 1000
     assert.equal(load(`${base}default_room_version: "1"\n`).config.defaultRoomVersion, '1');
     assert.match(errorOf(`${base}default_room_version: "13"\n`), /: default_room_version: must be one of the room versions 1, 2, .*12, got "13"$/);
   });
+
+  test('support and admin_contact make the support well-known; unset, there is none', () => {
+    assert.equal(load(base).config.support, undefined);
+    const full = load(
+      `${base}admin_contact: mailto:root@example.org\nsupport:\n  support_page: https://example.org/help\n  contacts:\n    - {matrix_id: '@sec:example.org', role: m.role.security}\n`,
+    );
+    assert.deepEqual(full.warnings, []);
+    assert.deepEqual(full.config.support, {
+      contacts: [
+        { role: 'm.role.security', matrixId: '@sec:example.org' },
+        { role: 'm.role.admin', emailAddress: 'root@example.org' },
+      ],
+      supportPage: 'https://example.org/help',
+    });
+    assert.deepEqual(load(`${base}admin_contact: '@admin:example.org'\n`).config.support, { contacts: [{ role: 'm.role.admin', matrixId: '@admin:example.org' }] });
+    assert.deepEqual(load(`${base}admin_contact: https://example.org/contact\n`).config.support, { contacts: [], supportPage: 'https://example.org/contact' });
+    assert.match(errorOf(`${base}admin_contact: call me\n`), /: admin_contact: must be a mailto: address, a Matrix user ID or an https:\/\/ page/);
+    assert.match(errorOf(`${base}support: {}\n`), /: support: needs contacts \(a non-empty list\) or support_page$/);
+    assert.match(errorOf(`${base}support:\n  contacts: [{matrix_id: '@a:example.org'}]\n`), /: support\.contacts\[0\]\.role: is required/);
+    assert.match(errorOf(`${base}support:\n  contacts: [{role: m.role.admin}]\n`), /: support\.contacts\[0\]: needs matrix_id or email_address/);
+    assert.match(errorOf(`${base}support:\n  contacts: [{role: m.role.admin, matrix_id: admin}]\n`), /matrix_id: must be a Matrix user ID/);
+    assert.match(errorOf(`${base}support:\n  support_page: ftp://example.org\n`), /support\.support_page: must be an http:\/\/ or https:\/\/ URL/);
+  });
+
+  test('url previews: the private ranges are off limits unless url_preview_ip_range_blacklist says otherwise; max_spider_size', () => {
+    const on = load(`${base}url_preview_enabled: true\n`).config;
+    assert.deepEqual(on.urlPreviewIpRangeBlacklist, [...DEFAULT_IP_RANGE_BLACKLIST, '0.0.0.0/32', '::/128']);
+    assert.equal(on.maxSpiderSize, 10 * 1024 * 1024);
+    const set = load(`${base}url_preview_enabled: true\nurl_preview_ip_range_blacklist: [10.0.0.0/8]\nmax_spider_size: 1M\n`).config;
+    assert.deepEqual(set.urlPreviewIpRangeBlacklist, ['10.0.0.0/8', '0.0.0.0/32', '::/128']);
+    assert.equal(set.maxSpiderSize, 1024 * 1024);
+  });
 });
 
 describe('keys Axon does not act on', () => {

@@ -1,4 +1,4 @@
-// The edge's own endpoints on a real homeserver: versions, well-known, key server.
+// The edge's own endpoints on a real homeserver: versions, well-known (client, server, support, policy_server), key server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBase64 } from '../../src/core/base64.js';
@@ -12,7 +12,14 @@ const NOW = Date.UTC(2026, 0, 1);
 
 let hs: TestHomeserver;
 before(async () => {
-  hs = await startTestHomeserver({ config: { serveServerWellknown: true, publicBaseUrl: 'https://matrix.example.org/' }, clock: () => NOW });
+  hs = await startTestHomeserver({
+    config: {
+      serveServerWellknown: true,
+      publicBaseUrl: 'https://matrix.example.org/',
+      support: { contacts: [{ role: 'm.role.admin', matrixId: '@admin:example.org', emailAddress: 'admin@example.org' }], supportPage: 'https://example.org/help' },
+    },
+    clock: () => NOW,
+  });
 });
 after(async () => hs.close());
 
@@ -44,11 +51,26 @@ describe('/.well-known/matrix', () => {
     assert.deepEqual((await getJson('/.well-known/matrix/server')).json, { 'm.server': 'matrix.example.org:443' });
   });
 
-  test('server: 404 when serve_server_wellknown is off', async () => {
+  test('support: the configured contacts and page', async () => {
+    const r = await getJson('/.well-known/matrix/support');
+    assert.deepEqual([r.status, r.json], [
+      200,
+      { contacts: [{ role: 'm.role.admin', matrix_id: '@admin:example.org', email_address: 'admin@example.org' }], support_page: 'https://example.org/help' },
+    ]);
+  });
+
+  test('policy_server: 404 M_NOT_FOUND, Axon is not a Policy Server', async () => {
+    const r = await getJson('/.well-known/matrix/policy_server');
+    assert.deepEqual([r.status, r.json.errcode], [404, 'M_NOT_FOUND']);
+  });
+
+  test('server and support: 404 M_NOT_FOUND when not configured', async () => {
     const off = await startTestHomeserver();
     try {
-      const res = await fetch(`${off.baseUrl}/.well-known/matrix/server`);
-      assert.equal(res.status, 404);
+      for (const name of ['server', 'support']) {
+        const res = await fetch(`${off.baseUrl}/.well-known/matrix/${name}`);
+        assert.deepEqual([res.status, ((await res.json()) as JsonObject).errcode], [404, 'M_NOT_FOUND'], name);
+      }
     } finally {
       await off.close();
     }
