@@ -50,6 +50,7 @@ import { notificationRoutes } from './http/client/notifications.js';
 import { openIdRoutes } from './http/client/openid.js';
 import { voipRoutes } from './http/client/voip.js';
 import { thirdPartyRoutes } from './http/client/thirdparty.js';
+import { appserviceRoutes } from './http/client/appservice.js';
 import { createDiscoveryServices, type DiscoveryServices } from './services/directory/discovery.js';
 import { directoryRoutes } from './http/client/directory.js';
 import { hierarchyRoutes } from './http/client/hierarchy.js';
@@ -246,6 +247,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...openIdRoutes(services.push.openId),
     ...voipRoutes(config.turn, clock),
     ...thirdPartyRoutes(),
+    ...appserviceRoutes(),
     ...directoryRoutes(services.discovery.aliases),
     ...hierarchyRoutes(services.discovery.hierarchy),
     ...roomSummaryRoutes(services.discovery.roomSummaries),

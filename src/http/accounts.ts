@@ -10,6 +10,7 @@ import { deviceRoutes } from './client/devices.js';
 import { loginRoutes } from './client/login.js';
 import { profileRoutes } from './client/profile.js';
 import { registerRoutes } from './client/register.js';
+import { ssoRoutes } from './client/sso.js';
 import type { RateLimiters } from './rate-limit.js';
 import type { Requester, Route } from './types.js';
 
@@ -23,6 +24,7 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
   const { services } = deps;
   return [
     ...loginRoutes(deps),
+    ...ssoRoutes(),
     ...registerRoutes(services),
     ...accountManagementRoutes(services),
     ...deviceRoutes(services),

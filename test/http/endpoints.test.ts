@@ -6,6 +6,7 @@ import { verifyJsonSignature } from '../../src/core/signing.js';
 import type { JsonObject } from '../../src/core/types.js';
 import { KEY_VALIDITY_MS } from '../../src/http/key/server-keys.js';
 import { ENGINES } from '../helpers/databases.js';
+import { call, registerUser } from '../helpers/client.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -103,6 +104,24 @@ describe('GET /_matrix/key/v2/server', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('endpoints of features Axon does not offer answer the spec’s error', () => {
+  test('SSO redirects: 404 M_NOT_FOUND (no identity provider is recognised)', async () => {
+    for (const path of ['/_matrix/client/v3/login/sso/redirect?redirectUrl=https://client.example/', '/_matrix/client/v3/login/sso/redirect/oidc-github']) {
+      const r = await getJson(path);
+      assert.deepEqual([r.status, r.json.errcode], [404, 'M_NOT_FOUND'], path);
+    }
+  });
+
+  test('application service endpoints: 403 M_FORBIDDEN for a token that is not an application service’s', async () => {
+    const user = await registerUser(hs.baseUrl, 'not-an-appservice');
+    const ping = await call(hs.baseUrl, 'POST', '/_matrix/client/v1/appservice/irc/ping', { transaction_id: 't' }, user.accessToken);
+    assert.deepEqual([ping.status, ping.body.errcode], [403, 'M_FORBIDDEN']);
+    const list = await call(hs.baseUrl, 'PUT', `/_matrix/client/v3/directory/list/appservice/irc/${encodeURIComponent('!r:example.org')}`, { visibility: 'public' }, user.accessToken);
+    assert.deepEqual([list.status, list.body.errcode], [403, 'M_FORBIDDEN']);
+    assert.equal((await call(hs.baseUrl, 'POST', '/_matrix/client/v1/appservice/irc/ping', {})).body.errcode, 'M_MISSING_TOKEN');
   });
 });
 

@@ -104,6 +104,20 @@ export function messageRoutes({ timeline, store, formatter }: MessageRouteDeps):
         return { body: await formatter.formatOne(event, readerOf(req)) };
       },
     },
+    /**
+     * # GET /_matrix/client/v3/events/{eventId}
+     * Deprecated since r0 (old_sync.yaml), for clients that predate
+     * /rooms/{roomId}/event/{eventId}: the same read and visibility checks.
+     */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v3/events/{eventId}',
+      auth: 'required',
+      handler: async (req) => {
+        const event = await timeline.requireVisibleEvent(req.requester!.userId, undefined, req.params.eventId!);
+        return { body: await formatter.formatOne(event, readerOf(req)) };
+      },
+    },
     /** # GET /_matrix/client/v3/rooms/{roomId}/members */
     {
       method: 'GET',

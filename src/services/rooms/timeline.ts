@@ -180,12 +180,17 @@ export class TimelineService {
     return this.visibility.canSee(userId, event);
   }
 
-  /** The event, if it is in the room and the user may see it; 404 otherwise (rooms.yaml GET /event). */
-  async requireVisibleEvent(userId: string, roomId: string, eventId: string): Promise<StoredEvent> {
+  /**
+   * The event, if it is in the room and the user may see it; 404 otherwise
+   * (rooms.yaml GET /event). Without `roomId` (the deprecated GET
+   * /events/{eventId}, old_sync.yaml) the event may be in any room, with the
+   * same checks.
+   */
+  async requireVisibleEvent(userId: string, roomId: string | undefined, eventId: string): Promise<StoredEvent> {
     const event = await this.store.events.getEvent(eventId);
-    const hidden = !event || event.roomId !== roomId || event.outlier || event.rejectedReason !== null;
+    const hidden = !event || (roomId !== undefined && event.roomId !== roomId) || event.outlier || event.rejectedReason !== null;
     if (hidden || !(await this.visibility.canSee(userId, event))) {
-      throw notFound(`Event ${eventId} not found in ${roomId}, or you may not see it`);
+      throw notFound(`Event ${eventId} not found${roomId === undefined ? '' : ` in ${roomId}`}, or you may not see it`);
     }
     return event;
   }
