@@ -66,6 +66,10 @@ import { keyRoutes } from './http/client/keys.js';
 import { toDeviceRoutes } from './http/client/to-device.js';
 import { roomKeyRoutes } from './http/client/room-keys.js';
 import { dehydratedDeviceRoutes } from './http/client/dehydrated-device.js';
+import { CaFileError } from './config/ca-files.js';
+import { createFederation, type FederationServices, type FederationTuning } from './federation/index.js';
+import { federationQueryRoutes } from './http/federation/query.js';
+import { axonVersion, federationVersionRoutes } from './http/federation/version.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -73,6 +77,8 @@ export interface StartOptions {
   logger: Logger;
   /** Time source for rate limits and key validity; tests pass a fake. */
   clock?: () => number;
+  /** Federation timeouts and lookups; tests shorten and fake them. */
+  federationTuning?: FederationTuning;
 }
 
 export interface RunningHomeserver {
@@ -106,7 +112,14 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
     const services = await createServices(opts, db, rateLimiters, clock);
     const { accounts } = services;
     const router = new Router(buildRoutes(opts, services));
-    const edge = { router, authenticate: accountAuthenticator(accounts), rateLimiters, logger, maxUploadSize: config.maxUploadSize };
+    const edge = {
+      router,
+      authenticate: accountAuthenticator(accounts),
+      authenticateServer: services.federation.authenticateRequest,
+      rateLimiters,
+      logger,
+      maxUploadSize: config.maxUploadSize,
+    };
     const inFlight = new InFlightRequests();
     for (const listener of config.listeners) {
       if (listener.type !== 'http') {
@@ -131,6 +144,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
+        services.federation.close();
         await db.close();
       },
     };
@@ -181,6 +195,8 @@ export interface HomeserverServices {
   discovery: DiscoveryServices;
   /** Device and one-time keys, cross-signing, to-device, device lists, key backup, dehydrated devices. */
   e2ee: E2eeServices;
+  /** The Server-Server API's transport: signed client, key ring, discovery, inbound authentication. */
+  federation: FederationServices;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -223,8 +239,27 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
+  const federation = startFederation(opts, db, clock);
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee };
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation };
+}
+
+function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
+  try {
+    return createFederation({
+      config: opts.config,
+      signingKeys: opts.signingKeys,
+      db,
+      clock,
+      logger: opts.logger,
+      userAgent: `Axon/${axonVersion()}`,
+      tuning: opts.federationTuning,
+    });
+  } catch (err) {
+    // A CA file that was fine when the config was loaded may have gone since.
+    if (err instanceof CaFileError) throw new StartupError(`${opts.config.configPath}: federation_custom_ca_list: ${err.message}`);
+    throw err;
+  }
 }
 
 function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] {
@@ -264,7 +299,9 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...mediaUploadRoutes(services.media),
     ...mediaDownloadRoutes(services.media),
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),
-    ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, clock }),
+    ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, keyRing: services.federation.keyRing, clock }),
+    ...federationVersionRoutes(),
+    ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles }),
   ];
 }
 

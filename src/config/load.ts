@@ -9,13 +9,15 @@ import { networkInterfaces } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { tryDecodeBase64 } from '../core/base64.js';
-import { isCommonNamespacedIdentifier, isValidUserId } from '../core/identifiers.js';
+import { isCommonNamespacedIdentifier, isValidUserId, parseServerName } from '../core/identifiers.js';
 import { ROOM_VERSIONS } from '../core/room-versions.js';
 import type { DatabaseTarget } from '../storage/open.js';
 import { describeFsError } from './access.js';
+import { CaFileError, readPemCertificates } from './ca-files.js';
 import { ConfigError, describeValue } from './errors.js';
 import { SILENT_SYNAPSE_KEYS, UNSUPPORTED_SYNAPSE_KEYS } from './keys.js';
 import type {
+  FederationHost,
   HomeserverConfig,
   ListenerConfig,
   ListenerResource,
@@ -163,8 +165,11 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'federation_ip_range_blacklist',
   'ip_range_whitelist',
   'federation_verify_certificates',
+  'federation_certificate_verification_whitelist',
   'federation_custom_ca_list',
+  'federation_hosts',
   'trusted_key_servers',
+  'suppress_key_server_warning',
   'media_store_path',
   'max_upload_size',
   'url_preview_enabled',
@@ -222,7 +227,9 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     federationIpRangeBlacklist: readFederationIpRangeBlacklist(src, root, ipRangeBlacklist),
     ipRangeWhitelist: readIpRanges(src, 'ip_range_whitelist', root['ip_range_whitelist'], []),
     federationVerifyCertificates,
-    federationCustomCaList: readPathList(src, 'federation_custom_ca_list', root['federation_custom_ca_list']),
+    federationCertificateVerificationWhitelist: readCertificateWhitelist(src, root['federation_certificate_verification_whitelist']),
+    federationCustomCaList: readCaList(src, root['federation_custom_ca_list']),
+    federationHosts: readFederationHosts(src, root['federation_hosts']),
     trustedKeyServers: readTrustedKeyServers(src, root, federationVerifyCertificates),
     mediaStorePath: readOptionalPath(src, 'media_store_path', root['media_store_path']) ?? resolve(src.baseDir, 'media_store'),
     maxUploadSize: isUnset(root['max_upload_size']) ? 50 * 1024 * 1024 : readSize(src, 'max_upload_size', root['max_upload_size']),
@@ -679,9 +686,52 @@ function readDomainWhitelist(src: ConfigSource, value: unknown): string[] | unde
   return readList(src, 'federation_domain_whitelist', value).map((v, i) => readServerName(src, `federation_domain_whitelist[${i}]`, v));
 }
 
-function readPathList(src: ConfigSource, key: string, value: unknown): string[] {
+/** Each file must hold PEM certificates: a wrong path fails here, not at the first federation request. */
+function readCaList(src: ConfigSource, value: unknown): string[] {
+  const key = 'federation_custom_ca_list';
   if (isUnset(value)) return [];
-  return readList(src, key, value).map((v, i) => readPath(src, `${key}[${i}]`, v));
+  return readList(src, key, value).map((v, i) => {
+    const path = readPath(src, `${key}[${i}]`, v);
+    try {
+      readPemCertificates(path);
+    } catch (err) {
+      if (err instanceof CaFileError) src.fail(`${key}[${i}]`, err.message);
+      throw err;
+    }
+    return path;
+  });
+}
+
+/** Globs matched against the host name a certificate is checked for (Synapse's glob_to_regex). */
+function readCertificateWhitelist(src: ConfigSource, value: unknown): string[] {
+  const key = 'federation_certificate_verification_whitelist';
+  if (isUnset(value)) return [];
+  return readList(src, key, value).map((v, i) => {
+    const glob = readString(src, `${key}[${i}]`, v);
+    if (!/^[\x21-\x7e]+$/.test(glob)) src.fail(`${key}[${i}]`, `must be a host name or a glob such as "*.lan", got ${describeValue(v)}`);
+    return glob;
+  });
+}
+
+/**
+ * Axon's own key: `federation_hosts: {whatsapp3: "192.168.1.20:8448"}` sends
+ * requests for a server name to that address, for networks where the name is
+ * in no DNS. The port defaults to 8448, as in discovery.
+ */
+function readFederationHosts(src: ConfigSource, value: unknown): Record<string, FederationHost> {
+  const key = 'federation_hosts';
+  if (isUnset(value)) return {};
+  const hosts: Record<string, FederationHost> = {};
+  for (const [serverName, target] of Object.entries(readMapping(src, key, value))) {
+    readServerName(src, `${key} key`, serverName);
+    const text = typeof target === 'number' ? String(target) : readString(src, `${key}.${serverName}`, target);
+    const parsed = parseServerName(text.trim());
+    if (parsed === null) {
+      src.fail(`${key}.${serverName}`, `must be host:port, e.g. "192.168.1.20:8448" or "hs.lan:8448" (IPv6 in brackets), got ${describeValue(target)}`);
+    }
+    hosts[serverName] = { host: parsed.host.replace(/^\[(.*)\]$/, '$1'), port: parsed.port ?? 8448 };
+  }
+  return hosts;
 }
 
 /**
@@ -695,6 +745,12 @@ function readTrustedKeyServers(src: ConfigSource, root: Mapping, verifyCertifica
   const servers = isUnset(value)
     ? [{ serverName: 'matrix.org', acceptKeysInsecurely: false }]
     : readList(src, 'trusted_key_servers', value).map((v, i) => readTrustedKeyServer(src, `trusted_key_servers[${i}]`, v));
+  const suppress = readBoolean(src, 'suppress_key_server_warning', root['suppress_key_server_warning'], false);
+  if (!suppress && servers.some((s) => s.serverName === 'matrix.org')) {
+    src.warnAbout(
+      "trusted_key_servers uses matrix.org to fetch other servers' keys; on a network without internet access set trusted_key_servers: [] to fetch them from each server directly, or set suppress_key_server_warning: true to keep matrix.org quietly",
+    );
+  }
   if (!verifyCertificates) {
     servers.forEach((server, i) => {
       // As Synapse: without TLS verification, a notary's answers could be

@@ -38,6 +38,13 @@ export interface TrustedKeyServer {
   acceptKeysInsecurely: boolean;
 }
 
+/** Where federation_hosts sends a server name: a host (DNS name or IP) and port. */
+export interface FederationHost {
+  /** DNS name or IP address, IPv6 without brackets. */
+  host: string;
+  port: number;
+}
+
 /** One entry of Synapse's thumbnail_sizes. */
 export interface ThumbnailSize {
   width: number;
@@ -67,8 +74,19 @@ export interface HomeserverConfig {
   federationIpRangeBlacklist: string[];
   ipRangeWhitelist: string[];
   federationVerifyCertificates: boolean;
+  /**
+   * Host names (globs, Synapse's semantics: `*` and `?`, whole name, any case)
+   * whose certificates are not verified. Absent: none.
+   */
+  federationCertificateVerificationWhitelist?: string[];
   /** PEM files of extra CAs trusted for federation (e.g. a LAN's self-made CA). */
   federationCustomCaList: string[];
+  /**
+   * Axon's federation_hosts: server name → where to connect, ahead of every
+   * discovery step (for LANs without DNS). The certificate is still checked
+   * against the server name, and the address is still subject to the IP ranges.
+   */
+  federationHosts?: Record<string, FederationHost>;
   trustedKeyServers: TrustedKeyServer[];
   mediaStorePath: string;
   /** Bytes. Synapse default "50M". */

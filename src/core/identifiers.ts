@@ -190,6 +190,15 @@ export function isCommonNamespacedIdentifier(s: string): boolean {
   return s.length <= MAX_NAMESPACED_IDENTIFIER && NAMESPACED_IDENTIFIER.test(s);
 }
 
+/**
+ * The server in a room version 1–2 event ID (`$opaque:domain`), whose
+ * signature those versions require; null for the hash formats of v3+.
+ */
+export function serverNameOfEventId(eventId: string): string | null {
+  if (!isValidEventId(eventId, { eventIdFormat: 'server' })) return null;
+  return parseSigilId(eventId, '$')?.serverName ?? null;
+}
+
 // ---------------------------------------------------------------- shared
 
 /** Splits `<sigil>localpart:server`, checking the server name and the 255-byte limit. */

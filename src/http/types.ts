@@ -32,6 +32,8 @@ export interface MatrixRequest {
   remoteAddress: string;
   /** Set when auth is 'required' (always) or 'optional' (if a token was sent). */
   requester: Requester | undefined;
+  /** Set when auth is 'federation': the server whose X-Matrix signature was verified. */
+  origin?: string;
   /** Aborts when the client disconnects before the response is sent (long-polls stop waiting). */
   signal?: AbortSignal;
 }
@@ -64,7 +66,13 @@ export interface Route {
    * answers them under /_matrix/client/r0 (legacy) — see `aliasVersions`.
    */
   path: string;
-  auth: 'required' | 'optional' | 'none';
+  /**
+   * 'required' / 'optional': an access token (Client-Server API).
+   * 'federation': an X-Matrix signature from another server, verified before
+   * the handler runs; `req.origin` names that server. Federation routes live
+   * under src/http/federation/.
+   */
+  auth: 'required' | 'optional' | 'none' | 'federation';
   body?: 'json' | 'raw' | 'none';
   /** Token-bucket limit applied per user (or per IP when unauthenticated). */
   rateLimit?: RateLimitName;

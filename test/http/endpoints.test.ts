@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { decodeBase64 } from '../../src/core/base64.js';
 import { verifyJsonSignature } from '../../src/core/signing.js';
 import type { JsonObject } from '../../src/core/types.js';
-import { KEY_VALIDITY_MS } from '../../src/http/key/server-keys.js';
+import { KEY_VALIDITY_MS } from '../../src/federation/own-keys.js';
 import { ENGINES } from '../helpers/databases.js';
 import { call, registerUser } from '../helpers/client.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';

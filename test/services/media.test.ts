@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/load.js';
 import { contentDisposition } from '../../src/http/media/serve.js';
-import { IpPolicy } from '../../src/services/media/ip-policy.js';
+import { IpPolicy } from '../../src/core/ip-policy.js';
 import { parseOpenGraph } from '../../src/services/media/preview.js';
 import { configuredCandidates, selectThumbnail, thumbnailDimensions } from '../../src/services/media/thumbnails.js';
 import { MEDIA_DEFAULTS } from '../../src/config/load.js';

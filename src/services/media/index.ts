@@ -11,7 +11,7 @@ import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import { MediaStore, type LocalMedia, type MediaThumbnail, type UploadedContent } from '../../storage/media.js';
 import { isSafeMediaId, MediaFiles } from './files.js';
-import { IpPolicy } from './ip-policy.js';
+import { IpPolicy } from '../../core/ip-policy.js';
 import { UrlPreviewer, type FetchedResource } from './preview.js';
 import {
   baseContentType,

@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { JsonObject } from '../../core/types.js';
 import { MatrixError } from '../../core/errors.js';
-import type { IpPolicy } from './ip-policy.js';
+import type { IpPolicy } from '../../core/ip-policy.js';
 
 /** One fetch, redirects included, must finish within this. */
 const FETCH_TIMEOUT_MS = 10_000;

@@ -13,6 +13,7 @@ import { pushSummaryMigration } from './0009_push_summary.js';
 import { txnScopeMigration } from './0010_txn_scope.js';
 import { accountModerationMigration } from './0015_account_moderation.js';
 import { profileFieldsMigration } from './0016_profile_fields.js';
+import { serverKeysMigration } from './0017_server_keys.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   txnScopeMigration,
   accountModerationMigration,
   profileFieldsMigration,
+  serverKeysMigration,
 ];
 
 /**

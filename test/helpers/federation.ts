@@ -1,0 +1,178 @@
+// Several real Axon servers federating over real TLS on this machine, the way
+// a LAN deployment would: server names like hs1.test / hs2.test that no DNS
+// knows, mapped with federation_hosts to 127.0.0.1:PORT, 127.0.0.2:PORT, …;
+// certificates from a CA made for the test run and trusted through
+// federation_custom_ca_list; verification on; Synapse's default IP blacklist
+// with ip_range_whitelist opening 127.0.0.0/8.
+//
+//   const fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test', engine: 'postgres' }] });
+//   try {
+//     const alice = await registerUser(fed.servers[0]!.clientUrl, 'alice');
+//     await fed.servers[1]!.services.federation.client.request('hs1.test', 'GET', '/_matrix/federation/v1/version');
+//   } finally { await fed.close(); }
+//
+// Each server also has a plain-HTTP client listener (`clientUrl`) so tests
+// can use test/helpers/client.ts (global fetch cannot be told about our CA).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { DEFAULT_IP_RANGE_BLACKLIST } from '../../src/config/load.js';
+import type { HomeserverConfig } from '../../src/config/types.js';
+import { generateSigningKey, type SigningKey } from '../../src/core/signing.js';
+import type { FederationTuning } from '../../src/federation/index.js';
+import { startHomeserver, type HomeserverServices, type RunningHomeserver } from '../../src/server.js';
+import type { Engine } from '../../src/storage/database.js';
+import { createTestDatabaseTarget, type TestDatabase } from './databases.js';
+import { testHomeserverConfig } from './homeserver.js';
+import { createTestCa, selfSignedCertificate, writeCertificate, type TestCa } from './tls.js';
+
+export interface FederatedServerOptions {
+  /** The server name, e.g. 'hs1.test'. */
+  name: string;
+  engine?: Engine;
+  /** federation_domain_whitelist of this server. */
+  domainWhitelist?: string[];
+  /** Anything else, merged over the generated config. */
+  config?: Partial<HomeserverConfig>;
+}
+
+export interface FederationOptions {
+  servers: FederatedServerOptions[];
+  /**
+   * false: every server presents a self-signed certificate and runs with
+   * federation_verify_certificates: false (the seed's setup). Default true:
+   * certificates from the test CA, verified.
+   */
+  verifyCertificates?: boolean;
+  /** Defaults to short timeouts, so a test of an unreachable server stays fast. */
+  federationTuning?: FederationTuning;
+  clock?: () => number;
+}
+
+export interface FederatedServer {
+  name: string;
+  /** The loopback address it listens on: 127.0.0.1 for the first server, 127.0.0.2 for the second, … */
+  address: string;
+  /** The TLS listener (client + federation), where federation_hosts points. */
+  port: number;
+  /** https://<address>:<port> */
+  baseUrl: string;
+  /** A plain-HTTP client listener for test/helpers/client.ts. */
+  clientUrl: string;
+  config: HomeserverConfig;
+  signingKey: SigningKey;
+  /** The running server; replaced by restart(). */
+  running: RunningHomeserver;
+  services: HomeserverServices;
+  /** Stops the server and starts it again on the same database, key and ports. */
+  restart(): Promise<void>;
+}
+
+export interface Federation {
+  servers: FederatedServer[];
+  /** The CA that signed the servers' certificates (undefined when verifyCertificates is false). */
+  ca: TestCa | undefined;
+  /** Where the test files live (certificates, media, SQLite databases). */
+  dir: string;
+  /** Stops every server and destroys their databases. */
+  close(): Promise<void>;
+}
+
+const TEST_TUNING: FederationTuning = { notaryTimeoutMs: 1_000 };
+
+export async function startFederation(opts: FederationOptions): Promise<Federation> {
+  const dir = mkdtempSync(join(tmpdir(), 'axon-fed-'));
+  const verify = opts.verifyCertificates ?? true;
+  const ca = verify ? await createTestCa() : undefined;
+  const caPath = ca === undefined ? undefined : writeCertificate(dir, 'ca', ca).certPath;
+  const plans = await Promise.all(
+    opts.servers.map(async (server, i) => {
+      const address = `127.0.0.${i + 1}`;
+      return { server, address, port: await freePort(address), clientPort: await freePort(address) };
+    }),
+  );
+  const federationHosts = Object.fromEntries(plans.map((p) => [p.server.name, { host: p.address, port: p.port }]));
+  const databases: TestDatabase[] = [];
+  const started: FederatedServer[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(started.map((s) => s.running.close()));
+    await Promise.all(databases.map((d) => d.destroy()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const { server, address, port, clientPort } of plans) {
+      const database = await createTestDatabaseTarget(server.engine ?? 'sqlite');
+      databases.push(database);
+      const serverDir = join(dir, server.name);
+      const names = [server.name, address];
+      const cert = ca === undefined ? await selfSignedCertificate(names) : await ca.issue(names);
+      const { certPath, keyPath } = writeCertificate(dir, server.name, cert);
+      const blacklist = [...DEFAULT_IP_RANGE_BLACKLIST, '0.0.0.0/32', '::/128'];
+      const base = testHomeserverConfig({ dir: serverDir, database: database.target, port, serverName: server.name });
+      const config: HomeserverConfig = {
+        ...base,
+        publicBaseUrl: `https://${address}:${port}/`,
+        listeners: [
+          { ...base.listeners[0]!, bindAddresses: [address], tls: true },
+          { ...base.listeners[0]!, port: clientPort, bindAddresses: [address], resources: [{ names: ['client'], compress: false }] },
+        ],
+        tlsCertificatePath: certPath,
+        tlsPrivateKeyPath: keyPath,
+        federationVerifyCertificates: verify,
+        federationCustomCaList: caPath === undefined ? [] : [caPath],
+        federationHosts,
+        federationDomainWhitelist: server.domainWhitelist,
+        ipRangeBlacklist: blacklist,
+        federationIpRangeBlacklist: blacklist,
+        ipRangeWhitelist: ['127.0.0.0/8'],
+        ...server.config,
+      };
+      const signingKey = generateSigningKey();
+      const start = (): Promise<RunningHomeserver> =>
+        startHomeserver({
+          config,
+          signingKeys: [signingKey],
+          logger: pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)),
+          clock: opts.clock,
+          federationTuning: opts.federationTuning ?? TEST_TUNING,
+        });
+      const running = await start();
+      const entry: FederatedServer = {
+        name: server.name,
+        address,
+        port,
+        baseUrl: `https://${address}:${port}`,
+        clientUrl: `http://${address}:${clientPort}`,
+        config,
+        signingKey,
+        running,
+        services: running.services,
+        restart: async () => {
+          await entry.running.close();
+          entry.running = await start();
+          entry.services = entry.running.services;
+        },
+      };
+      started.push(entry);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { servers: started, ca, dir, close };
+}
+
+/** A port free on `address` a moment ago. */
+function freePort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host: address, port: 0 }, () => {
+      const bound = probe.address();
+      const port = typeof bound === 'object' && bound ? bound.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
