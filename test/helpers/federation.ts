@@ -14,10 +14,11 @@
 // Each server also has a plain-HTTP client listener (`clientUrl`) so tests
 // can use test/helpers/client.ts (global fetch cannot be told about our CA).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { DEFAULT_IP_RANGE_BLACKLIST } from '../../src/config/load.js';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { generateSigningKey, type SigningKey } from '../../src/core/signing.js';
@@ -34,6 +35,8 @@ export interface FederatedServerOptions {
   engine?: Engine;
   /** federation_domain_whitelist of this server. */
   domainWhitelist?: string[];
+  /** Its signing key; default: a fresh one (give one to configure it elsewhere, e.g. as a notary's verify_keys). */
+  signingKey?: SigningKey;
   /** Anything else, merged over the generated config. */
   config?: Partial<HomeserverConfig>;
 }
@@ -46,9 +49,13 @@ export interface FederationOptions {
    * certificates from the test CA, verified.
    */
   verifyCertificates?: boolean;
+  /** The CA to sign the servers' certificates with; default: a new one (give one to issue certificates for stand-in servers first). */
+  ca?: TestCa;
   /** Defaults to short timeouts, so a test of an unreachable server stays fast. */
   federationTuning?: FederationTuning;
   clock?: () => number;
+  /** Default: errors only, to stderr (AXON_TEST_LOG=info|… changes the level). */
+  logger?: Logger;
 }
 
 export interface FederatedServer {
@@ -85,7 +92,7 @@ const TEST_TUNING: FederationTuning = { notaryTimeoutMs: 1_000 };
 export async function startFederation(opts: FederationOptions): Promise<Federation> {
   const dir = mkdtempSync(join(tmpdir(), 'axon-fed-'));
   const verify = opts.verifyCertificates ?? true;
-  const ca = verify ? await createTestCa() : undefined;
+  const ca = verify ? (opts.ca ?? (await createTestCa())) : undefined;
   const caPath = ca === undefined ? undefined : writeCertificate(dir, 'ca', ca).certPath;
   const plans = await Promise.all(
     opts.servers.map(async (server, i) => {
@@ -122,19 +129,19 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
         tlsPrivateKeyPath: keyPath,
         federationVerifyCertificates: verify,
         federationCustomCaList: caPath === undefined ? [] : [caPath],
-        federationHosts,
         federationDomainWhitelist: server.domainWhitelist,
         ipRangeBlacklist: blacklist,
         federationIpRangeBlacklist: blacklist,
         ipRangeWhitelist: ['127.0.0.0/8'],
         ...server.config,
       };
-      const signingKey = generateSigningKey();
+      config.federationHosts = { ...federationHosts, ...server.config?.federationHosts };
+      const signingKey = server.signingKey ?? generateSigningKey();
       const start = (): Promise<RunningHomeserver> =>
         startHomeserver({
           config,
           signingKeys: [signingKey],
-          logger: pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)),
+          logger: opts.logger ?? pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)),
           clock: opts.clock,
           federationTuning: opts.federationTuning ?? TEST_TUNING,
         });
@@ -174,5 +181,56 @@ function freePort(address: string): Promise<number> {
       const port = typeof bound === 'object' && bound ? bound.port : 0;
       probe.close(() => resolve(port));
     });
+  });
+}
+
+export interface HttpsReply {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  body: Record<string, unknown>;
+}
+
+/**
+ * A request over HTTPS from the test process, trusting `ca` (global fetch
+ * cannot be given a CA), e.g. a hand-made X-Matrix request to a server's TLS
+ * listener.
+ */
+export function httpsCall(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { ca?: string; headers?: Record<string, string>; body?: unknown; servername?: string } = {},
+): Promise<HttpsReply> {
+  const url = new URL(path, baseUrl);
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: `${url.pathname}${url.search}`,
+        ca: opts.ca,
+        servername: opts.servername,
+        headers: { ...(payload ? { 'Content-Type': 'application/json' } : {}), ...opts.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as Record<string, unknown> });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
   });
 }
