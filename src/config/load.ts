@@ -231,6 +231,7 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     federationCustomCaList: readCaList(src, root['federation_custom_ca_list']),
     federationHosts: readFederationHosts(src, root['federation_hosts']),
     trustedKeyServers: readTrustedKeyServers(src, root, federationVerifyCertificates),
+    suppressKeyServerWarning: readBoolean(src, 'suppress_key_server_warning', root['suppress_key_server_warning'], false),
     mediaStorePath: readOptionalPath(src, 'media_store_path', root['media_store_path']) ?? resolve(src.baseDir, 'media_store'),
     maxUploadSize: isUnset(root['max_upload_size']) ? 50 * 1024 * 1024 : readSize(src, 'max_upload_size', root['max_upload_size']),
     ...readMediaOptions(src, root),
@@ -745,12 +746,6 @@ function readTrustedKeyServers(src: ConfigSource, root: Mapping, verifyCertifica
   const servers = isUnset(value)
     ? [{ serverName: 'matrix.org', acceptKeysInsecurely: false }]
     : readList(src, 'trusted_key_servers', value).map((v, i) => readTrustedKeyServer(src, `trusted_key_servers[${i}]`, v));
-  const suppress = readBoolean(src, 'suppress_key_server_warning', root['suppress_key_server_warning'], false);
-  if (!suppress && servers.some((s) => s.serverName === 'matrix.org')) {
-    src.warnAbout(
-      "trusted_key_servers uses matrix.org to fetch other servers' keys; on a network without internet access set trusted_key_servers: [] to fetch them from each server directly, or set suppress_key_server_warning: true to keep matrix.org quietly",
-    );
-  }
   if (!verifyCertificates) {
     servers.forEach((server, i) => {
       // As Synapse: without TLS verification, a notary's answers could be

@@ -88,6 +88,8 @@ export interface HomeserverConfig {
    */
   federationHosts?: Record<string, FederationHost>;
   trustedKeyServers: TrustedKeyServer[];
+  /** Synapse's suppress_key_server_warning: no start-up warning about using matrix.org as notary. */
+  suppressKeyServerWarning?: boolean;
   mediaStorePath: string;
   /** Bytes. Synapse default "50M". */
   maxUploadSize: number;

@@ -57,6 +57,7 @@ export function createFederation(setup: FederationSetup): FederationServices {
     customCas: config.federationCustomCaList.flatMap((path) => readPemCertificates(path)),
   });
   warnAboutInsecureTls(config, logger);
+  warnAboutMatrixOrgNotary(config, logger);
   const connector = new OutboundConnector(tls, new IpPolicy(config.federationIpRangeBlacklist, config.ipRangeWhitelist));
   const resolver = new ServerResolver({
     federationHosts: config.federationHosts,
@@ -84,6 +85,15 @@ export function createFederation(setup: FederationSetup): FederationServices {
   });
   const authenticateRequest = requestAuthenticator({ serverName: config.serverName, keyRing, domainWhitelist: config.federationDomainWhitelist, clock });
   return { client, keyRing, resolver, authenticateRequest, close: () => client.close() };
+}
+
+function warnAboutMatrixOrgNotary(config: HomeserverConfig, logger: Logger): void {
+  if (config.suppressKeyServerWarning || !config.trustedKeyServers.some((s) => s.serverName === 'matrix.org')) return;
+  logger.warn(
+    "trusted_key_servers uses matrix.org to fetch other servers' keys. On a network without internet access set " +
+      'trusted_key_servers: [] to fetch them from each server directly (an unreachable notary costs a timeout now and then); ' +
+      'to keep matrix.org without this warning, set suppress_key_server_warning: true',
+  );
 }
 
 function warnAboutInsecureTls(config: HomeserverConfig, logger: Logger): void {

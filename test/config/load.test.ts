@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_IP_RANGE_BLACKLIST, loadConfig, parseConfig } from '../../src/config/load.js';
 import type { HomeserverConfig } from '../../src/config/types.js';
+import { createTestCa } from '../helpers/tls.js';
 
 const FILE = '/etc/axon/homeserver.yaml';
 
@@ -299,8 +300,55 @@ describe('each key', () => {
     assert.match(errorOf(`${base}federation_domain_whitelist: ['ok.org', 'not ok']\n`), /federation_domain_whitelist\[1\]: must be a server name/);
   });
 
-  test('federation_custom_ca_list paths resolve against the config directory', () => {
-    assert.deepEqual(load(`${base}federation_custom_ca_list: [lan-ca.pem]\n`).config.federationCustomCaList, ['/etc/axon/lan-ca.pem']);
+  test('federation_custom_ca_list: paths resolve against the config directory; each file must hold PEM certificates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-ca-'));
+    try {
+      const ca = await createTestCa();
+      writeFileSync(join(dir, 'lan-ca.pem'), ca.certPem);
+      writeFileSync(join(dir, 'key.pem'), ca.keyPem);
+      writeFileSync(join(dir, 'broken.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+      const file = join(dir, 'homeserver.yaml');
+      const parse = (text: string) => parseConfig(text, file, { warn: () => {} });
+      assert.deepEqual(parse(`${base}federation_custom_ca_list: [lan-ca.pem]\n`).federationCustomCaList, [join(dir, 'lan-ca.pem')]);
+      const failure = (list: string): string => {
+        try {
+          parse(`${base}federation_custom_ca_list: [${list}]\n`);
+        } catch (err) {
+          assert.ok(err instanceof ConfigError);
+          return err.message;
+        }
+        assert.fail('expected a ConfigError');
+      };
+      assert.match(failure('missing.pem'), /federation_custom_ca_list\[0\]: Axon .* cannot read the CA certificate file .*missing\.pem: it does not exist$/);
+      assert.match(failure('lan-ca.pem, key.pem'), /federation_custom_ca_list\[1\]: .*key\.pem holds no PEM certificate/);
+      assert.match(failure('broken.pem'), /federation_custom_ca_list\[0\]: certificate 1 in .*broken\.pem cannot be parsed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('federation_hosts maps server names to host:port (8448 by default)', () => {
+    const { config } = load(`${base}federation_hosts:\n  whatsapp3: "192.168.1.20:8448"\n  hs.lan: hs.internal\n  "v6.lan:8448": "[fd00::1]:443"\n`);
+    assert.deepEqual(config.federationHosts, {
+      whatsapp3: { host: '192.168.1.20', port: 8448 },
+      'hs.lan': { host: 'hs.internal', port: 8448 },
+      'v6.lan:8448': { host: 'fd00::1', port: 443 },
+    });
+    assert.deepEqual(load(base).config.federationHosts, {});
+    assert.equal(
+      errorOf(`${base}federation_hosts:\n  whatsapp3: "192.168.1.20:99999"\n`),
+      `${FILE}: federation_hosts.whatsapp3: must be host:port, e.g. "192.168.1.20:8448" or "hs.lan:8448" (IPv6 in brackets), got "192.168.1.20:99999"`,
+    );
+    assert.match(errorOf(`${base}federation_hosts:\n  "not a name": "1.2.3.4"\n`), /federation_hosts key: must be a server name/);
+    assert.match(errorOf(`${base}federation_hosts: [a]\n`), /federation_hosts: must be a mapping/);
+  });
+
+  test('federation_certificate_verification_whitelist and suppress_key_server_warning', () => {
+    const { config } = load(`${base}federation_certificate_verification_whitelist: ['lon.example.com', '*.domain.com', '*.onion']\nsuppress_key_server_warning: true\n`);
+    assert.deepEqual(config.federationCertificateVerificationWhitelist, ['lon.example.com', '*.domain.com', '*.onion']);
+    assert.equal(config.suppressKeyServerWarning, true);
+    assert.equal(load(base).config.suppressKeyServerWarning, false);
+    assert.match(errorOf(`${base}federation_certificate_verification_whitelist: ['a b']\n`), /federation_certificate_verification_whitelist\[0\]: must be a host name or a glob/);
   });
 
   test('trusted_key_servers with verify_keys; insecure notaries refused when TLS is not verified', () => {

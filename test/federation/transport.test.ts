@@ -55,9 +55,15 @@ describe('servers over verified TLS', () => {
   let recorder: Awaited<ReturnType<typeof recordingServer>>;
   let rogue: Awaited<ReturnType<typeof recordingServer>>;
   let hole: Awaited<ReturnType<typeof blackHole>>;
+  let slow: Awaited<ReturnType<typeof blackHole>>;
+  let closedPort: number;
 
   before(async () => {
     const ca = await createTestCa();
+    slow = await blackHole('127.0.0.10');
+    const closed = await blackHole('127.0.0.11');
+    closedPort = closed.port;
+    await new Promise<void>((resolve) => closed.server.close(() => resolve()));
     recorder = await recordingServer(await ca.issue(['recorder.test', '127.0.0.5']), '127.0.0.5');
     rogue = await recordingServer(await (await createTestCa('a CA nobody trusts')).issue(['rogue.test', 'api.whitelisted.test']), '127.0.0.7');
     hole = await blackHole('127.0.0.6');
@@ -71,6 +77,8 @@ describe('servers over verified TLS', () => {
               'rogue.test': { host: '127.0.0.7', port: rogue.port },
               'api.whitelisted.test': { host: '127.0.0.7', port: rogue.port },
               'recorder.test': { host: '127.0.0.5', port: recorder.port },
+              'slow.test': { host: '127.0.0.10', port: slow.port },
+              'down.test': { host: '127.0.0.11', port: closedPort },
             },
             federationCertificateVerificationWhitelist: ['*.whitelisted.test'],
           },
@@ -88,6 +96,7 @@ describe('servers over verified TLS', () => {
     recorder?.server.close();
     rogue?.server.close();
     hole?.server.close();
+    slow?.server.close();
   });
 
   test('a signed request is accepted and answered (keys fetched from the origin directly)', async () => {
@@ -189,6 +198,49 @@ describe('servers over verified TLS', () => {
         { sni: false, host: `127.0.0.5:${recorder.port}` },
       ]);
     });
+  });
+
+  describe('failures say what failed', () => {
+    test('a server that accepts but never answers: timeout', async () => {
+      await assert.rejects(
+        hs1.services.federation.client.request('slow.test', 'GET', '/_matrix/federation/v1/version', { timeoutMs: 300 }),
+        rejectsWith('timeout', /^slow\.test \(127\.0\.0\.10:\d+\) did not answer within 300 ms \(timed out connecting\)$/),
+      );
+      assert.equal(slow.connections(), 1);
+    });
+
+    test('nothing listening: connect', async () => {
+      await assert.rejects(
+        hs1.services.federation.client.request('down.test', 'GET', '/_matrix/federation/v1/version'),
+        rejectsWith('connect', /^down\.test \(127\.0\.0\.11:\d+\) refused the connection \(is its federation listener on port \d+\?\)$/),
+      );
+    });
+
+    test('a caller that gives up: aborted', async () => {
+      const controller = new AbortController();
+      const pending = hs1.services.federation.client.request('slow.test', 'GET', '/_matrix/federation/v1/version', { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      await assert.rejects(pending, rejectsWith('aborted', /cancelled/));
+    });
+
+    test('responses are capped; the raw variant returns bytes', async () => {
+      const client = hs2.services.federation.client;
+      const raw = await client.requestRaw(hs1.name, 'GET', '/_matrix/federation/v1/version', { maxBytes: 1000 });
+      assert.equal(raw.status, 200);
+      assert.deepEqual(JSON.parse(raw.body.toString('utf8')), { server: { name: 'Axon', version: '0.1.0' } });
+      await assert.rejects(client.requestRaw(hs1.name, 'GET', '/_matrix/federation/v1/version', { maxBytes: 10 }), rejectsWith('response', /larger than the limit of 10 bytes/));
+    });
+  });
+
+  test('the TLS listener serves client, federation and key APIs; the client-only listener not the last two', async () => {
+    const ca = fed.ca!.certPem;
+    assert.equal((await httpsCall(hs1.baseUrl, 'GET', '/_matrix/key/v2/server', { ca })).status, 200);
+    assert.equal((await httpsCall(hs1.baseUrl, 'GET', '/_matrix/client/versions', { ca })).status, 200);
+    for (const path of ['/_matrix/key/v2/server', '/_matrix/federation/v1/version']) {
+      const reply = await fetch(`${hs1.clientUrl}${path}`);
+      assert.equal(reply.status, 404, path);
+      assert.equal(((await reply.json()) as { errcode: string }).errcode, 'M_UNRECOGNIZED');
+    }
   });
 
   describe('the IP ranges', () => {
