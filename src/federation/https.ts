@@ -114,7 +114,7 @@ export class OutboundConnector {
       });
       req.on('socket', (socket: Socket) => {
         // A pooled keep-alive socket is connected already.
-        if (!socket.connecting && !(socket as Socket & { pending?: boolean }).pending) phase = 'waiting for the response';
+        if (!socket.connecting) phase = 'waiting for the response';
         else socket.once('secureConnect', () => (phase = 'waiting for the response'));
       });
       req.on('error', (err: NodeJS.ErrnoException) => fail(describeError(err, r, where, phase)));

@@ -222,11 +222,19 @@ export class KeyRing {
     return keyIds.size === 0 ? rows : rows.filter((r) => keyIds.has(r.keyId));
   }
 
-  /** One fetch per server at a time: concurrent requests from one origin wait for the same answer. */
+  /**
+   * One fetch per server at a time: concurrent requests from one origin wait
+   * for the same answer, and fetch again only if it lacked what they need.
+   */
   private async fetchOnce(serverName: string, keyIds: readonly string[], minimumValidUntilTs: number): Promise<void> {
     const running = this.inFlight.get(serverName);
-    if (running !== undefined) return running;
-    const fetch = this.fetch(serverName, keyIds, minimumValidUntilTs).finally(() => this.inFlight.delete(serverName));
+    if (running !== undefined) {
+      await running;
+      if (await this.satisfies(serverName, keyIds, minimumValidUntilTs)) return;
+    }
+    const fetch = this.fetch(serverName, keyIds, minimumValidUntilTs).finally(() => {
+      if (this.inFlight.get(serverName) === fetch) this.inFlight.delete(serverName);
+    });
     this.inFlight.set(serverName, fetch);
     return fetch;
   }
@@ -241,10 +249,14 @@ export class KeyRing {
         this.failed(`notary ${notary.serverName}`, NOTARY_BACKOFF, err, { notary: notary.serverName, server: serverName });
         continue;
       }
-      const keys = await this.cachedKeys(serverName, keyIds);
-      if (keyIds.every((id) => (keys.get(id)?.validUntilTs ?? -1) >= minimumValidUntilTs)) return;
+      if (await this.satisfies(serverName, keyIds, minimumValidUntilTs)) return;
     }
     await this.fetchFromOrigin(serverName);
+  }
+
+  private async satisfies(serverName: string, keyIds: readonly string[], minimumValidUntilTs: number): Promise<boolean> {
+    const keys = await this.cachedKeys(serverName, keyIds);
+    return keyIds.every((id) => (keys.get(id)?.validUntilTs ?? -1) >= minimumValidUntilTs);
   }
 
   private async fetchFromOrigin(serverName: string): Promise<void> {

@@ -4,13 +4,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { signRequest } from '../../src/core/x-matrix.js';
 import { FederationError } from '../../src/federation/errors.js';
 import { registerUser, type TestUser } from '../helpers/client.js';
-import { httpsCall, startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
+import { blackHole, httpsCall, startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
 import { createTestCa, type TestCertificate } from '../helpers/tls.js';
 
 /** An HTTPS server that answers {"ok": true} and remembers each request's SNI and Host. */
@@ -22,17 +22,6 @@ async function recordingServer(cert: TestCertificate, address: string): Promise<
   });
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
   return { server, port: (server.address() as AddressInfo).port, seen };
-}
-
-/** A TCP server that counts connections and never answers. */
-async function blackHole(address: string): Promise<{ server: TcpServer; port: number; connections: () => number }> {
-  let count = 0;
-  const server = createTcpServer((socket) => {
-    count++;
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, address, resolve));
-  return { server, port: (server.address() as AddressInfo).port, connections: () => count };
 }
 
 function rejectsWith(kind: FederationError['kind'], pattern: RegExp): (err: unknown) => boolean {

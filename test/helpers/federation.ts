@@ -15,7 +15,7 @@
 // can use test/helpers/client.ts (global fetch cannot be told about our CA).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -26,7 +26,7 @@ import type { FederationTuning } from '../../src/federation/index.js';
 import { startHomeserver, type HomeserverServices, type RunningHomeserver } from '../../src/server.js';
 import type { Engine } from '../../src/storage/database.js';
 import { createTestDatabaseTarget, type TestDatabase } from './databases.js';
-import { testHomeserverConfig } from './homeserver.js';
+import { freePort, testHomeserverConfig } from './homeserver.js';
 import { createTestCa, selfSignedCertificate, writeCertificate, type TestCa } from './tls.js';
 
 export interface FederatedServerOptions {
@@ -171,17 +171,15 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
   return { servers: started, ca, dir, close };
 }
 
-/** A port free on `address` a moment ago. */
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host: address, port: 0 }, () => {
-      const bound = probe.address();
-      const port = typeof bound === 'object' && bound ? bound.port : 0;
-      probe.close(() => resolve(port));
-    });
+/** A TCP server on `address` that accepts connections, counts them and never answers (an unreachable notary, a hung server). */
+export async function blackHole(address: string): Promise<{ server: TcpServer; port: number; connections: () => number }> {
+  let count = 0;
+  const server = createServer((socket) => {
+    count++;
+    socket.on('error', () => {});
   });
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  return { server, port: (server.address() as AddressInfo).port, connections: () => count };
 }
 
 export interface HttpsReply {
