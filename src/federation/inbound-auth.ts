@@ -1,6 +1,6 @@
 // Authenticating requests from other servers (server-server-api.md,
-// "Request Authentication"), in Synapse's order: the X-Matrix header must
-// parse; a `destination` in it must be our name (401); the origin must be
+// "Request Authentication"), in Synapse's order: the X-Matrix header must be
+// there (401) and parse (400); a `destination` in it must be our name (401); the origin must be
 // allowed by federation_domain_whitelist (403 M_FORBIDDEN); and the origin's
 // signature over {method, uri, origin, destination, content} must verify
 // with a key of the origin valid now (401 M_UNAUTHORIZED).
@@ -41,7 +41,8 @@ export function requestAuthenticator(options: RequestAuthenticatorOptions): (req
     try {
       credentials = parseXMatrix(request.authorization);
     } catch (err) {
-      if (err instanceof XMatrixParseError) throw unauthorized(`Malformed Authorization header: ${err.message}`);
+      // 400, as Synapse answers a header it cannot parse (SyTest checks it); the errcode stays M_UNAUTHORIZED.
+      if (err instanceof XMatrixParseError) throw new MatrixError(400, 'M_UNAUTHORIZED', `Malformed Authorization header: ${err.message}`);
       throw err;
     }
     const { origin, destination } = credentials;

@@ -6,9 +6,9 @@
 // what the notary endpoints answer with, and the checks that use the keys:
 // signed JSON (request authentication) and event signatures.
 //
-// A source that fails (a notary with no route, as matrix.org on an isolated
-// LAN; an origin that is down) is skipped for a back-off period, so it costs
-// one timeout, not one per request.
+// A source that fails slowly (a notary with no route, as matrix.org on an
+// isolated LAN; an origin that is down) is skipped for a back-off period, so
+// it costs one timeout, not one per request.
 import { decodeBase64, encodeBase64, tryDecodeBase64 } from '../core/base64.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { verifyEventSignature } from '../core/event-signing.js';
@@ -20,6 +20,7 @@ import type { JsonObject, JsonValue } from '../core/types.js';
 import type { TrustedKeyServer } from '../config/types.js';
 import type { ServerKeyStore, StoredServerKey } from '../storage/server-keys.js';
 import type { FederationClient } from './client.js';
+import { FederationError } from './errors.js';
 import { KEY_VALIDITY_MS, serverKeysResponse } from './own-keys.js';
 
 /** A public key of another server and how long it may be used. */
@@ -72,6 +73,12 @@ interface BackoffPolicy {
   firstMs: number;
   maxMs: number;
 }
+/**
+ * Only a source that made us wait is skipped for a while: one that answers
+ * an error at once costs nothing to ask again (and a notary asked for keys
+ * should ask the server again after its HTTP error).
+ */
+const SLOW_FAILURE_MS = 1_000;
 /** An unreachable notary is rarely back soon; asking each server directly works meanwhile. */
 const NOTARY_BACKOFF: BackoffPolicy = { firstMs: 10 * 60_000, maxMs: 60 * 60_000 };
 /** A server whose requests we are verifying is probably up: retry it sooner. */
@@ -242,11 +249,12 @@ export class KeyRing {
   private async fetch(serverName: string, keyIds: readonly string[], minimumValidUntilTs: number): Promise<void> {
     for (const notary of this.options.trustedKeyServers) {
       if (notary.serverName === serverName || this.backingOff(`notary ${notary.serverName}`)) continue;
+      const started = this.clock();
       try {
         await this.fetchFromNotary(notary, serverName, keyIds, minimumValidUntilTs);
         this.succeeded(`notary ${notary.serverName}`);
       } catch (err) {
-        this.failed(`notary ${notary.serverName}`, NOTARY_BACKOFF, err, { notary: notary.serverName, server: serverName });
+        this.failed(`notary ${notary.serverName}`, NOTARY_BACKOFF, started, err, { notary: notary.serverName, server: serverName });
         continue;
       }
       if (await this.satisfies(serverName, keyIds, minimumValidUntilTs)) return;
@@ -262,15 +270,15 @@ export class KeyRing {
   private async fetchFromOrigin(serverName: string): Promise<void> {
     const source = `origin ${serverName}`;
     if (this.backingOff(source)) return;
+    const now = this.clock();
     try {
-      const now = this.clock();
       const response = await this.options.client.request<JsonObject>(serverName, 'GET', '/_matrix/key/v2/server', {
         timeoutMs: this.options.originTimeoutMs ?? 10_000,
       });
       await this.storeResponse(response, serverName, serverName, now);
       this.succeeded(source);
     } catch (err) {
-      this.failed(source, ORIGIN_BACKOFF, err, { server: serverName });
+      this.failed(source, ORIGIN_BACKOFF, now, err, { server: serverName });
     }
   }
 
@@ -330,7 +338,12 @@ export class KeyRing {
     this.failures.delete(source);
   }
 
-  private failed(source: string, policy: BackoffPolicy, err: unknown, fields: Record<string, unknown>): void {
+  private failed(source: string, policy: BackoffPolicy, startedAt: number, err: unknown, fields: Record<string, unknown>): void {
+    const slow = (err instanceof FederationError && err.kind === 'timeout') || this.clock() - startedAt >= SLOW_FAILURE_MS;
+    if (!slow) {
+      this.options.log?.(`key fetch from ${source} failed`, { ...fields, reason: (err as Error).message });
+      return;
+    }
     const count = (this.failures.get(source)?.count ?? 0) + 1;
     const waitMs = Math.min(policy.firstMs * 2 ** (count - 1), policy.maxMs);
     this.failures.set(source, { until: this.clock() + waitMs, count });

@@ -184,7 +184,14 @@ async function rotatedKeyServer(ca: TestCa, address: string, rotatedAt: number) 
   const newKey = generateSigningKey('new');
   const cert = await ca.issue(['rotated.test']);
   const validUntil = Date.now() + 86_400_000;
+  const state = { requests: 0, failNext: false };
   const server: Server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    state.requests++;
+    if (state.failNext) {
+      state.failNext = false;
+      res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"errcode":"M_UNKNOWN","error":"down for a moment"}');
+      return;
+    }
     const body = signJson(
       {
         server_name: 'rotated.test',
@@ -198,7 +205,7 @@ async function rotatedKeyServer(ca: TestCa, address: string, rotatedAt: number) 
     res.writeHead(req.url === '/_matrix/key/v2/server' ? 200 : 404, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
-  return { server, port: (server.address() as AddressInfo).port, oldKey, newKey, validUntil };
+  return { server, port: (server.address() as AddressInfo).port, oldKey, newKey, validUntil, state };
 }
 
 describe('event signatures with historical keys', () => {
@@ -280,6 +287,20 @@ describe('event signatures with historical keys', () => {
     assert.deepEqual(Object.keys(keys!['old_verify_keys'] as JsonObject), [rotated.oldKey.keyId]);
     assert.ok(verifiesWith(keys!, 'rotated.test', rotated.newKey));
     assert.ok(verifiesWith(keys!, hs1.name, hs1.signingKey));
+  });
+
+  test('a server that answers an error at once is asked again by the next query (no back-off)', async () => {
+    const query = () =>
+      httpsCall(hs1.baseUrl, 'POST', '/_matrix/key/v2/query', {
+        ca: fed.ca!.certPem,
+        body: { server_keys: { 'rotated.test': { [rotated.newKey.keyId]: { minimum_valid_until_ts: rotated.validUntil + 1 } } } },
+      });
+    const before = rotated.state.requests;
+    rotated.state.failNext = true;
+    // The cached response is still served when the server fails.
+    assert.equal(((await query()).body.server_keys as JsonObject[]).length, 1);
+    await query();
+    assert.equal(rotated.state.requests, before + 2);
   });
 
   test('old keys never authenticate requests', async () => {

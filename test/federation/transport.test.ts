@@ -121,8 +121,6 @@ describe('servers over verified TLS', () => {
       const badSig = good.replace(/sig="([^"]{4})/, (_m, first: string) => `sig="${first === 'AAAA' ? 'BBBB' : 'AAAA'}`);
       const cases: Array<[string | undefined, RegExp]> = [
         [undefined, /Missing Authorization header/],
-        [`Bearer ${alice.accessToken}`, /Malformed Authorization header: .*X-Matrix scheme/],
-        ['X-Matrix origin=hs2.test,key="ed25519:x"', /no sig parameter/],
         [badSig, /Invalid X-Matrix signature from hs2\.test: the signature of hs2\.test with key .* is not valid/],
         [signed({ uri: profilePath('@someone:hs1.test') }), /Invalid X-Matrix signature/],
         [signed({ destination: 'hs3.test' }), /addressed to hs3\.test, but this server is hs1\.test/],
@@ -131,6 +129,20 @@ describe('servers over verified TLS', () => {
       for (const [authorization, message] of cases) {
         const reply = await call(authorization);
         assert.equal(reply.status, 401, `${authorization}: ${JSON.stringify(reply.body)}`);
+        assert.equal(reply.body.errcode, 'M_UNAUTHORIZED');
+        assert.match(String(reply.body.error), message);
+      }
+    });
+
+    test('a header that does not parse: 400 M_UNAUTHORIZED, as Synapse answers', async () => {
+      const cases: Array<[string, RegExp]> = [
+        [`Bearer ${alice.accessToken}`, /Malformed Authorization header: .*X-Matrix scheme/],
+        ['X-Matrix origin=hs2.test,key="ed25519:x"', /no sig parameter/],
+        ['X-Matrix origin=localhost:http,key="ed25519:x",sig="x"', /origin "localhost:http" is not a server name/],
+      ];
+      for (const [authorization, message] of cases) {
+        const reply = await call(authorization);
+        assert.equal(reply.status, 400, `${authorization}: ${JSON.stringify(reply.body)}`);
         assert.equal(reply.body.errcode, 'M_UNAUTHORIZED');
         assert.match(String(reply.body.error), message);
       }
