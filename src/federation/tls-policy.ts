@@ -31,16 +31,28 @@ function systemCas(): string[] {
   return bundle === undefined ? [] : [readFileSync(bundle, 'utf8')];
 }
 
+/**
+ * Parsing a few hundred CA certificates takes a good part of a second, so a
+ * context is built once per process and set of extra CAs (servers started
+ * together in tests share one), at the first connection rather than at start.
+ */
+const contexts = new Map<string, SecureContext>();
+
+function trustContext(customCas: readonly string[]): SecureContext {
+  const key = customCas.join('\n');
+  let context = contexts.get(key);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...rootCertificates, ...systemCas(), ...customCas] });
+    contexts.set(key, context);
+  }
+  return context;
+}
+
 /** The TLS options of one connection, for node:https. */
 export type TlsConnectOptions = Pick<ConnectionOptions, 'secureContext' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'>;
 
 export class TlsPolicy {
-  /** Parsing a few hundred CA certificates is slow: once, not per connection. */
-  private readonly secureContext: SecureContext;
-
-  constructor(private readonly options: TlsPolicyOptions) {
-    this.secureContext = createSecureContext({ ca: [...rootCertificates, ...systemCas(), ...(options.customCas ?? [])] });
-  }
+  constructor(private readonly options: TlsPolicyOptions) {}
 
   /** Whether certificates for `certificateName` are checked. */
   verifies(certificateName: string): boolean {
@@ -56,7 +68,7 @@ export class TlsPolicy {
   connectOptions(certificateName: string): TlsConnectOptions {
     const verify = this.verifies(certificateName);
     return {
-      secureContext: this.secureContext,
+      secureContext: trustContext(this.options.customCas ?? []),
       rejectUnauthorized: verify,
       // "A SNI should be sent for the certificate which is expected, unless
       // that certificate is expected to be an IP address" ('' stops node:https

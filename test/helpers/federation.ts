@@ -51,7 +51,7 @@ export interface FederationOptions {
   verifyCertificates?: boolean;
   /** The CA to sign the servers' certificates with; default: a new one (give one to issue certificates for stand-in servers first). */
   ca?: TestCa;
-  /** Defaults to short timeouts, so a test of an unreachable server stays fast. */
+  /** Timeouts and lookups; a test of an unreachable notary shortens notaryTimeoutMs. */
   federationTuning?: FederationTuning;
   clock?: () => number;
   /** Default: errors only, to stderr (AXON_TEST_LOG=info|… changes the level). */
@@ -86,8 +86,6 @@ export interface Federation {
   /** Stops every server and destroys their databases. */
   close(): Promise<void>;
 }
-
-const TEST_TUNING: FederationTuning = { notaryTimeoutMs: 1_000 };
 
 export async function startFederation(opts: FederationOptions): Promise<Federation> {
   const dir = mkdtempSync(join(tmpdir(), 'axon-fed-'));
@@ -143,7 +141,7 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
           signingKeys: [signingKey],
           logger: opts.logger ?? pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)),
           clock: opts.clock,
-          federationTuning: opts.federationTuning ?? TEST_TUNING,
+          federationTuning: opts.federationTuning,
         });
       const running = await start();
       const entry: FederatedServer = {
