@@ -236,7 +236,7 @@ describe('the real .well-known fetch', () => {
       new TlsPolicy({ verifyCertificates: true, customCas: opts.customCas ?? [ca.certPem] }),
       new IpPolicy(['127.0.0.0/8'], opts.whitelist ?? ['127.0.0.0/8']),
     );
-    return httpsWellKnownFetcher(connector, { port, timeoutMs: 2000 });
+    return httpsWellKnownFetcher(connector, { port });
   }
 
   test('follows redirects over verified HTTPS, and discovery uses the answer', async () => {
