@@ -585,13 +585,24 @@ function readPostgres(src: ConfigSource, args: Mapping): DatabaseTarget {
     engine: 'postgres',
     database: readString(src, `database.args.${dbKey}`, args[dbKey]),
     user: readOptionalString(src, 'database.args.user', args['user']),
-    // A numeric password is still a password; psycopg2 str()s it.
-    password: typeof args['password'] === 'number' ? String(args['password']) : readOptionalString(src, 'database.args.password', args['password']),
+    password: readPostgresPassword(src, args['password']),
     host: readOptionalString(src, 'database.args.host', args['host']),
     port: readPostgresPort(src, args['port']),
     poolMin,
     poolMax,
   };
+}
+
+/**
+ * psycopg2 hands the password to libpq, which treats an empty one as none
+ * (trust or peer authentication, or a password from PGPASSWORD or
+ * ~/.pgpass), so Synapse configs may say `password: ""`: it is omitted.
+ */
+function readPostgresPassword(src: ConfigSource, value: unknown): string | undefined {
+  if (value === '') return undefined;
+  // A numeric password is still a password; psycopg2 str()s it.
+  if (typeof value === 'number') return String(value);
+  return readOptionalString(src, 'database.args.password', value);
 }
 
 function readPostgresPort(src: ConfigSource, value: unknown): number | undefined {

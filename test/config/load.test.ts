@@ -236,6 +236,12 @@ describe('each key', () => {
     assert.equal(errorOf(`${base}database:\n  name: psycopg2\n  args:\n    dbname: a\n    port: 0\n`), `${FILE}: database.args.port: must be an integer from 1 to 65535, got 0`);
   });
 
+  test('database: an empty postgres password is accepted and omitted, as libpq reads it', () => {
+    const { config } = load(`${base}database:\n  name: psycopg2\n  args:\n    dbname: axon\n    user: synapse\n    password: ""\n`);
+    assert.deepEqual(config.database, { engine: 'postgres', database: 'axon', user: 'synapse', password: undefined, host: undefined, port: undefined, poolMin: 5, poolMax: 10 });
+    assert.equal(errorOf(`${base}database:\n  name: psycopg2\n  args:\n    dbname: a\n    password: [x]\n`), `${FILE}: database.args.password: must be a non-empty string, got a list`);
+  });
+
   test('signing_key_path, media_store_path and log_config resolve against the config directory', () => {
     const { config } = load(`${base}signing_key_path: keys/k.key\nmedia_store_path: ../media\nlog_config: log.yaml\n`);
     assert.equal(config.signingKeyPath, '/etc/axon/keys/k.key');

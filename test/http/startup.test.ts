@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { HomeserverConfig } from '../../src/config/types.js';
+import { parseConfig } from '../../src/config/load.js';
 import { generateSigningKey } from '../../src/core/signing.js';
 import { startHomeserver, StartupError } from '../../src/server.js';
 import { createTestDatabaseTarget, ENGINES } from '../helpers/databases.js';
@@ -134,6 +135,24 @@ describe('listeners', () => {
         startHomeserver({ config: { ...base, listeners: [{ ...base.listeners[0]!, tls: true }] }, signingKeys: [generateSigningKey()], logger: silent }),
         (err: unknown) => err instanceof StartupError && /tls_certificate_path is not set/.test(err.message),
       );
+    });
+  });
+});
+
+describe('database.args from homeserver.yaml', () => {
+  test('password: "" (trust authentication, as psycopg2 allows) connects and serves', async () => {
+    await withScratch('postgres', async (dir, config) => {
+      const target = config().database;
+      assert.equal(target.engine, 'postgres');
+      const yaml = `server_name: a.example\ndatabase:\n  name: psycopg2\n  args:\n    user: ${target.user}\n    password: ""\n    host: ${target.host}\n    port: ${target.port}\n    dbname: ${target.database}\n`;
+      const database = parseConfig(yaml, join(dir, 'homeserver.yaml'), { warn: () => undefined }).database;
+      const hs = await startHomeserver({ config: config({ database }), signingKeys: [generateSigningKey()], logger: silent });
+      try {
+        const res = await fetch(`http://127.0.0.1:${hs.listeners[0]!.port}/_matrix/client/versions`);
+        assert.equal(res.status, 200);
+      } finally {
+        await hs.close();
+      }
     });
   });
 });
