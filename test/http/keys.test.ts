@@ -67,9 +67,60 @@ for (const engine of ENGINES) {
       const keys = device.deviceKeys();
       assert.equal((await api('POST', '/keys/upload', { device_keys: keys }, alice)).status, 200);
       assert.equal((await api('POST', '/keys/upload', { device_keys: keys }, alice)).status, 200, 'identical re-upload is fine');
-      const changed = await api('POST', '/keys/upload', { device_keys: device.deviceKeys() }, alice);
-      assert.equal(changed.status, 400);
-      assert.equal(changed.body.errcode, 'M_INVALID_PARAM');
+    });
+
+    /** Alice with uploaded device keys and cross-signing keys, and Bob sharing a room with her (so he follows her device list). */
+    const aliceWithWatcher = async () => {
+      const alice = await newUser();
+      const bob = await newUser();
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
+      assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, bob)).status, 200);
+      const device = new TestDevice(alice.userId, alice.deviceId);
+      const keys = device.deviceKeys();
+      assert.equal((await api('POST', '/keys/upload', { device_keys: keys }, alice)).status, 200);
+      const set = crossSigningSet(alice.userId);
+      assert.equal((await api('POST', '/keys/device_signing/upload', set.body, alice)).status, 200);
+      const sskId = `ed25519:${publicKeyOf(set.selfSigning)}`;
+      const deviceSignatures = async () => {
+        const res = await api('POST', '/keys/query', { device_keys: { [alice.userId]: [] } }, bob);
+        const ofDevice = ((res.body.device_keys as Json)[alice.userId] as Record<string, Json>)[alice.deviceId]!;
+        return { keys: ofDevice.keys as Json, signatures: (ofDevice.signatures as Record<string, Json>)[alice.userId]! };
+      };
+      const lists = hs.server.services.e2ee.deviceLists;
+      const changedForBob = async (since: number) => (await lists.changesSince(bob.userId, since, lists.currentPosition())).changed;
+      return { alice, device, keys, set, sskId, deviceSignatures, lists, changedForBob };
+    };
+
+    test('device keys re-uploaded with another signature keep every signature and announce the change', async () => {
+      const { alice, device, keys, set, sskId, deviceSignatures, lists, changedForBob } = await aliceWithWatcher();
+      const before = lists.currentPosition();
+      // What matrix-js-sdk does during bootstrapCrossSigning: the same keys, now also signed by the self-signing key.
+      const resigned = signAs(keys, alice.userId, set.selfSigning, sskId);
+      const up = await api('POST', '/keys/upload', { device_keys: resigned }, alice);
+      assert.equal(up.status, 200, JSON.stringify(up.body));
+      assert.deepEqual(Object.keys((await deviceSignatures()).signatures).sort(), [device.signingKeyId, sskId].sort());
+      assert.deepEqual(await changedForBob(before), [alice.userId], 'watchers re-fetch the newly signed keys');
+
+      const afterSigning = lists.currentPosition();
+      assert.equal((await api('POST', '/keys/upload', { device_keys: keys }, alice)).status, 200, 'the first upload again');
+      assert.deepEqual(Object.keys((await deviceSignatures()).signatures).sort(), [device.signingKeyId, sskId].sort(), 'an earlier signature is not dropped');
+      assert.equal(lists.currentPosition(), afterSigning, 'nothing changed, nothing announced');
+    });
+
+    test('new identity keys for a device replace the old ones, drop signatures on them, and announce the change', async () => {
+      const { alice, device, keys, set, sskId, deviceSignatures, lists, changedForBob } = await aliceWithWatcher();
+      const signed = await api('POST', '/keys/signatures/upload', { [alice.userId]: { [alice.deviceId]: signAs(keys, alice.userId, set.selfSigning, sskId) } }, alice);
+      assert.deepEqual(signed.body.failures, {});
+      assert.ok((await deviceSignatures()).signatures[sskId]);
+      const before = lists.currentPosition();
+      const replacement = new TestDevice(alice.userId, alice.deviceId);
+      const up = await api('POST', '/keys/upload', { device_keys: replacement.deviceKeys() }, alice);
+      assert.equal(up.status, 200, JSON.stringify(up.body));
+      const now = await deviceSignatures();
+      assert.equal(now.keys[replacement.signingKeyId], publicKeyOf(replacement.key));
+      assert.notEqual(now.keys[device.signingKeyId], publicKeyOf(device.key));
+      assert.deepEqual(Object.keys(now.signatures), [replacement.signingKeyId], 'the self-signing signature was over the old keys');
+      assert.deepEqual(await changedForBob(before), [alice.userId]);
     });
 
     test('one-time keys: reusing an ID with other content is refused, signatures are checked', async () => {

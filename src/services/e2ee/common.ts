@@ -38,6 +38,58 @@ export function sameKey(a: JsonValue, b: JsonValue): boolean {
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
 }
 
+/**
+ * Whether two device key objects name the same identity: the same user,
+ * device, algorithms and `keys` map. Signatures may differ: clients re-upload
+ * their keys with more of them (matrix-js-sdk adds the self-signing key's
+ * during cross-signing bootstrap).
+ */
+export function sameDeviceIdentity(a: JsonObject, b: JsonObject): boolean {
+  const identity = (k: JsonObject): JsonValue => ({
+    user_id: k.user_id ?? null,
+    device_id: k.device_id ?? null,
+    algorithms: k.algorithms ?? null,
+    keys: k.keys ?? null,
+  });
+  return canonicalJson(identity(a)) === canonicalJson(identity(b));
+}
+
+/** What a device keys upload changes; undefined when the stored keys stay as they are. */
+export interface DeviceKeysUpdate {
+  keys: JsonObject;
+  /** The identity keys are new: signatures made over the old ones no longer hold. */
+  newIdentity: boolean;
+}
+
+/**
+ * The device keys to store after an upload. The same signed content keeps
+ * every signature either copy carries, so a re-upload cannot drop one made
+ * earlier; new identity keys replace the old object whole, as Synapse does.
+ */
+export function updateDeviceKeys(stored: JsonObject | undefined, uploaded: JsonObject): DeviceKeysUpdate | undefined {
+  if (stored === undefined) return { keys: uploaded, newIdentity: false };
+  if (!sameDeviceIdentity(stored, uploaded)) return { keys: uploaded, newIdentity: true };
+  const keys = sameKey(withoutSignatures(stored), withoutSignatures(uploaded))
+    ? { ...uploaded, signatures: unionOfSignatures(stored.signatures, uploaded.signatures) }
+    : uploaded;
+  return sameKey(stored, keys) ? undefined : { keys, newIdentity: false };
+}
+
+function withoutSignatures(obj: JsonObject): JsonObject {
+  const { signatures: _signatures, ...rest } = obj;
+  return rest;
+}
+
+/** Both `signatures` maps in one (user → key ID → signature); `b` wins where both sign with one key. */
+function unionOfSignatures(a: JsonValue | undefined, b: JsonValue | undefined): JsonObject {
+  const union: Record<string, JsonObject> = {};
+  for (const map of [a, b]) {
+    if (!isObject(map)) continue;
+    for (const [userId, sigs] of Object.entries(map)) if (isObject(sigs)) union[userId] = { ...union[userId], ...sigs };
+  }
+  return union;
+}
+
 /** The raw bytes of an unpadded-base64 ed25519 public key, or undefined when it is not one. */
 export function ed25519PublicKey(encoded: string): Buffer | undefined {
   const bytes = tryDecodeBase64(encoded);

@@ -5,7 +5,7 @@ import { invalidParam } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { ClaimedKey, KeyStore, StoredSignature } from '../../storage/e2ee/index.js';
 import type { DeviceListService } from './device-lists.js';
-import { deviceSigningKeyOf, isObject, parseKeyMap, sameKey, serverOf, validateDeviceKeys, type ParsedKey } from './common.js';
+import { deviceSigningKeyOf, isObject, parseKeyMap, sameKey, serverOf, updateDeviceKeys, validateDeviceKeys, type ParsedKey } from './common.js';
 
 export interface KeyUpload {
   deviceKeys?: JsonValue;
@@ -42,24 +42,26 @@ export class KeyService {
 
   /**
    * # POST /keys/upload
-   * Identity keys are fixed once uploaded (re-uploading the same object is
-   * fine, as Synapse allows); one-time keys are added once each; a fallback
-   * key replaces the previous one of its algorithm.
+   * Device keys with the identity keys already stored add the signatures
+   * they carry; new identity keys replace the old ones (as Synapse does);
+   * either change is announced on the device list. One-time keys are added
+   * once each; a fallback key replaces the previous one of its algorithm.
    */
   async upload(userId: string, deviceId: string, upload: KeyUpload): Promise<Record<string, number>> {
     const newDeviceKeys = upload.deviceKeys === undefined || upload.deviceKeys === null ? undefined : validateDeviceKeys(upload.deviceKeys, userId, deviceId);
     const position = await this.db.transaction(async (tx) => {
       const stored = await this.store.getDeviceKeys(userId, deviceId);
-      if (newDeviceKeys && stored && !sameKey(stored, newDeviceKeys)) {
-        throw invalidParam(`Device ${deviceId} already has different identity keys; a device's keys cannot change (log in as a new device instead)`);
-      }
-      const signingKey = deviceSigningKeyOf(stored ?? newDeviceKeys, deviceId);
+      const update = newDeviceKeys && updateDeviceKeys(stored, newDeviceKeys);
+      // One-time keys are signed by the device key the same request sets, if any.
+      const signingKey = deviceSigningKeyOf(update?.keys ?? stored, deviceId);
       const oneTimeKeys = parseKeyMap(upload.oneTimeKeys, 'one_time_keys', userId, deviceId, signingKey);
       const fallbackKeys = parseKeyMap(upload.fallbackKeys, 'fallback_keys', userId, deviceId, signingKey);
       await this.addOneTimeKeys(userId, deviceId, oneTimeKeys);
       await this.replaceFallbackKeys(userId, deviceId, fallbackKeys);
-      if (!newDeviceKeys || stored) return undefined;
-      await this.store.setDeviceKeys(tx, userId, deviceId, newDeviceKeys);
+      if (!update) return undefined;
+      await this.store.setDeviceKeys(tx, userId, deviceId, update.keys);
+      // Cross-signing signatures were made over the old identity keys and cannot verify against the new ones.
+      if (update.newIdentity) await this.store.deleteSignaturesOnDevice(tx, userId, deviceId);
       return this.deviceLists.recordKeyChange([userId]);
     });
     if (position !== undefined) await this.deviceLists.announce(position, [userId]);

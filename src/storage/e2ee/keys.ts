@@ -226,6 +226,11 @@ export class KeyStore {
     }));
   }
 
+  /** Signatures others uploaded on the device's keys (through /keys/signatures/upload). */
+  async deleteSignaturesOnDevice(q: Queryable, userId: string, deviceId: string): Promise<void> {
+    await q.execute('DELETE FROM e2e_signatures WHERE target_user_id = ? AND target_key_id = ?', [userId, deviceId]);
+  }
+
   /** Everything keyed to a device: its identity, one-time and fallback keys and signatures on it. */
   async deleteDevices(q: Queryable, userId: string, deviceIds: readonly string[]): Promise<void> {
     if (deviceIds.length === 0) return;
