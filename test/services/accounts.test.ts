@@ -54,19 +54,19 @@ describe('accounts services', () => {
       const tokens = services.context.stores.registrationTokens;
       await tokens.create('single', 1, null);
       const challenge = await services.registration
-        .register({ kind: 'user', username: 'a', password: 'pw', inhibitLogin: true, auth: undefined })
+        .register({ kind: 'user', params: { username: 'a', inhibitLogin: true }, auth: undefined })
         .catch((e: unknown) => e);
       assert.ok(challenge instanceof UiaIncomplete);
       const session = challenge.body.session as string;
       // The token stage completes (a use is reserved) but registration then fails for lack of a password.
       await assert.rejects(
-        services.registration.register({ kind: 'user', username: 'a', inhibitLogin: true, auth: { type: 'm.login.registration_token', token: 'single', session } }),
+        services.registration.register({ kind: 'user', auth: { type: 'm.login.registration_token', token: 'single', session } }),
         /password/,
       );
       assert.equal((await tokens.get('single'))?.pending, 1);
       assert.equal(await tokens.isUsable('single', 0), false);
       advance(48 * 3600 * 1000 + 1);
-      await services.registration.register({ kind: 'user', username: 'b', password: 'pw', inhibitLogin: true, auth: undefined }).catch(() => undefined);
+      await services.registration.register({ kind: 'user', params: { username: 'b', inhibitLogin: true }, password: 'pw', auth: undefined }).catch(() => undefined);
       assert.equal((await tokens.get('single'))?.pending, 0);
       assert.equal(await services.context.stores.uiaSessions.get(session), undefined);
     });

@@ -167,9 +167,15 @@ for (const engine of ENGINES) {
         await s.uiaSessions.create('S', 'register', 10);
         await s.uiaSessions.setCompletedStages('S', ['m.login.registration_token']);
         await s.uiaSessions.setRegistrationToken('S', 'tok');
+        await s.uiaSessions.setData('S', { params: { username: 'u' } });
         assert.deepEqual(await s.uiaSessions.get('S'), {
-          sessionId: 'S', operation: 'register', completedStages: ['m.login.registration_token'], registrationToken: 'tok', createdTs: 10,
+          sessionId: 'S', operation: 'register', completedStages: ['m.login.registration_token'], registrationToken: 'tok',
+          data: { params: { username: 'u' } }, registeredUserId: null, createdTs: 10,
         });
+        assert.equal(await s.uiaSessions.claimForRegistration('S'), true);
+        await s.uiaSessions.setRegisteredUser('S', '@u:hs');
+        assert.equal(await s.uiaSessions.claimForRegistration('S'), false, 'a session registers one account');
+        assert.equal((await s.uiaSessions.get('S'))?.registeredUserId, '@u:hs');
         assert.deepEqual((await s.uiaSessions.listCreatedBefore(11)).map((x) => x.sessionId), ['S']);
         assert.deepEqual(await s.uiaSessions.listCreatedBefore(10), []);
         await s.uiaSessions.delete('S');

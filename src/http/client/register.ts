@@ -1,11 +1,32 @@
 // Account registration (client-server-api/_index.md, "Account registration";
 // data/api/client-server/registration.yaml, registration_tokens.yaml).
-import type { AccountServices } from '../../services/accounts/index.js';
+import type { JsonObject } from '../../core/types.js';
+import type { AccountServices, RegistrationParams } from '../../services/accounts/index.js';
 import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject, requireQueryString } from '../validate.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
 import { authDict, withUia } from './uia.js';
+
+/**
+ * The registration parameters the request gives, or undefined when it gives
+ * none (the UIA session's remembered ones then apply). As Synapse does, a
+ * user registration's initial_device_display_name sent without a password
+ * is ignored (`keepDisplayName` false): some
+ * clients send it alone with `auth`, which would otherwise wipe out the
+ * parameters of the request that started the session.
+ */
+function registrationParams(body: JsonObject, keepDisplayName: boolean): RegistrationParams | undefined {
+  const params: RegistrationParams = {
+    username: optionalString(body, 'username'),
+    deviceId: optionalString(body, 'device_id'),
+    initialDeviceDisplayName: keepDisplayName ? optionalString(body, 'initial_device_display_name') : undefined,
+    inhibitLogin: optionalBoolean(body, 'inhibit_login'),
+    guestAccessToken: optionalString(body, 'guest_access_token'),
+  };
+  const given = Object.entries(params).filter(([, value]) => value !== undefined);
+  return given.length === 0 ? undefined : (Object.fromEntries(given) as RegistrationParams);
+}
 
 export function registerRoutes(services: AccountServices): Route[] {
   const serverName = services.context.config.serverName;
@@ -25,15 +46,8 @@ export function registerRoutes(services: AccountServices): Route[] {
           throw invalidParam(`password is too long (at most ${MAX_PASSWORD_LENGTH} characters)`);
         }
         return withUia(async () => {
-          const result = await services.registration.register({
-            kind,
-            username: optionalString(body, 'username'),
-            password,
-            deviceId: optionalString(body, 'device_id'),
-            initialDeviceDisplayName: optionalString(body, 'initial_device_display_name'),
-            inhibitLogin: optionalBoolean(body, 'inhibit_login') ?? false,
-            auth: authDict(body),
-          });
+          const params = registrationParams(body, kind === 'guest' || password !== undefined);
+          const result = await services.registration.register({ kind, params, password, auth: authDict(body) });
           const response: Record<string, string> = { user_id: result.userId, home_server: serverName };
           if (result.accessToken !== undefined && result.deviceId !== undefined) {
             response.access_token = result.accessToken;

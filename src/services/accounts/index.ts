@@ -17,6 +17,7 @@ import { UserInteractiveAuth } from './uia.js';
 export { AccountEvents } from './common.js';
 export type { AccountEventMap, AccountsConfig, Clock } from './common.js';
 export type { Actor } from './account.js';
+export type { RegistrationParams } from './registration.js';
 export type { LoginThrottle, NewSession, TokenOwner } from './sessions.js';
 export { UiaIncomplete } from './uia.js';
 export { sharedSecretMac } from './shared-secret.js';

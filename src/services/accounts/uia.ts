@@ -3,7 +3,8 @@
 // authorises; sessions are bound to that operation so a session started to
 // change a password cannot be spent deleting devices.
 import type { JsonObject, JsonValue } from '../../core/types.js';
-import { forbidden } from '../../core/errors.js';
+import { forbidden, type MatrixError } from '../../core/errors.js';
+import type { UiaSession } from '../../storage/accounts/index.js';
 import type { AccountsContext } from './common.js';
 import { resolveLocalUser, unknownError } from './common.js';
 import { verifyPassword } from './passwords.js';
@@ -25,6 +26,15 @@ export interface UiaRequest {
   auth: JsonObject | undefined;
   /** The account `m.login.password` must prove; required when a flow uses that stage. */
   userId?: string;
+  /** What the session remembers for the operation (replacing what it held), so a later request may leave it out. */
+  remember?: JsonObject;
+}
+
+/** What a session holds for its operation between requests. */
+export interface UiaMemory {
+  data: JsonObject | null;
+  /** The account a registration through the session created. */
+  registeredUserId: string | null;
 }
 
 export interface UiaCompleted {
@@ -62,15 +72,12 @@ export class UserInteractiveAuth {
     if (requestedSession === undefined) {
       sessionId = generateSessionId();
       completed = [];
-      await uiaSessions.create(sessionId, req.operation, this.ctx.now());
+      await uiaSessions.create(sessionId, req.operation, this.ctx.now(), req.remember);
     } else {
-      const session = await uiaSessions.get(requestedSession);
-      if (!session) throw unknownError(400, `Unknown user-interactive auth session '${requestedSession}'; start again without one`);
-      if (session.operation !== req.operation) {
-        throw forbidden('This user-interactive auth session was started for a different request');
-      }
+      const session = await this.sessionFor(requestedSession, req.operation);
       sessionId = session.sessionId;
       completed = session.completedStages;
+      if (req.remember !== undefined) await uiaSessions.setData(sessionId, req.remember);
     }
 
     const stage = stringField(req.auth, 'type');
@@ -103,6 +110,46 @@ export class UserInteractiveAuth {
   async finish(result: UiaCompleted): Promise<void> {
     const spent = await this.ctx.stores.uiaSessions.delete(result.sessionId);
     if (spent && result.registrationToken !== null) await this.ctx.stores.registrationTokens.complete(result.registrationToken);
+  }
+
+  /** What session `sessionId` remembers for `operation`; undefined for an unknown session (authenticate then refuses it). */
+  async memoryOf(sessionId: string, operation: string): Promise<UiaMemory | undefined> {
+    const session = await this.ctx.stores.uiaSessions.get(sessionId);
+    if (!session) return undefined;
+    if (session.operation !== operation) throw differentOperation();
+    return { data: session.data, registeredUserId: session.registeredUserId };
+  }
+
+  /**
+   * A registration through the session succeeded. Unlike `finish`, the
+   * session stays (until it expires), naming the new account, so that a
+   * replay of the completed session answers with that account, as Synapse
+   * does. Call it inside the registering transaction, with the function
+   * that creates the account: it runs only if no other request registered
+   * through the session first. Returns the account the session registered.
+   */
+  async finishRegistration(result: UiaCompleted, createAccount: () => Promise<string>): Promise<string> {
+    const { uiaSessions, registrationTokens } = this.ctx.stores;
+    if (!(await uiaSessions.claimForRegistration(result.sessionId))) {
+      const registered = (await uiaSessions.get(result.sessionId))?.registeredUserId;
+      if (!registered) throw unknownError(400, 'This user-interactive auth session has ended; start again without one');
+      return registered;
+    }
+    const userId = await createAccount();
+    await uiaSessions.setRegisteredUser(result.sessionId, userId);
+    if (result.registrationToken !== null) {
+      await registrationTokens.complete(result.registrationToken);
+      // Spent: the session's expiry must not give the use back.
+      await uiaSessions.setRegistrationToken(result.sessionId, null);
+    }
+    return userId;
+  }
+
+  private async sessionFor(sessionId: string, operation: string): Promise<UiaSession> {
+    const session = await this.ctx.stores.uiaSessions.get(sessionId);
+    if (!session) throw unknownError(400, `Unknown user-interactive auth session '${sessionId}'; start again without one`);
+    if (session.operation !== operation) throw differentOperation();
+    return session;
   }
 
   private async runStage(stage: string, req: UiaRequest, sessionId: string): Promise<StageFailure | undefined> {
@@ -169,6 +216,10 @@ export class UserInteractiveAuth {
       });
     }
   }
+}
+
+function differentOperation(): MatrixError {
+  return forbidden('This user-interactive auth session was started for a different request');
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {

@@ -73,6 +73,16 @@ export class UserStore {
     await this.db.execute('UPDATE users SET password_hash = ? WHERE user_id = ?', [passwordHash, userId]);
   }
 
+  /** Makes a guest account a full one with this password; false when the user is not (or no longer) a guest. */
+  async upgradeGuest(userId: string, passwordHash: string): Promise<boolean> {
+    const { changes } = await this.db.execute('UPDATE users SET password_hash = ?, is_guest = 0 WHERE user_id = ? AND is_guest = 1', [
+      passwordHash,
+      userId,
+    ]);
+    this.onFlagsChanged(userId);
+    return changes === 1;
+  }
+
   async setDeactivated(userId: string, deactivated: boolean): Promise<void> {
     await this.db.execute('UPDATE users SET deactivated = ? WHERE user_id = ?', [deactivated, userId]);
     this.onFlagsChanged(userId);

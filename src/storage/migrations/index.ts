@@ -14,6 +14,7 @@ import { txnScopeMigration } from './0010_txn_scope.js';
 import { accountModerationMigration } from './0015_account_moderation.js';
 import { profileFieldsMigration } from './0016_profile_fields.js';
 import { serverKeysMigration } from './0017_server_keys.js';
+import { sessionsMigration } from './0014_sessions.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   accountModerationMigration,
   profileFieldsMigration,
   serverKeysMigration,
+  sessionsMigration,
 ];
 
 /**
