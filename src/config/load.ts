@@ -21,12 +21,14 @@ import type {
   HomeserverConfig,
   ListenerConfig,
   ListenerResource,
+  LoginViaExistingSessionConfig,
   PresenceConfig,
   RateLimit,
   RateLimits,
   SupportConfig,
   SupportContact,
   ThumbnailSize,
+  TokenLifetimes,
   TrustedKeyServer,
   TurnConfig,
   UserDirectoryConfig,
@@ -195,6 +197,10 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'user_directory',
   'admin_contact',
   'support',
+  'refreshable_access_token_lifetime',
+  'refresh_token_lifetime',
+  'nonrefreshable_access_token_lifetime',
+  'login_via_existing_session',
 ]);
 
 function isRecognisedKey(key: string): boolean {
@@ -245,6 +251,45 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     allowPublicRoomsOverFederation: readBoolean(src, 'allow_public_rooms_over_federation', root['allow_public_rooms_over_federation'], false),
     userDirectory: readUserDirectory(src, root['user_directory']),
     support: readSupport(src, root),
+    tokenLifetimes: readTokenLifetimes(src, root),
+    loginViaExistingSession: readLoginViaExistingSession(src, root['login_via_existing_session']),
+  };
+}
+
+/** Synapse's defaults for the token lifetimes that are optional in HomeserverConfig. */
+export const TOKEN_LIFETIME_DEFAULTS: TokenLifetimes = { refreshableAccessToken: 5 * 60_000, refreshToken: null, nonrefreshableAccessToken: null };
+
+/** Synapse's defaults for login_via_existing_session. */
+export const LOGIN_VIA_EXISTING_SESSION_DEFAULTS: LoginViaExistingSessionConfig = { enabled: false, requireUiAuth: true, tokenTimeoutMs: 5 * 60_000 };
+
+/**
+ * A lifetime key that may be set to null: as Synapse reads them, a missing
+ * key takes its default, while an explicit null (or ~) means "none".
+ */
+function readLifetime(src: ConfigSource, root: Mapping, key: string, fallback: number | null): number | null {
+  if (!(key in root)) return fallback;
+  return isUnset(root[key]) ? null : readDuration(src, key, root[key]);
+}
+
+function readTokenLifetimes(src: ConfigSource, root: Mapping): TokenLifetimes {
+  return {
+    refreshableAccessToken: readLifetime(src, root, 'refreshable_access_token_lifetime', TOKEN_LIFETIME_DEFAULTS.refreshableAccessToken),
+    refreshToken: readLifetime(src, root, 'refresh_token_lifetime', TOKEN_LIFETIME_DEFAULTS.refreshToken),
+    nonrefreshableAccessToken: readLifetime(src, root, 'nonrefreshable_access_token_lifetime', TOKEN_LIFETIME_DEFAULTS.nonrefreshableAccessToken),
+  };
+}
+
+function readLoginViaExistingSession(src: ConfigSource, value: unknown): LoginViaExistingSessionConfig {
+  const defaults = LOGIN_VIA_EXISTING_SESSION_DEFAULTS;
+  if (isUnset(value)) return { ...defaults };
+  const section = readMapping(src, 'login_via_existing_session', value);
+  warnAboutUnknownSubkeys(src, 'login_via_existing_session', section, ['enabled', 'require_ui_auth', 'token_timeout']);
+  return {
+    enabled: readBoolean(src, 'login_via_existing_session.enabled', section['enabled'], defaults.enabled),
+    requireUiAuth: readBoolean(src, 'login_via_existing_session.require_ui_auth', section['require_ui_auth'], defaults.requireUiAuth),
+    tokenTimeoutMs: isUnset(section['token_timeout'])
+      ? defaults.tokenTimeoutMs
+      : readDuration(src, 'login_via_existing_session.token_timeout', section['token_timeout']),
   };
 }
 

@@ -126,6 +126,15 @@ export interface HomeserverConfig {
   userDirectory?: UserDirectoryConfig;
   /** What GET /.well-known/matrix/support answers; absent: 404 (nothing configured). */
   support?: SupportConfig;
+  /**
+   * Access token lifetimes (Synapse's refreshable_access_token_lifetime,
+   * refresh_token_lifetime, nonrefreshable_access_token_lifetime).
+   * Optional so hand-built configs may leave them out; `load.ts` always
+   * fills them, and readers fall back to TOKEN_LIFETIME_DEFAULTS.
+   */
+  tokenLifetimes?: TokenLifetimes;
+  /** Synapse's `login_via_existing_session:` section; absent means disabled. */
+  loginViaExistingSession?: LoginViaExistingSessionConfig;
 }
 
 /** support.yaml's response: who runs the server and where users find help. */
@@ -139,6 +148,26 @@ export interface SupportContact {
   role: string;
   matrixId?: string;
   emailAddress?: string;
+}
+
+/** Milliseconds; null means "never expires" (or, for refreshable access tokens, "refresh tokens are off"). */
+export interface TokenLifetimes {
+  /** Access tokens issued with a refresh token; null: no refresh tokens are issued. Synapse default 5m. */
+  refreshableAccessToken: number | null;
+  /** Refresh tokens. Synapse default: no expiry. */
+  refreshToken: number | null;
+  /** Access tokens issued without a refresh token. Synapse default: no expiry. */
+  nonrefreshableAccessToken: number | null;
+}
+
+/** Synapse's login_via_existing_session: POST /login/get_token for m.login.token logins. */
+export interface LoginViaExistingSessionConfig {
+  /** Synapse default false. */
+  enabled: boolean;
+  /** Whether get_token asks for the password again (UIA). Synapse default true. */
+  requireUiAuth: boolean;
+  /** How long a login token stays valid, in ms. Synapse default 5m. */
+  tokenTimeoutMs: number;
 }
 
 /** Synapse's user_directory section. */

@@ -399,6 +399,26 @@ rc_federation:\n  window_size: 1000
     assert.equal(errorOf(`${base}rc_message:\n  per_second: -1\n`), `${FILE}: rc_message.per_second: must be a number of at least 0, got -1`);
   });
 
+  test('token lifetimes: Synapse defaults, durations, and null to turn one off', () => {
+    assert.deepEqual(load(base).config.tokenLifetimes, { refreshableAccessToken: 300_000, refreshToken: null, nonrefreshableAccessToken: null });
+    const { config, warnings } = load(`${base}refreshable_access_token_lifetime: 10m\nrefresh_token_lifetime: 1d\nnonrefreshable_access_token_lifetime: 3600000\n`);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.tokenLifetimes, { refreshableAccessToken: 600_000, refreshToken: 86_400_000, nonrefreshableAccessToken: 3_600_000 });
+    assert.equal(load(`${base}refreshable_access_token_lifetime: null\n`).config.tokenLifetimes?.refreshableAccessToken, null);
+    assert.equal(
+      errorOf(`${base}refresh_token_lifetime: soon\n`),
+      `${FILE}: refresh_token_lifetime: must be a duration such as "30s", "5m", "1h" or "2d", or a number of milliseconds; got "soon"`,
+    );
+  });
+
+  test('login_via_existing_session: disabled by default; enabled, require_ui_auth, token_timeout', () => {
+    assert.deepEqual(load(base).config.loginViaExistingSession, { enabled: false, requireUiAuth: true, tokenTimeoutMs: 300_000 });
+    const { config, warnings } = load(`${base}login_via_existing_session:\n  enabled: true\n  require_ui_auth: false\n  token_timeout: 2m\n`);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.loginViaExistingSession, { enabled: true, requireUiAuth: false, tokenTimeoutMs: 120_000 });
+    assert.equal(errorOf(`${base}login_via_existing_session:\n  enabled: maybe\n`), `${FILE}: login_via_existing_session.enabled: must be true or false, got "maybe"`);
+  });
+
   test('default_room_version: a known version, numbers accepted', () => {
     assert.equal(load(`${base}default_room_version: 10\n`).config.defaultRoomVersion, '10');
     assert.equal(load(`${base}default_room_version: "1"\n`).config.defaultRoomVersion, '1');

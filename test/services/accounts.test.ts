@@ -76,7 +76,7 @@ describe('accounts services', () => {
     await withDatabase('sqlite', async (db) => {
       const { services, advance } = setup(db);
       const userId = await services.registration.createAccount({ localpart: 'seen', passwordHash: null });
-      const { accessToken, deviceId } = await services.sessions.createSession(userId, 'DEV');
+      const { accessToken, deviceId } = await services.sessions.createSession(userId, { deviceId: 'DEV' });
       const lastSeen = async () => services.context.stores.devices.get(userId, deviceId);
       await services.sessions.authenticate(accessToken, { ip: '10.0.0.1' });
       const t0 = (await lastSeen())?.lastSeenTs;
@@ -99,7 +99,7 @@ describe('accounts services', () => {
       services.events.on('profileChanged', (e) => void seen.push(`profile ${e.userId} ${e.displayname}`));
       services.events.on('devicesDeleted', (e) => void seen.push(`devices ${e.deviceIds.join(',')}`));
       const userId = await services.registration.createAccount({ localpart: 'ann', passwordHash: null });
-      await services.sessions.createSession(userId, 'D1');
+      await services.sessions.createSession(userId, { deviceId: 'D1' });
       await services.profiles.setDisplayname(userId, userId, 'Ann');
       await services.sessions.logout(userId, 'D1');
       assert.deepEqual(seen, ['profile @ann:hs.test Ann', 'devices D1']);

@@ -44,6 +44,7 @@ for (const engine of ENGINES) {
         assert.notEqual(id1, id2);
         assert.deepEqual(await s.accessTokens.findByHash('hash2'), {
           tokenId: id2, userId: '@a:hs', deviceId: 'D2', isGuest: true, isAdmin: false, deactivated: false, locked: false,
+          validUntilMs: null, refreshTokenId: null, used: false,
         });
         await s.devices.updateLastSeen('@a:hs', 'D2', '10.0.0.1', 'ua', 99);
         const d2 = await s.devices.get('@a:hs', 'D2');
@@ -158,6 +159,49 @@ for (const engine of ENGINES) {
         assert.equal(await s.registrationTokens.update('nope', { usesAllowed: 1 }), false);
         assert.equal(await s.registrationTokens.delete('one'), true);
         assert.equal(await s.registrationTokens.delete('one'), false);
+      });
+    });
+
+    test('refresh tokens: a refresh keeps two generations; first use of the new access token revokes the old', async () => {
+      await withDatabase(engine, async (db) => {
+        const s = createAccountStores(db);
+        await s.users.create({ userId: '@r:hs', passwordHash: null, createdTs: 1 });
+        const r1 = await s.accessTokens.insertRefreshToken('r1', '@r:hs', 'D', null, 1);
+        await s.accessTokens.insert('a1', '@r:hs', 'D', 1, { validUntilMs: 1000, refreshTokenId: r1 });
+        assert.deepEqual(await s.accessTokens.findRefreshToken('r1'), { id: r1, userId: '@r:hs', deviceId: 'D', nextTokenId: null, expiryTs: null });
+        const refresh = async (spentHash: string, hash: string) => {
+          const spent = (await s.accessTokens.findRefreshToken(spentHash))!;
+          const id = await s.accessTokens.insertRefreshToken(hash, '@r:hs', 'D', 5000, 2);
+          await s.accessTokens.insert(`a-${hash}`, '@r:hs', 'D', 2, { validUntilMs: 2000, refreshTokenId: id });
+          await s.accessTokens.replaceRefreshToken(spent, id);
+          return id;
+        };
+        const r2 = await refresh('r1', 'r2');
+        assert.equal((await s.accessTokens.findRefreshToken('r1'))?.nextTokenId, r2, 'r1 may be spent again until r2 is used');
+        // The answer was lost: r1 again. Its first successor goes, with its access token.
+        const r2b = await refresh('r1', 'r2b');
+        assert.equal(await s.accessTokens.findRefreshToken('r2'), undefined);
+        assert.equal(await s.accessTokens.findByHash('a-r2'), undefined);
+        const fresh = (await s.accessTokens.findByHash('a-r2b'))!;
+        assert.deepEqual([fresh.validUntilMs, fresh.refreshTokenId, fresh.used], [2000, r2b, false]);
+        await s.accessTokens.markUsed(fresh);
+        assert.equal((await s.accessTokens.findByHash('a-r2b'))?.used, true);
+        assert.equal(await s.accessTokens.findRefreshToken('r1'), undefined, 'using the new access token revokes r1');
+        assert.equal(await s.accessTokens.findByHash('a1'), undefined, 'and the access token issued with it');
+        await refresh('r2b', 'r3');
+        assert.ok(await s.accessTokens.findRefreshToken('r2b'));
+        // Two refreshes that read r3 before either replaced it: the later one still drops the earlier's successor.
+        const stale = (await s.accessTokens.findRefreshToken('r3'))!;
+        const r4a = await s.accessTokens.insertRefreshToken('r4a', '@r:hs', 'D', null, 3);
+        const r4b = await s.accessTokens.insertRefreshToken('r4b', '@r:hs', 'D', null, 3);
+        assert.equal(await s.accessTokens.replaceRefreshToken(stale, r4a), true);
+        assert.equal(await s.accessTokens.replaceRefreshToken(stale, r4b), true);
+        assert.equal(await s.accessTokens.findRefreshToken('r4a'), undefined);
+        assert.equal((await s.accessTokens.findRefreshToken('r3'))?.nextTokenId, r4b);
+        assert.equal(await s.accessTokens.findRefreshToken('r2b'), undefined, 'r3 replaced r2b, which goes');
+        assert.equal(await s.accessTokens.deleteForDevices('@r:hs', ['D']), 1);
+        assert.equal(await s.accessTokens.findRefreshToken('r3'), undefined, 'a device’s refresh tokens go with it');
+        assert.equal(await s.accessTokens.replaceRefreshToken(stale, r4b), false, 'a revoked token cannot be replaced');
       });
     });
 

@@ -5,8 +5,8 @@ import type { AccountServices, LoginThrottle } from '../../services/accounts/ind
 import { MatrixError } from '../../core/errors.js';
 import { limitExceeded, type RateLimiters } from '../rate-limit.js';
 import type { Route } from '../types.js';
-import { optionalObject, optionalString, requireObject, requireString } from '../validate.js';
-import { requesterOf } from './uia.js';
+import { optionalBoolean, optionalObject, optionalString, requireObject, requireString } from '../validate.js';
+import { requesterOf, sessionResponse } from './uia.js';
 
 export interface LoginRouteDeps {
   services: AccountServices;
@@ -43,19 +43,28 @@ export function loginRoutes(deps: LoginRouteDeps): Route[] {
             user: loginUser(body),
             password: requireString(body, 'password'),
             deviceId: optionalString(body, 'device_id'),
-            initialDeviceDisplayName: optionalString(body, 'initial_device_display_name'),
+            displayName: optionalString(body, 'initial_device_display_name'),
+            refreshable: optionalBoolean(body, 'refresh_token'),
           },
           throttle,
         );
-        return {
-          body: {
-            user_id: session.userId,
-            access_token: session.accessToken,
-            device_id: session.deviceId,
-            // Deprecated, but older clients still read it.
-            home_server: serverName,
-          },
-        };
+        // home_server is deprecated, but older clients still read it.
+        return { body: { user_id: session.userId, ...sessionResponse(session), home_server: serverName } };
+      },
+    },
+    /**
+     * # POST /_matrix/client/v3/refresh
+     * Authenticated by the refresh token in the body, not an access token (refresh.yaml).
+     */
+    {
+      method: 'POST',
+      path: '/_matrix/client/v3/refresh',
+      auth: 'none',
+      handler: async (req) => {
+        const refreshed = await services.sessions.refresh(requireString(requireObject(req.body), 'refresh_token'));
+        const body: JsonObject = { access_token: refreshed.accessToken, refresh_token: refreshed.refreshToken };
+        if (refreshed.expiresInMs !== undefined) body.expires_in_ms = refreshed.expiresInMs;
+        return { body };
       },
     },
     /** # POST /_matrix/client/v3/logout */

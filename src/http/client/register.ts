@@ -6,7 +6,7 @@ import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject, requireQueryString } from '../validate.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
-import { authDict, withUia } from './uia.js';
+import { authDict, sessionResponse, withUia } from './uia.js';
 
 /**
  * The registration parameters the request gives, or undefined when it gives
@@ -22,6 +22,7 @@ function registrationParams(body: JsonObject, keepDisplayName: boolean): Registr
     deviceId: optionalString(body, 'device_id'),
     initialDeviceDisplayName: keepDisplayName ? optionalString(body, 'initial_device_display_name') : undefined,
     inhibitLogin: optionalBoolean(body, 'inhibit_login'),
+    refreshToken: optionalBoolean(body, 'refresh_token'),
     guestAccessToken: optionalString(body, 'guest_access_token'),
   };
   const given = Object.entries(params).filter(([, value]) => value !== undefined);
@@ -48,12 +49,7 @@ export function registerRoutes(services: AccountServices): Route[] {
         return withUia(async () => {
           const params = registrationParams(body, kind === 'guest' || password !== undefined);
           const result = await services.registration.register({ kind, params, password, auth: authDict(body) });
-          const response: Record<string, string> = { user_id: result.userId, home_server: serverName };
-          if (result.accessToken !== undefined && result.deviceId !== undefined) {
-            response.access_token = result.accessToken;
-            response.device_id = result.deviceId;
-          }
-          return { body: response };
+          return { body: { user_id: result.userId, home_server: serverName, ...('accessToken' in result ? sessionResponse(result) : {}) } };
         });
       },
     },

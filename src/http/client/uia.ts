@@ -1,7 +1,7 @@
 // Shared by the account routes: the acting user of an authenticated route,
-// and the 401 answer of user-interactive auth.
+// the 401 answer of user-interactive auth, and the tokens of a new session.
 import type { JsonObject } from '../../core/types.js';
-import { UiaIncomplete } from '../../services/accounts/index.js';
+import { UiaIncomplete, type NewSession } from '../../services/accounts/index.js';
 import type { MatrixRequest, MatrixResponse, Requester } from '../types.js';
 import { optionalObject } from '../validate.js';
 
@@ -28,4 +28,14 @@ export async function withUia(action: () => Promise<MatrixResponse>): Promise<Ma
     if (err instanceof UiaIncomplete) return { status: 401, body: err.body };
     throw err;
   }
+}
+
+/** The new session's part of a login or registration answer (login.yaml, registration.yaml). */
+export function sessionResponse(session: Omit<NewSession, 'userId'>): JsonObject {
+  return {
+    access_token: session.accessToken,
+    device_id: session.deviceId,
+    ...(session.refreshToken !== undefined ? { refresh_token: session.refreshToken } : {}),
+    ...(session.expiresInMs !== undefined ? { expires_in_ms: session.expiresInMs } : {}),
+  };
 }

@@ -14,6 +14,8 @@ export type AccountsConfig = Pick<
   | 'registrationSharedSecret'
   | 'allowGuestAccess'
   | 'defaultRoomVersion'
+  | 'tokenLifetimes'
+  | 'loginViaExistingSession'
 >;
 
 export type Clock = () => number;

@@ -17,6 +17,8 @@ export interface RegistrationParams {
   deviceId?: string;
   initialDeviceDisplayName?: string;
   inhibitLogin?: boolean;
+  /** The client supports refresh tokens. */
+  refreshToken?: boolean;
   /** The access token of the guest account this registration upgrades (modules/guest_access.md). */
   guestAccessToken?: string;
 }
@@ -43,7 +45,8 @@ interface RegistrationMemory {
   guestUserId?: string;
 }
 
-export type RegistrationResult = { userId: string } & Partial<Omit<NewSession, 'userId'>>;
+/** The new account, logged in unless the registration inhibited it. */
+export type RegistrationResult = { userId: string } | NewSession;
 
 export interface NewAccount {
   /** A chosen localpart, already normalised; a numeric one is generated when absent. */
@@ -179,7 +182,7 @@ export class RegistrationService {
   /** The registration's answer: the user ID, and a new device's access token unless `inhibit_login`. */
   private async loginAfterRegistration(userId: string, params: RegistrationParams): Promise<RegistrationResult> {
     if (params.inhibitLogin) return { userId };
-    return this.sessions.createSession(userId, params.deviceId, params.initialDeviceDisplayName);
+    return this.sessions.createSession(userId, { deviceId: params.deviceId, displayName: params.initialDeviceDisplayName, refreshable: params.refreshToken });
   }
 
   /** GET /register/m.login.registration_token/validity. */
@@ -220,6 +223,7 @@ export class RegistrationService {
       throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access is disabled on this server');
     }
     const userId = await this.createAccount({ passwordHash: null, isGuest: true });
-    return this.sessions.createSession(userId, params.deviceId, params.initialDeviceDisplayName);
+    // No refresh token, as in Synapse: a guest whose token ends registers again.
+    return this.sessions.createSession(userId, { deviceId: params.deviceId, displayName: params.initialDeviceDisplayName });
   }
 }

@@ -6,6 +6,11 @@ export function generateAccessToken(): string {
   return `axo_${randomBytes(32).toString('base64url')}`;
 }
 
+/** Refresh tokens look like access tokens but say what they are. */
+export function generateRefreshToken(): string {
+  return `axr_${randomBytes(32).toString('base64url')}`;
+}
+
 /** Tokens are stored and looked up only as this hash. */
 export function hashAccessToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
