@@ -30,7 +30,7 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
     ...deviceRoutes(services),
     ...profileRoutes(services),
     ...adminRoutes(services),
-    ...capabilitiesRoutes(services.context.config),
+    ...capabilitiesRoutes({ defaultRoomVersion: services.context.config.defaultRoomVersion, loginTokensEnabled: services.loginTokens.config.enabled }),
     ...sharedSecretRegisterRoutes(services),
     ...registrationTokenAdminRoutes(services),
   ];

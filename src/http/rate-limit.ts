@@ -106,6 +106,13 @@ export function limitExceeded(retryAfterMs: number): MatrixError {
 }
 
 /**
+ * Synapse's fixed limit for POST /login/get_token, one a minute (the spec
+ * encourages "stricter than normal rate limiting ... such as maximum of 1
+ * request per minute"); no config key sets it.
+ */
+const LOGIN_TOKEN_REQUEST_LIMIT: RateLimit = { perSecond: 1 / 60, burstCount: 1 };
+
+/**
  * The limiters configured by homeserver.yaml's rc_message, rc_registration and
  * rc_login. The edge applies a route's `rateLimit` (login → per address); the
  * login handler uses `loginAccount` and `loginFailedAttempts` itself, keyed by
@@ -117,6 +124,8 @@ export class RateLimiters {
   readonly loginAddress: RateLimiter;
   readonly loginAccount: RateLimiter;
   readonly loginFailedAttempts: RateLimiter;
+  /** POST /login/get_token per user: each token signs in another device. */
+  readonly loginTokenRequest: RateLimiter;
 
   constructor(limits: RateLimits, clock: Clock = Date.now) {
     this.message = new RateLimiter(limits.message, clock);
@@ -124,6 +133,7 @@ export class RateLimiters {
     this.loginAddress = new RateLimiter(limits.login.address, clock);
     this.loginAccount = new RateLimiter(limits.login.account, clock);
     this.loginFailedAttempts = new RateLimiter(limits.login.failedAttempts, clock);
+    this.loginTokenRequest = new RateLimiter(LOGIN_TOKEN_REQUEST_LIMIT, clock);
   }
 
   /**

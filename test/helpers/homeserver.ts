@@ -143,3 +143,15 @@ export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Pro
     }
   }
 }
+
+/** A test homeserver on a clock that only the test moves, with `advance(ms)`. */
+export async function startTestHomeserverWithClock(opts: Omit<TestHomeserverOptions, 'clock'> = {}): Promise<{ hs: TestHomeserver; advance: (ms: number) => void }> {
+  let now = Date.now();
+  const hs = await startTestHomeserver({ ...opts, clock: () => now });
+  return {
+    hs,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}

@@ -89,9 +89,9 @@ describe('login and logout over HTTP', () => {
   });
 
   test('unsupported login and identifier types are 400 M_UNKNOWN; missing password is M_MISSING_PARAM', async () => {
-    const token = await call(hs, 'POST', `${V3}/login`, { type: 'm.login.token', token: 'x' });
-    assert.equal(token.status, 400);
-    assert.equal(token.body.errcode, 'M_UNKNOWN');
+    const jwt = await call(hs, 'POST', `${V3}/login`, { type: 'org.matrix.login.jwt', token: 'x' });
+    assert.equal(jwt.status, 400);
+    assert.equal(jwt.body.errcode, 'M_UNKNOWN');
     const threepid = await call(hs, 'POST', `${V3}/login`, {
       type: 'm.login.password',
       identifier: { type: 'm.id.thirdparty', medium: 'email', address: 'a@b.c' },

@@ -6,17 +6,13 @@ import assert from 'node:assert/strict';
 import type { TokenLifetimes } from '../../src/config/types.js';
 import { call, registerUser, type Reply } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
-import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { startTestHomeserverWithClock, type TestHomeserver } from '../helpers/homeserver.js';
 
 const V3 = '/_matrix/client/v3';
 const PASSWORD = 'correct horse battery';
 
-/** A homeserver whose clock the test moves. */
-async function startWithClock(engine: (typeof ENGINES)[number], tokenLifetimes?: TokenLifetimes) {
-  let now = Date.now();
-  const hs = await startTestHomeserver({ engine, clock: () => now, ...(tokenLifetimes ? { config: { tokenLifetimes } } : {}) });
-  return { hs, advance: (ms: number) => (now += ms) };
-}
+const startWithClock = (engine: (typeof ENGINES)[number], tokenLifetimes?: TokenLifetimes) =>
+  startTestHomeserverWithClock({ engine, ...(tokenLifetimes ? { config: { tokenLifetimes } } : {}) });
 
 function loginAs(hs: TestHomeserver, user: string, extra: Record<string, unknown> = {}): Promise<Reply> {
   return call(hs.baseUrl, 'POST', `${V3}/login`, { type: 'm.login.password', identifier: { type: 'm.id.user', user }, password: PASSWORD, ...extra });
@@ -27,7 +23,7 @@ const refresh = (hs: TestHomeserver, token: unknown) => call(hs.baseUrl, 'POST',
 for (const engine of ENGINES) {
   describe(`refresh tokens with Synapse's default lifetimes (${engine})`, () => {
     let hs: TestHomeserver;
-    let advance: (ms: number) => number;
+    let advance: (ms: number) => void;
     before(async () => ({ hs, advance } = await startWithClock(engine)));
     after(async () => hs.close());
 

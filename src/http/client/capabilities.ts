@@ -5,7 +5,7 @@ import type { JsonObject } from '../../core/types.js';
 import type { Route } from '../types.js';
 import { requesterOf } from './uia.js';
 
-export function capabilitiesRoutes(config: { defaultRoomVersion: string }): Route[] {
+export function capabilitiesRoutes(config: { defaultRoomVersion: string; loginTokensEnabled: boolean }): Route[] {
   const available: JsonObject = Object.fromEntries([...ROOM_VERSIONS.keys()].map((id) => [id, 'stable']));
   const capabilities: JsonObject = {
     'm.change_password': { enabled: true },
@@ -15,7 +15,8 @@ export function capabilitiesRoutes(config: { defaultRoomVersion: string }): Rout
     // Every profile field may be set (profile.yaml; displayname and avatar_url included, as m.set_* say).
     'm.profile_fields': { enabled: true },
     'm.3pid_changes': { enabled: false },
-    'm.get_login_token': { enabled: false },
+    // POST /login/get_token exists only with login_via_existing_session enabled.
+    'm.get_login_token': { enabled: config.loginTokensEnabled },
   };
   // Server admins may lock and suspend accounts (admin.yaml); for anyone else
   // the spec asks for the capability to be left out.

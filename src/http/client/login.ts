@@ -1,12 +1,12 @@
 // Login and logout (client-server-api/_index.md, "Login", "Logout";
-// data/api/client-server/login.yaml, logout.yaml).
+// data/api/client-server/login.yaml, login_token.yaml, refresh.yaml, logout.yaml).
 import type { JsonObject } from '../../core/types.js';
-import type { AccountServices, LoginThrottle } from '../../services/accounts/index.js';
+import type { AccountServices, LoginThrottle, NewSession } from '../../services/accounts/index.js';
 import { MatrixError } from '../../core/errors.js';
 import { limitExceeded, type RateLimiters } from '../rate-limit.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalObject, optionalString, requireObject, requireString } from '../validate.js';
-import { requesterOf, sessionResponse } from './uia.js';
+import { authDict, requesterOf, sessionResponse, withUia } from './uia.js';
 
 export interface LoginRouteDeps {
   services: AccountServices;
@@ -15,18 +15,23 @@ export interface LoginRouteDeps {
 }
 
 const PASSWORD_LOGIN = 'm.login.password';
+const TOKEN_LOGIN = 'm.login.token';
 
 export function loginRoutes(deps: LoginRouteDeps): Route[] {
   const { services } = deps;
   const serverName = services.context.config.serverName;
   const throttle = deps.rateLimiters && loginThrottle(deps.rateLimiters);
+  const loginTokensEnabled = services.loginTokens.config.enabled;
+  // As Synapse: m.login.token is advertised only while something hands out
+  // its tokens, and then with get_login_token (login.yaml, "LoginFlow").
+  const flows: JsonObject[] = [{ type: PASSWORD_LOGIN }, ...(loginTokensEnabled ? [{ type: TOKEN_LOGIN, get_login_token: true }] : [])];
   return [
     /** # GET /_matrix/client/v3/login */
     {
       method: 'GET',
       path: '/_matrix/client/v3/login',
       auth: 'none',
-      handler: async () => ({ body: { flows: [{ type: PASSWORD_LOGIN }] } }),
+      handler: async () => ({ body: { flows } }),
     },
     /** # POST /_matrix/client/v3/login */
     {
@@ -37,21 +42,26 @@ export function loginRoutes(deps: LoginRouteDeps): Route[] {
       handler: async (req) => {
         const body = requireObject(req.body);
         const type = requireString(body, 'type');
-        if (type !== PASSWORD_LOGIN) throw new MatrixError(400, 'M_UNKNOWN', `Unknown login type '${type}'; this server offers ${PASSWORD_LOGIN}`);
-        const session = await services.sessions.loginWithPassword(
-          {
-            user: loginUser(body),
-            password: requireString(body, 'password'),
-            deviceId: optionalString(body, 'device_id'),
-            displayName: optionalString(body, 'initial_device_display_name'),
-            refreshable: optionalBoolean(body, 'refresh_token'),
-          },
-          throttle,
-        );
+        const options = {
+          deviceId: optionalString(body, 'device_id'),
+          displayName: optionalString(body, 'initial_device_display_name'),
+          refreshable: optionalBoolean(body, 'refresh_token'),
+        };
+        let session: NewSession;
+        if (type === PASSWORD_LOGIN) {
+          session = await services.sessions.loginWithPassword({ user: loginUser(body), password: requireString(body, 'password'), ...options }, throttle);
+        } else if (type === TOKEN_LOGIN) {
+          session = await services.loginTokens.login(requireString(body, 'token'), options);
+        } else {
+          throw new MatrixError(400, 'M_UNKNOWN', `Unknown login type '${type}'; this server offers ${flows.map((f) => f.type).join(' and ')}`);
+        }
         // home_server is deprecated, but older clients still read it.
         return { body: { user_id: session.userId, ...sessionResponse(session), home_server: serverName } };
       },
     },
+    // Without login_via_existing_session the endpoint does not exist, as in
+    // Synapse, which then answers 404 M_UNRECOGNIZED.
+    ...(loginTokensEnabled ? [getLoginTokenRoute(services, deps.rateLimiters)] : []),
     /**
      * # POST /_matrix/client/v3/refresh
      * Authenticated by the refresh token in the body, not an access token (refresh.yaml).
@@ -91,6 +101,22 @@ export function loginRoutes(deps: LoginRouteDeps): Route[] {
       },
     },
   ];
+}
+
+/** # POST /_matrix/client/v1/login/get_token */
+function getLoginTokenRoute(services: AccountServices, rateLimiters: RateLimiters | undefined): Route {
+  return {
+    method: 'POST',
+    path: '/_matrix/client/v1/login/get_token',
+    auth: 'required',
+    handler: async (req) => {
+      const body = requireObject(req.body);
+      return withUia(async () => {
+        const issued = await services.loginTokens.issue(requesterOf(req), authDict(body), (userId) => rateLimiters?.loginTokenRequest.enforce(userId.toLowerCase()));
+        return { body: { login_token: issued.loginToken, expires_in_ms: issued.expiresInMs } };
+      });
+    },
+  };
 }
 
 /** The user named by `identifier` (m.id.user), or the deprecated top-level `user`. */

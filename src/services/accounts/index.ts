@@ -7,6 +7,7 @@ import { AccountAdministration } from './administration.js';
 import type { AccountsConfig, AccountsContext, Clock } from './common.js';
 import { AccountEvents } from './common.js';
 import { DeviceService } from './devices.js';
+import { LoginTokenService } from './login-tokens.js';
 import { ProfileService } from './profiles.js';
 import { RegistrationTokenService } from './registration-tokens.js';
 import { RegistrationService } from './registration.js';
@@ -18,7 +19,7 @@ export { AccountEvents } from './common.js';
 export type { AccountEventMap, AccountsConfig, Clock } from './common.js';
 export type { Actor } from './account.js';
 export type { RegistrationParams } from './registration.js';
-export type { LoginThrottle, NewSession, TokenOwner } from './sessions.js';
+export type { LoginThrottle, NewSession, SessionOptions, TokenOwner } from './sessions.js';
 export { UiaIncomplete } from './uia.js';
 export { sharedSecretMac } from './shared-secret.js';
 export type { AdminActor, ModerationFlag } from './administration.js';
@@ -28,6 +29,8 @@ export interface AccountServices {
   /** Subscribe here to follow profile changes, device deletions and deactivations. */
   events: AccountEvents;
   sessions: SessionService;
+  /** m.login.token: POST /login/get_token and logging in with its tokens. */
+  loginTokens: LoginTokenService;
   uia: UserInteractiveAuth;
   registration: RegistrationService;
   account: AccountService;
@@ -50,6 +53,7 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
     context,
     events,
     sessions,
+    loginTokens: new LoginTokenService(context, uia, sessions),
     uia,
     registration,
     account: new AccountService(context, uia),

@@ -11,6 +11,11 @@ export function generateRefreshToken(): string {
   return `axr_${randomBytes(32).toString('base64url')}`;
 }
 
+/** m.login.token tokens: single use, so as unguessable as the access token they turn into. */
+export function generateLoginToken(): string {
+  return `axl_${randomBytes(32).toString('base64url')}`;
+}
+
 /** Tokens are stored and looked up only as this hash. */
 export function hashAccessToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

@@ -3,6 +3,7 @@ import type { Database } from '../database.js';
 import { AccessTokenStore } from './access-tokens.js';
 import { AccountDataStore } from './account-data.js';
 import { DeviceStore } from './devices.js';
+import { LoginTokenStore } from './login-tokens.js';
 import { ProfileStore } from './profiles.js';
 import { RegistrationTokenStore } from './registration-tokens.js';
 import { UiaSessionStore } from './uia-sessions.js';
@@ -11,6 +12,7 @@ import { UserStore } from './users.js';
 export * from './access-tokens.js';
 export * from './account-data.js';
 export * from './devices.js';
+export * from './login-tokens.js';
 export * from './profiles.js';
 export * from './registration-tokens.js';
 export * from './uia-sessions.js';
@@ -21,6 +23,7 @@ export interface AccountStores {
   users: UserStore;
   devices: DeviceStore;
   accessTokens: AccessTokenStore;
+  loginTokens: LoginTokenStore;
   profiles: ProfileStore;
   accountData: AccountDataStore;
   registrationTokens: RegistrationTokenStore;
@@ -34,6 +37,7 @@ export function createAccountStores(db: Database): AccountStores {
     users: new UserStore(db, (userId) => accessTokens.forgetUser(userId)),
     devices: new DeviceStore(db),
     accessTokens,
+    loginTokens: new LoginTokenStore(db),
     profiles: new ProfileStore(db),
     accountData: new AccountDataStore(db),
     registrationTokens: new RegistrationTokenStore(db),
