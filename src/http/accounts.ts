@@ -11,6 +11,7 @@ import { loginRoutes } from './client/login.js';
 import { profileRoutes } from './client/profile.js';
 import { registerRoutes } from './client/register.js';
 import { ssoRoutes } from './client/sso.js';
+import { thirdPartyIdRoutes } from './client/third-party-ids.js';
 import type { RateLimiters } from './rate-limit.js';
 import type { Requester, Route } from './types.js';
 
@@ -27,6 +28,7 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
     ...ssoRoutes(),
     ...registerRoutes(services),
     ...accountManagementRoutes(services),
+    ...thirdPartyIdRoutes(),
     ...deviceRoutes(services),
     ...profileRoutes(services),
     ...adminRoutes(services),

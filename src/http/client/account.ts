@@ -54,17 +54,5 @@ export function accountManagementRoutes(services: AccountServices): Route[] {
         return { body: { user_id: requester.userId, device_id: requester.deviceId, is_guest: requester.isGuest } };
       },
     },
-    /**
-     * # GET /_matrix/client/v3/account/3pid
-     * This server binds no third-party identifiers (capabilities say
-     * m.3pid_changes is disabled), so every account's list is empty; Element
-     * reads it on its settings page.
-     */
-    {
-      method: 'GET',
-      path: '/_matrix/client/v3/account/3pid',
-      auth: 'required',
-      handler: async () => ({ body: { threepids: [] } }),
-    },
   ];
 }
