@@ -160,6 +160,29 @@ for (const engine of ENGINES) {
       assert.equal((await api('POST', '/keys/query', { device_keys: { [alice.userId]: 'all' } }, bob)).body.errcode, 'M_BAD_JSON');
     });
 
+    test('a new device at login and a renamed device are device list changes, for the user and who shares a room', async () => {
+      const alice = await newUser();
+      const bob = await newUser();
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
+      assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, bob)).status, 200);
+      const lists = hs.server.services.e2ee.deviceLists;
+      const changed = async (viewer: TestUser, since: number) => (await lists.changesSince(viewer.userId, since, lists.currentPosition())).changed;
+
+      const beforeLogin = lists.currentPosition();
+      const login = await api('POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: bob.userId }, password: PASSWORD });
+      assert.equal(login.status, 200);
+      assert.deepEqual(await changed(alice, beforeLogin), [bob.userId]);
+      assert.deepEqual(await changed(bob, beforeLogin), [bob.userId], 'the user follows their own devices too');
+
+      const beforeRename = lists.currentPosition();
+      assert.equal((await api('PUT', `/devices/${bob.deviceId}`, { display_name: 'wibble' }, bob)).status, 200);
+      assert.deepEqual(await changed(alice, beforeRename), [bob.userId]);
+
+      const beforeRelogin = lists.currentPosition();
+      await api('POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: bob.userId }, password: PASSWORD, device_id: login.body.device_id });
+      assert.equal(lists.currentPosition(), beforeRelogin, 'logging in again as an existing device adds none');
+    });
+
     test('deleting a device removes its keys, and watchers see the change', async () => {
       const alice = await newUser();
       const login = await api('POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: alice.userId }, password: PASSWORD });

@@ -30,11 +30,14 @@ export interface AccountsContext {
 /**
  * Changes other areas must follow: rooms update member events when a profile
  * changes and make a deactivated user leave; end-to-end keys drop a deleted
- * device's keys. Listeners run after the change is committed.
+ * device's keys and announce device list changes. Listeners run after the
+ * change is committed.
  */
 export interface AccountEventMap {
   profileChanged: { userId: string; displayname: string | null; avatarUrl: string | null };
   devicesDeleted: { userId: string; deviceIds: string[] };
+  /** A device was added (at login or registration) or renamed: whoever tracks the user's devices re-fetches them. */
+  devicesChanged: { userId: string };
   userDeactivated: { userId: string };
 }
 
@@ -44,6 +47,7 @@ export class AccountEvents {
   private readonly listeners: { [K in keyof AccountEventMap]: Listener<AccountEventMap[K]>[] } = {
     profileChanged: [],
     devicesDeleted: [],
+    devicesChanged: [],
     userDeactivated: [],
   };
 

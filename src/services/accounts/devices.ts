@@ -25,10 +25,12 @@ export class DeviceService {
     return device;
   }
 
+  /** Others see device names in /keys/query, so a rename is a device list change, as in Synapse. */
   async setDisplayName(userId: string, deviceId: string, displayName: string | null): Promise<void> {
     if (!(await this.ctx.stores.devices.setDisplayName(userId, deviceId, displayName))) {
       throw notFound(`No device '${deviceId}' for this user`);
     }
+    await this.ctx.events.emit('devicesChanged', { userId });
   }
 
   /**

@@ -108,19 +108,23 @@ export class SessionService {
     const lifetimes = this.lifetimes();
     const refreshable = options.refreshable === true && lifetimes.refreshableAccessToken !== null;
     const { devices, accessTokens } = this.ctx.stores;
-    return this.ctx.stores.db.transaction(async () => {
+    let created = true;
+    const session = await this.ctx.stores.db.transaction(async () => {
       let device = options.deviceId;
       const displayName = options.displayName ?? null;
       if (device === undefined) {
         do device = generateDeviceId();
         while (!(await devices.createIfAbsent(userId, device, displayName, now)));
       } else if (!(await devices.createIfAbsent(userId, device, displayName, now))) {
+        created = false;
         await accessTokens.deleteForDevices(userId, [device]);
       }
       if (!refreshable) return { userId, ...(await this.issueAccessToken(userId, device, lifetimes.nonrefreshableAccessToken, null)) };
       const { refreshTokenId: _id, ...issued } = await this.issueRefreshableTokens(userId, device);
       return { userId, ...issued };
     });
+    if (created) await this.ctx.events.emit('devicesChanged', { userId });
+    return session;
   }
 
   /**

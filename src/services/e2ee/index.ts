@@ -51,8 +51,8 @@ export interface E2eeDeps {
 
 /**
  * Builds the services, brings the notifier up to the stored stream positions,
- * and subscribes to device deletions (a deleted device's keys and inbox go,
- * and its owner's watchers are told).
+ * and subscribes to device changes: a deleted device's keys and inbox go, and
+ * for new, renamed and deleted devices its owner's watchers are told.
  */
 export async function createE2eeServices(deps: E2eeDeps): Promise<E2eeServices> {
   const { db, accounts, notifier, clock } = deps;
@@ -85,6 +85,7 @@ export async function createE2eeServices(deps: E2eeDeps): Promise<E2eeServices> 
     });
     await deviceLists.announce(position, [userId]);
   });
+  accounts.events.on('devicesChanged', ({ userId }) => deviceLists.keysChanged([userId]));
   return {
     stores,
     keys,
