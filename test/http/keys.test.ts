@@ -236,6 +236,20 @@ for (const engine of ENGINES) {
       assert.equal((asBob.body.user_signing_keys as Json)[alice.userId], undefined, 'only the owner sees a user-signing key');
     });
 
+    test('cross-signing uploads are served under /unstable too, as by Synapse', async () => {
+      const alice = await newUser();
+      const set = crossSigningSet(alice.userId);
+      const unstable = (path: string, body: unknown) => call(hs.baseUrl, 'POST', `/_matrix/client/unstable/keys/${path}`, body, alice.accessToken);
+      assert.equal((await unstable('device_signing/upload', set.body)).status, 200);
+      const device = new TestDevice(alice.userId, alice.deviceId);
+      const keys = device.deviceKeys();
+      await api('POST', '/keys/upload', { device_keys: keys }, alice);
+      const signed = signAs(keys, alice.userId, set.selfSigning, `ed25519:${publicKeyOf(set.selfSigning)}`);
+      const res = await unstable('signatures/upload', { [alice.userId]: { [alice.deviceId]: signed } });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body.failures, {});
+    });
+
     test('signatures/upload: self-signing a device, signing another user\u2019s master key, failures per key', async () => {
       const alice = await newUser();
       const bob = await newUser();

@@ -80,10 +80,14 @@ export function keyRoutes(e2ee: E2eeServices): Route[] {
         return { body: { changed, left } };
       },
     },
-    /** # POST /_matrix/client/v3/keys/device_signing/upload */
+    /**
+     * # POST /_matrix/client/v3/keys/device_signing/upload
+     * Also under /unstable, where cross-signing began (MSC1756) and Synapse still serves it.
+     */
     {
       method: 'POST',
       path: '/_matrix/client/v3/keys/device_signing/upload',
+      aliasVersions: ['r0', 'unstable'],
       auth: 'required',
       handler: async (req) => {
         const body = requireObject(req.body);
@@ -97,10 +101,11 @@ export function keyRoutes(e2ee: E2eeServices): Route[] {
         });
       },
     },
-    /** # POST /_matrix/client/v3/keys/signatures/upload */
+    /** # POST /_matrix/client/v3/keys/signatures/upload (also under /unstable, as above) */
     {
       method: 'POST',
       path: '/_matrix/client/v3/keys/signatures/upload',
+      aliasVersions: ['r0', 'unstable'],
       auth: 'required',
       handler: async (req) => {
         const failures = await e2ee.crossSigning.uploadSignatures(requesterOf(req).userId, requireObject(req.body));
