@@ -178,5 +178,7 @@ export function mergeSignatures(key: JsonObject, signatures: readonly StoredSign
     if (s.targetKeyId !== targetKeyId) continue;
     (merged[s.signerUserId] ??= {})[s.signerKeyId] = s.signature;
   }
+  // A key uploaded without signatures (a master key may be) is served as uploaded, as Synapse does.
+  if (own === undefined && Object.keys(merged).length === 0) return { ...key };
   return { ...key, signatures: merged };
 }
