@@ -33,10 +33,11 @@ for (const engine of ENGINES) {
     before(async () => ({ hs } = await start(engine)));
     after(async () => hs.close());
 
-    test('get_token is 404 M_UNRECOGNIZED as in Synapse; neither /login nor /capabilities offer it', async () => {
+    test("get_token is the spec's 400 (not Synapse's 404: the endpoint exists); neither /login nor /capabilities offer it", async () => {
       const alice = await registerUser(hs.baseUrl, 'alice', PASSWORD);
       const res = await call(hs.baseUrl, 'POST', GET_TOKEN, {}, alice.accessToken);
-      assert.deepEqual([res.status, res.body.errcode], [404, 'M_UNRECOGNIZED']);
+      assert.equal(res.status, 400);
+      assert.match(String(res.body.error), /login_via_existing_session/);
       assert.deepEqual((await call(hs.baseUrl, 'GET', `${V3}/login`)).body, { flows: [{ type: 'm.login.password' }] });
       assert.deepEqual(await capability(hs, alice), { enabled: false });
       const bogus = await tokenLogin(hs, 'axl_nothing');

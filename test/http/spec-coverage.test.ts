@@ -20,28 +20,6 @@ const SPEC_PRESCRIBES_UNRECOGNIZED: Readonly<Record<string, string>> = {
     'oauth_server_metadata.yaml and "Authentication API discovery": 404 M_UNRECOGNIZED when the homeserver does not support the OAuth 2.0 API, which Axon does not',
 };
 
-/**
- * PENDING — not exceptions to keep. Endpoints other branches implement
- * (refresh tokens, login/get_token, the /account/3pid and requestToken
- * family). Each must still answer M_UNRECOGNIZED here; once its branch is
- * merged the test fails on it, and the entry must be deleted.
- */
-const PENDING_ON_OTHER_BRANCHES: ReadonlySet<string> = new Set([
-  'POST /_matrix/client/v3/refresh',
-  'POST /_matrix/client/v1/login/get_token',
-  'POST /_matrix/client/v3/account/3pid',
-  'POST /_matrix/client/v3/account/3pid/add',
-  'POST /_matrix/client/v3/account/3pid/bind',
-  'POST /_matrix/client/v3/account/3pid/delete',
-  'POST /_matrix/client/v3/account/3pid/unbind',
-  'POST /_matrix/client/v3/account/3pid/email/requestToken',
-  'POST /_matrix/client/v3/account/3pid/msisdn/requestToken',
-  'POST /_matrix/client/v3/account/password/email/requestToken',
-  'POST /_matrix/client/v3/account/password/msisdn/requestToken',
-  'POST /_matrix/client/v3/register/email/requestToken',
-  'POST /_matrix/client/v3/register/msisdn/requestToken',
-]);
-
 /** Calls that end sessions: each is made as a user of its own. */
 const ENDS_SESSION: ReadonlySet<string> = new Set(['POST /_matrix/client/v3/logout', 'POST /_matrix/client/v3/logout/all']);
 
@@ -130,14 +108,13 @@ describe('every Client-Server API endpoint of the spec is routed', () => {
     for (const key of ['GET /_matrix/client/versions', 'GET /.well-known/matrix/client', 'POST /_matrix/media/v3/upload', 'GET /_matrix/client/v1/room_summary/{roomIdOrAlias}']) {
       assert.ok(operations.some((op) => op.key === key), `${key} is missing from what was read`);
     }
-    for (const key of [...Object.keys(SPEC_PRESCRIBES_UNRECOGNIZED), ...PENDING_ON_OTHER_BRANCHES]) {
+    for (const key of Object.keys(SPEC_PRESCRIBES_UNRECOGNIZED)) {
       assert.ok(operations.some((op) => op.key === key), `${key} is listed here but the spec does not define it`);
     }
   });
 
-  test('no operation answers M_UNRECOGNIZED, except where the spec prescribes it (and pending work)', async () => {
+  test('no operation answers M_UNRECOGNIZED, except where the spec prescribes it', async () => {
     const unrecognized: string[] = [];
-    const nowImplemented: string[] = [];
     for (const [index, op] of operations.entries()) {
       // GETs get timeout=0 so that long polls (/sync, /events) answer at once.
       const query = op.method === 'GET' ? '?timeout=0' : '';
@@ -147,8 +124,6 @@ describe('every Client-Server API endpoint of the spec is routed', () => {
       const prescribed = SPEC_PRESCRIBES_UNRECOGNIZED[op.key];
       if (prescribed !== undefined) {
         assert.deepEqual([res.status, isUnrecognized], [404, true], `${op.key}: ${prescribed}`);
-      } else if (PENDING_ON_OTHER_BRANCHES.has(op.key)) {
-        if (!isUnrecognized) nowImplemented.push(op.key);
       } else if (isUnrecognized) {
         unrecognized.push(`${op.key} (${op.file}) → ${res.status}`);
       }
@@ -156,6 +131,5 @@ describe('every Client-Server API endpoint of the spec is routed', () => {
     const whoami = await call(hs.baseUrl, 'GET', '/_matrix/client/v3/account/whoami', undefined, user.accessToken);
     assert.equal(whoami.status, 200, 'every call was made with a valid access token');
     assert.deepEqual(unrecognized, [], 'spec endpoints answering M_UNRECOGNIZED');
-    assert.deepEqual(nowImplemented, [], 'implemented now: delete these from PENDING_ON_OTHER_BRANCHES');
   });
 });

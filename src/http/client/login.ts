@@ -61,7 +61,7 @@ export function loginRoutes(deps: LoginRouteDeps): Route[] {
     },
     // Without login_via_existing_session the endpoint does not exist, as in
     // Synapse, which then answers 404 M_UNRECOGNIZED.
-    ...(loginTokensEnabled ? [getLoginTokenRoute(services, deps.rateLimiters)] : []),
+    getLoginTokenRoute(services, deps.rateLimiters),
     /**
      * # POST /_matrix/client/v3/refresh
      * Authenticated by the refresh token in the body, not an access token (refresh.yaml).
@@ -110,6 +110,10 @@ function getLoginTokenRoute(services: AccountServices, rateLimiters: RateLimiter
     path: '/_matrix/client/v1/login/get_token',
     auth: 'required',
     handler: async (req) => {
+      // login_token.yaml: 400 when the user may not generate tokens (Synapse leaves the route out instead).
+      if (!services.loginTokens.config.enabled) {
+        throw new MatrixError(400, 'M_UNKNOWN', 'Signing in other devices with a login token is disabled on this server (login_via_existing_session.enabled is false)');
+      }
       const body = requireObject(req.body);
       return withUia(async () => {
         const issued = await services.loginTokens.issue(requesterOf(req), authDict(body), (userId) => rateLimiters?.loginTokenRequest.enforce(userId.toLowerCase()));
