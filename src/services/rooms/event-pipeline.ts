@@ -4,21 +4,22 @@
 // change it makes, then wake /sync. Each room's events go through a queue so
 // they build on each other; rooms run in parallel (ARCHITECTURE.md).
 import { randomBytes } from 'node:crypto';
-import { authEventKeys, authStateFromEvents, createEventRoomId } from '../../core/auth-events.js';
-import { checkEventAuth } from '../../core/auth-rules.js';
+import { authEventKeys, authStateFromEvents, checkAuthEventsList, createEventRoomId, referencedEventIds } from '../../core/auth-events.js';
+import { checkEventAuth, type AuthDecision } from '../../core/auth-rules.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { computeEventId, generateServerEventId } from '../../core/event-id.js';
 import { eventSizeViolation } from '../../core/event-size.js';
 import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
-import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
+import { parseStateKeyString, stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU, type StateMap } from '../../core/types.js';
 import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
-import type { EventToPersist, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
+import type { EventToPersist, PersistBatch, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { LoadedRoom, loadRoom, type Extremity } from './room-state.js';
+import { RoomDag } from './room-dag.js';
+import { eventFromStored, LoadedRoom, loadRoom, type Extremity } from './room-state.js';
 
 /** What a local user asks to send; the pipeline fills in the rest of the PDU. */
 export interface EventRequest {
@@ -36,6 +37,27 @@ export interface SentEvent {
   /** True when a repeated transaction ID returned the event sent first. */
   existing: boolean;
 }
+
+/**
+ * An event received from another server, after federation's checks of its
+ * format, signatures and content hash (server-server-api "Checks performed
+ * on receipt of a PDU", steps 1–3): `event` is the redacted copy when the
+ * hash did not match, and `json` its canonical JSON as it will be stored.
+ */
+export interface ReceivedEvent {
+  event: Event;
+  json: string;
+}
+
+/** What became of a received event (steps 4–6 of the checks on receipt). */
+export type ReceiveOutcome =
+  | { status: 'accepted'; streamOrdering: number }
+  | { status: 'soft_failed'; reason: string }
+  | { status: 'rejected'; reason: string }
+  /** Stored before (not as an outlier): nothing was done. */
+  | { status: 'duplicate' };
+
+type Verdict = { status: 'accepted' } | { status: 'soft_failed' | 'rejected'; reason: string };
 
 /** Called after an event is committed and before /sync is woken (work that notifies other streams). */
 export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise<void>;
@@ -91,8 +113,11 @@ export class EventPipeline {
   private readonly listeners: PersistedEventListener[] = [];
   private readonly derivers: PersistingEventListener[] = [];
   private readonly sendChecks: SendCheck[] = [];
+  readonly dag: RoomDag;
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    this.dag = new RoomDag(deps.store);
+  }
 
   /** Registers work to run after each event is committed (before /sync wakes). */
   onPersisted(listener: PersistedEventListener): void {
@@ -180,6 +205,164 @@ export class EventPipeline {
       this.remember(roomId, room);
       return { roomId, events };
     });
+  }
+
+  /**
+   * Takes an event received from another server into the room, in the
+   * room's queue (server-server-api "Checks performed on receipt of a PDU",
+   * steps 4–6): rejected if it fails the authorisation rules against its own
+   * auth events or against the state before it, soft-failed if it fails them
+   * against the room's current state, otherwise accepted into the timeline,
+   * with the current state resolved across the forward extremities.
+   *
+   * Its auth events must be stored (as outliers at least). `stateBefore` is
+   * for an event whose prev_events are not all stored here: the state the
+   * sender's server reports at it (the event then starts a gap in the DAG);
+   * otherwise the state is worked out from the prev_events.
+   */
+  receive(roomId: string, received: ReceivedEvent, stateBefore?: StateMap): Promise<ReceiveOutcome> {
+    return this.withRoom(roomId, async (room) => {
+      if (!room) throw notFound(`Unknown room ${roomId}: this server is not in it`);
+      const { event } = received;
+      const known = await this.deps.store.events.getEvent(event.event_id);
+      if (known && !known.outlier) return { status: 'duplicate' };
+      const before = stateBefore ?? (await this.dag.stateBefore(room.rules, referencedEventIds(event.prev_events)));
+      const verdict = await this.judge(room, event, before);
+      return this.persistReceived(room, received, before, verdict);
+    });
+  }
+
+  /**
+   * Stores events known only as auth or state events (an auth chain from a
+   * join, the state at a gap): kept out of the timeline and the extremities.
+   * Each is checked against its own auth events, which must be among
+   * `events` or stored already; one that fails is stored as rejected, as
+   * later events that name it must be rejected too. Returns the IDs rejected.
+   */
+  async storeOutliers(roomId: string, rules: RoomVersionRules, received: readonly ReceivedEvent[]): Promise<Set<string>> {
+    const batch = new Map(received.map((r) => [r.event.event_id, r]));
+    const createId = rules.roomIdIsCreateEventHash ? `$${roomId.slice(1)}` : undefined;
+    const wanted = [...authIdsOf(received.map((r) => r.event)), ...(createId ? [createId] : [])];
+    const stored = await this.dag.events(wanted.filter((id) => !batch.has(id)));
+    const known = new Map([...stored].map(([id, s]) => [id, { event: s.event, rejected: s.stored.rejectedReason !== null }]));
+    const rejected = new Set<string>();
+    const toPersist: EventToPersist[] = [];
+    for (const { event, json } of inAuthOrder(received)) {
+      const authEvents = referencedEventIds(event.auth_events).map((id) => known.get(id)?.event).filter((e): e is Event => e !== undefined);
+      const create = createId === undefined ? undefined : known.get(createId)?.event;
+      const decision = this.checkAgainstAuthEvents(event, rules, authEvents, (id) => known.get(id)?.rejected ?? false, create);
+      if (!decision.allowed) rejected.add(event.event_id);
+      known.set(event.event_id, { event, rejected: !decision.allowed });
+      toPersist.push({ event, json, outlier: true, rejectedReason: decision.allowed ? null : decision.reason });
+    }
+    await this.deps.store.events.persistEvents({ events: toPersist });
+    return rejected;
+  }
+
+  /** Steps 4–6 of the checks on receipt, as a verdict on the event. */
+  private async judge(room: LoadedRoom, event: Event, stateBefore: StateMap): Promise<Verdict> {
+    const { rules } = room;
+    const authIds = referencedEventIds(event.auth_events);
+    const authLoaded = await this.dag.events(authIds);
+    const authEvents = [...authLoaded.values()].map((a) => a.event);
+    const againstAuth = this.checkAgainstAuthEvents(event, rules, authEvents, (id) => authLoaded.get(id)?.stored.rejectedReason != null, room.stateEvent('m.room.create'));
+    if (!againstAuth.allowed) return { status: 'rejected', reason: againstAuth.reason };
+    const againstBefore = checkEventAuth(event, rules, await this.authLookupIn(rules, event, stateBefore));
+    if (!againstBefore.allowed) return { status: 'rejected', reason: `against the state before it: ${againstBefore.reason}` };
+    const againstCurrent = checkEventAuth(event, rules, this.authLookup(room, event));
+    if (!againstCurrent.allowed) return { status: 'soft_failed', reason: `against the room's current state: ${againstCurrent.reason}` };
+    return { status: 'accepted' };
+  }
+
+  /** Rule 3 (the auth_events list) and the rules against exactly those events. */
+  private checkAgainstAuthEvents(
+    event: Event,
+    rules: RoomVersionRules,
+    authEvents: Event[],
+    isRejected: (id: string) => boolean,
+    impliedCreate: Event | undefined,
+  ): AuthDecision {
+    const list = checkAuthEventsList(event, authEvents, rules, { isRejected });
+    if (!list.allowed) return list;
+    // In v12 the room ID stands for the create event, which auth_events do not list.
+    const lookupEvents = impliedCreate && event.type !== 'm.room.create' ? [...authEvents, impliedCreate] : authEvents;
+    return checkEventAuth(event, rules, authStateFromEvents(lookupEvents));
+  }
+
+  /** The events of `state` that the auth rules consult for `event`, as a lookup. */
+  private async authLookupIn(rules: RoomVersionRules, event: Event, state: StateMap) {
+    const keys = authEventKeys(event, rules).map(([type, stateKey]) => stateKeyString(type, stateKey));
+    if (rules.roomIdIsCreateEventHash) keys.push(stateKeyString('m.room.create', ''));
+    const ids = keys.map((k) => state.get(k)).filter((id): id is string => id !== undefined);
+    const loaded = await this.dag.events(ids);
+    return authStateFromEvents([...loaded.values()].filter((l) => l.stored.rejectedReason === null).map((l) => l.event));
+  }
+
+  /**
+   * Persists a judged received event with the snapshot of the state before
+   * it. An accepted event joins the forward extremities (unless events
+   * naming it arrived first), and the current state becomes the resolution
+   * of the states after every extremity.
+   */
+  private async persistReceived(
+    room: LoadedRoom,
+    { event, json }: ReceivedEvent,
+    stateBefore: StateMap,
+    verdict: Verdict,
+  ): Promise<ReceiveOutcome> {
+    const { store } = this.deps;
+    const snapshotBefore = await store.snapshots.saveStateSnapshot(stateBefore, room.parentSnapshotId);
+    const accepted = verdict.status === 'accepted';
+    const item: EventToPersist = {
+      event,
+      json,
+      stateSnapshotBefore: snapshotBefore,
+      replacesState: event.state_key !== undefined ? (stateBefore.get(stateKeyString(event.type, event.state_key)) ?? null) : null,
+      rejectedReason: verdict.status === 'rejected' ? verdict.reason : null,
+      softFailed: verdict.status === 'soft_failed',
+    };
+    const next = accepted ? await this.nextCurrentState(room, event, stateBefore) : undefined;
+    const currentState = next ? [{ roomId: room.roomId, update: { state: next.state } }] : undefined;
+    const [persisted] = await this.commitWithDerivedData({ events: [item], currentState }, room);
+    if (verdict.status !== 'accepted') return verdict;
+    if (next) await this.adoptState(room, next.state, next.extremities, snapshotBefore);
+    await this.afterCommit(room, [{ event, streamOrdering: persisted!.streamOrdering, existing: false }]);
+    return { status: 'accepted', streamOrdering: persisted!.streamOrdering };
+  }
+
+  /**
+   * The extremities and current state once `event` is accepted: it replaces
+   * the extremities it names; if it is then the only one, the state after it
+   * is the room's state, otherwise the states after all of them are
+   * resolved. Undefined when stored events already name it as a prev_event
+   * (it arrived late, behind a gap): the room's state stays as it is.
+   */
+  private async nextCurrentState(room: LoadedRoom, event: Event, stateBefore: StateMap): Promise<{ state: StateMap; extremities: Extremity[] } | undefined> {
+    const children = await this.deps.store.events.getChildEventIds(event.event_id);
+    if (children.length > 0) return undefined;
+    const covered = new Set(referencedEventIds(event.prev_events));
+    const others = room.extremities.filter((e) => !covered.has(e.eventId));
+    const after = new Map(stateBefore);
+    if (event.state_key !== undefined) after.set(stateKeyString(event.type, event.state_key), event.event_id);
+    const extremities = [{ eventId: event.event_id, depth: event.depth, sha256: event.hashes.sha256 }, ...others];
+    if (others.length === 0) return { state: after, extremities };
+    const otherStates = await this.dag.statesAfter(others.map((e) => e.eventId));
+    return { state: await this.dag.resolve(room.rules, [after, ...otherStates.values()], [event]), extremities };
+  }
+
+  /** Makes the loaded room match a newly resolved current state. */
+  private async adoptState(room: LoadedRoom, state: StateMap, extremities: Extremity[], parentSnapshot: number): Promise<void> {
+    const changed = [...state].filter(([key, id]) => room.state.get(key)?.event_id !== id);
+    const loaded = await this.dag.events(changed.map(([, id]) => id));
+    for (const key of [...room.state.keys()]) if (!state.has(key)) room.state.delete(key);
+    for (const [key, id] of changed) {
+      const event = loaded.get(id)?.event;
+      if (event) room.state.set(key, event);
+      else this.deps.onError(new Error(`state event ${id} (${parseStateKeyString(key).join(' ')}) is not stored`), `adopting the state of ${room.roomId}`);
+    }
+    room.extremities = extremities;
+    room.snapshotId = undefined;
+    room.parentSnapshotId = parentSnapshot;
   }
 
   /** The room as the pipeline sees it (loaded on first use), or undefined if unknown. */
@@ -303,25 +486,9 @@ export class EventPipeline {
     if (stateKeys.length > 1) await snapshots.saveInOneTransaction([...working.state.keys(), ...stateKeys], snapshotBeforeEach);
     else await snapshotBeforeEach();
     const currentState = changed.size > 0 ? [{ roomId: room.roomId, update: { delta: { changed, removed: [] } } }] : undefined;
-    const store = (derive: boolean): Promise<PersistedEvent[]> =>
-      this.deps.db.transaction(async () => {
-        if (beforeCommit) await beforeCommit();
-        const stored = await this.deps.store.events.persistEvents({ events: toPersist, currentState, builtHere: true });
-        for (const [i, result] of stored.entries()) {
-          if (derive && !result.existing) await this.deriveData(built[i]!.event, working, result.streamOrdering);
-        }
-        return stored;
-      });
     let persisted: PersistedEvent[];
     try {
-      persisted = await store(true).catch(async (err: unknown) => {
-        // A failing deriver loses the derived data (and is logged), never the
-        // event: the rolled-back transaction is stored again without it.
-        // Retrying on failure keeps savepoints (two round trips) off every send.
-        if (!(err instanceof DerivedDataError)) throw err;
-        this.deps.onError(err.failure, err.message);
-        return store(false);
-      });
+      persisted = await this.commitWithDerivedData({ events: toPersist, currentState, builtHere: true }, working, beforeCommit);
     } catch (err) {
       // Another request with the same transaction ID (from another room's
       // queue) committed first: answer with its event, as a repeat would get.
@@ -337,6 +504,32 @@ export class EventPipeline {
     const sent = built.map(({ event }, i) => ({ event, streamOrdering: persisted[i]!.streamOrdering, existing: false }));
     await this.afterCommit(room, sent);
     return sent;
+  }
+
+  /**
+   * Persists a batch in one transaction together with the data derived from
+   * its new timeline events. A failing deriver loses the derived data (and is
+   * logged), never the events: the rolled-back transaction is stored again
+   * without it. Retrying on failure keeps savepoints (two round trips) off
+   * every send.
+   */
+  private async commitWithDerivedData(batch: PersistBatch, room: LoadedRoom, beforeCommit?: () => Promise<void>): Promise<PersistedEvent[]> {
+    const store = (derive: boolean): Promise<PersistedEvent[]> =>
+      this.deps.db.transaction(async () => {
+        if (beforeCommit) await beforeCommit();
+        const stored = await this.deps.store.events.persistEvents(batch);
+        for (const [i, result] of stored.entries()) {
+          const item = batch.events[i]!;
+          const inTimeline = !item.outlier && !item.rejectedReason && !item.softFailed;
+          if (derive && inTimeline && !result.existing) await this.deriveData(item.event, room, result.streamOrdering);
+        }
+        return stored;
+      });
+    return store(true).catch(async (err: unknown) => {
+      if (!(err instanceof DerivedDataError)) throw err;
+      this.deps.onError(err.failure, err.message);
+      return store(false);
+    });
   }
 
   private async deriveData(event: Event, room: LoadedRoom, streamOrdering: number): Promise<void> {
@@ -361,6 +554,33 @@ export class EventPipeline {
     const affectedUsers = sent.filter((s) => s.event.type === 'm.room.member').map((s) => s.event.state_key!);
     this.deps.notifier.notify('events', last.streamOrdering, { roomIds: [room.roomId], userIds: affectedUsers });
   }
+}
+
+/** Every event ID the events name as auth events. */
+function authIdsOf(events: readonly Event[]): string[] {
+  return [...new Set(events.flatMap((e) => referencedEventIds(e.auth_events)))];
+}
+
+/** The events ordered so each comes after those of its auth events that are among them. */
+function inAuthOrder(received: readonly ReceivedEvent[]): ReceivedEvent[] {
+  const byId = new Map(received.map((r) => [r.event.event_id, r]));
+  const ordered: ReceivedEvent[] = [];
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const visit = (r: ReceivedEvent): void => {
+    const id = r.event.event_id;
+    if (done.has(id) || visiting.has(id)) return; // a cycle is broken arbitrarily; its events fail auth anyway
+    visiting.add(id);
+    for (const authId of referencedEventIds(r.event.auth_events)) {
+      const auth = byId.get(authId);
+      if (auth) visit(auth);
+    }
+    visiting.delete(id);
+    done.add(id);
+    ordered.push(r);
+  };
+  for (const r of [...received].sort((a, b) => a.event.depth - b.event.depth)) visit(r);
+  return ordered;
 }
 
 function references(events: Extremity[], rules: RoomVersionRules): string[] | EventReferenceV1[] {

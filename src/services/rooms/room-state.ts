@@ -1,7 +1,7 @@
 // What the event pipeline keeps in memory per room: its version rules, its
 // current state as full events, the state's snapshot ID once saved, and the
 // forward extremities new events build on. Loaded from storage on first use.
-import { authStateFromEvents, type AuthStateLookup } from '../../core/auth-events.js';
+import { authStateFromEvents, referencedEventIds, type AuthStateLookup } from '../../core/auth-events.js';
 import { roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
 import { stateKeyString, type Event, type JsonObject, type StateMap } from '../../core/types.js';
 import type { RoomStore, SnapshotId, StoredEvent } from '../../storage/rooms/index.js';
@@ -42,14 +42,19 @@ export class LoadedRoom {
     return typeof membership === 'string' ? membership : undefined;
   }
 
-  /** Applies an accepted event to the in-memory state and extremities. */
+  /**
+   * Applies an accepted event built on this state: it becomes the current
+   * state's newest part and replaces the extremities it names as
+   * prev_events (others, beyond the cap on prev_events, stay).
+   */
   apply(event: Event, sha256: string): void {
     if (event.state_key !== undefined) {
       this.state.set(stateKeyString(event.type, event.state_key), event);
       this.parentSnapshotId = this.snapshotId ?? this.parentSnapshotId;
       this.snapshotId = undefined;
     }
-    this.extremities = [{ eventId: event.event_id, depth: event.depth, sha256 }];
+    const covered = new Set(referencedEventIds(event.prev_events));
+    this.extremities = [{ eventId: event.event_id, depth: event.depth, sha256 }, ...this.extremities.filter((e) => !covered.has(e.eventId))];
   }
 }
 
