@@ -27,6 +27,8 @@ export interface RemoteEventSpec {
 
 export class FakeRemoteServer {
   readonly key: SigningKey;
+  /** Every PDU this server built, by event ID: what it would serve over federation. */
+  readonly pdus = new Map<string, PDU>();
 
   constructor(readonly serverName: string) {
     this.key = generateSigningKey();
@@ -50,6 +52,7 @@ export class FakeRemoteServer {
     if (rules.eventFormat === 1) unsigned.event_id = `$${randomBytes(9).toString('base64url')}:${this.serverName}`;
     const pdu = finaliseEvent(unsigned, this.serverName, this.key, rules);
     const event = { ...pdu, event_id: computeEventId(pdu, rules), room_id: roomId } as Event;
+    this.pdus.set(event.event_id, pdu);
     return { pdu, event, received: { event, json: canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson }) } };
   }
 }

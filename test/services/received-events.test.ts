@@ -4,16 +4,11 @@
 // state resolved across forks. Room versions 10 and 12, both engines.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roomVersion } from '../../src/core/room-versions.js';
-import { generateSigningKey } from '../../src/core/signing.js';
 import { stateKeyString, type Event } from '../../src/core/types.js';
-import { RoomStore } from '../../src/storage/rooms/index.js';
-import { Notifier } from '../../src/services/notifier.js';
-import { EventPipeline, type EventRequest } from '../../src/services/rooms/event-pipeline.js';
 import { ENGINES, useTestDatabase } from '../helpers/databases.js';
+import { ALICE, PipelineRooms } from '../helpers/pipeline-room.js';
 import { FakeRemoteServer } from '../helpers/remote-events.js';
 
-const ALICE = '@alice:local.test';
 const BOB = '@bob:remote.test';
 const CAROL = '@carol:remote.test';
 
@@ -21,61 +16,19 @@ for (const engine of ENGINES) {
   for (const version of ['10', '12']) {
     describe(`received events, room version ${version} (${engine})`, () => {
       const database = useTestDatabase(engine);
-      const rules = roomVersion(version)!;
       const remote = new FakeRemoteServer('remote.test');
-      let store: RoomStore;
-      let pipeline: EventPipeline;
-      let counter = 0;
-
+      let rooms: PipelineRooms;
       before(() => {
-        store = new RoomStore(database.db);
-        pipeline = new EventPipeline({
-          db: database.db,
-          serverName: 'local.test',
-          signingKey: generateSigningKey('a'),
-          store,
-          notifier: new Notifier(),
-          clock: () => Date.now(),
-          onError: (err) => assert.fail(String(err)),
-        });
+        rooms = new PipelineRooms(database.db, version);
       });
+      const createRoom = () => rooms.createRoom();
+      const state = (roomId: string, type: string, stateKey = '') => rooms.state(roomId, type, stateKey);
+      const auth = (roomId: string, ...more: Event[]) => rooms.auth(roomId, ...more);
+      const tip = (roomId: string) => rooms.tip(roomId);
+      const timelineIds = (roomId: string) => rooms.timelineIds(roomId);
 
-      /** A public room of Alice's where anyone may set the topic. */
-      const createRoom = async (): Promise<string> => {
-        const { roomId } = await pipeline.createRoom(
-          rules,
-          { type: 'm.room.create', sender: ALICE, stateKey: '', content: { room_version: version, ...(version === '10' ? { creator: ALICE } : {}) } },
-          () => `!room${++counter}:local.test`,
-          (): EventRequest[] => [
-            { type: 'm.room.member', sender: ALICE, stateKey: ALICE, content: { membership: 'join' } },
-            {
-              type: 'm.room.power_levels',
-              sender: ALICE,
-              stateKey: '',
-              content: { users: version === '10' ? { [ALICE]: 100 } : {}, events: { 'm.room.topic': 0 }, state_default: 50, ban: 50 },
-            },
-            { type: 'm.room.join_rules', sender: ALICE, stateKey: '', content: { join_rule: 'public' } },
-          ],
-          async (id) => {
-            await store.rooms.createRoom({ roomId: id, roomVersion: version, creator: ALICE, isPublic: true, createdTs: Date.now() });
-          },
-        );
-        return roomId;
-      };
-
-      const state = async (roomId: string, type: string, stateKey = ''): Promise<Event> => (await pipeline.room(roomId))!.stateEvent(type, stateKey)!;
-      /** The auth events a remote server would pick: the create event only before v12. */
-      const auth = async (roomId: string, ...more: Event[]): Promise<Event[]> => {
-        const base = [await state(roomId, 'm.room.power_levels')];
-        if (!rules.roomIdIsCreateEventHash) base.unshift(await state(roomId, 'm.room.create'));
-        return [...base, ...more];
-      };
-      const tip = async (roomId: string): Promise<Event[]> => {
-        const ids = await store.events.getForwardExtremities(roomId);
-        return [...(await pipeline.dag.events(ids)).values()].map((l) => l.event);
-      };
       const joinBob = async (roomId: string): Promise<Event> => {
-        const join = remote.event(rules, roomId, {
+        const join = remote.event(rooms.rules, roomId, {
           type: 'm.room.member',
           sender: BOB,
           stateKey: BOB,
@@ -83,36 +36,35 @@ for (const engine of ENGINES) {
           prev: await tip(roomId),
           auth: await auth(roomId, await state(roomId, 'm.room.join_rules')),
         });
-        assert.equal((await pipeline.receive(roomId, join.received)).status, 'accepted');
+        assert.equal((await rooms.pipeline.receive(roomId, join.received)).status, 'accepted');
         return join.event;
       };
-      const timelineIds = async (roomId: string): Promise<string[]> => (await store.events.getLatestEventsInRoom(roomId, 50)).map((e) => e.eventId);
 
       test('a remote join is accepted: the member is in the room and the join is its new tip', async () => {
         const roomId = await createRoom();
         const join = await joinBob(roomId);
-        assert.equal((await store.memberships.getMembership(roomId, BOB))?.membership, 'join');
-        assert.deepEqual(await store.events.getForwardExtremities(roomId), [join.event_id]);
+        assert.equal((await rooms.store.memberships.getMembership(roomId, BOB))?.membership, 'join');
+        assert.deepEqual(await rooms.store.events.getForwardExtremities(roomId), [join.event_id]);
         assert.ok((await timelineIds(roomId)).includes(join.event_id));
         // A local event now builds on it.
-        const sent = await pipeline.send(roomId, { type: 'm.room.message', sender: ALICE, content: { body: 'hi' } });
+        const sent = await rooms.pipeline.send(roomId, { type: 'm.room.message', sender: ALICE, content: { body: 'hi' } });
         assert.deepEqual(sent.event.prev_events, [join.event_id]);
       });
 
       test('a message from someone who never joined is rejected and stays out of the timeline', async () => {
         const roomId = await createRoom();
-        const message = remote.event(rules, roomId, { type: 'm.room.message', sender: CAROL, content: { body: 'let me in' }, prev: await tip(roomId), auth: await auth(roomId) });
-        const outcome = await pipeline.receive(roomId, message.received);
+        const message = remote.event(rooms.rules, roomId, { type: 'm.room.message', sender: CAROL, content: { body: 'let me in' }, prev: await tip(roomId), auth: await auth(roomId) });
+        const outcome = await rooms.pipeline.receive(roomId, message.received);
         assert.equal(outcome.status, 'rejected');
         assert.ok(!(await timelineIds(roomId)).includes(message.event.event_id));
-        const stored = await store.events.getEvent(message.event.event_id);
+        const stored = await rooms.store.events.getEvent(message.event.event_id);
         assert.ok(stored?.rejectedReason, 'kept, with the reason, so later events naming it are rejected too');
       });
 
       test('auth_events naming an event the rules do not select are rejected', async () => {
         const roomId = await createRoom();
         const bobJoin = await joinBob(roomId);
-        const topic = remote.event(rules, roomId, {
+        const topic = remote.event(rooms.rules, roomId, {
           type: 'm.room.topic',
           sender: BOB,
           stateKey: '',
@@ -120,7 +72,7 @@ for (const engine of ENGINES) {
           prev: await tip(roomId),
           auth: await auth(roomId, bobJoin, await state(roomId, 'm.room.join_rules')),
         });
-        const outcome = await pipeline.receive(roomId, topic.received);
+        const outcome = await rooms.pipeline.receive(roomId, topic.received);
         assert.equal(outcome.status, 'rejected');
         assert.match((outcome as { reason: string }).reason, /m\.room\.join_rules/);
       });
@@ -128,21 +80,21 @@ for (const engine of ENGINES) {
       test('a message built before its sender was banned is soft-failed: valid at its place, not now', async () => {
         const roomId = await createRoom();
         const bobJoin = await joinBob(roomId);
-        await pipeline.send(roomId, { type: 'm.room.member', sender: ALICE, stateKey: BOB, content: { membership: 'ban' } });
-        const evading = remote.event(rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'still here' }, prev: [bobJoin], auth: await auth(roomId, bobJoin) });
-        const outcome = await pipeline.receive(roomId, evading.received);
+        await rooms.pipeline.send(roomId, { type: 'm.room.member', sender: ALICE, stateKey: BOB, content: { membership: 'ban' } });
+        const evading = remote.event(rooms.rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'still here' }, prev: [bobJoin], auth: await auth(roomId, bobJoin) });
+        const outcome = await rooms.pipeline.receive(roomId, evading.received);
         assert.equal(outcome.status, 'soft_failed');
         assert.ok(!(await timelineIds(roomId)).includes(evading.event.event_id));
-        assert.ok(!(await store.events.getForwardExtremities(roomId)).includes(evading.event.event_id), 'not built on');
+        assert.ok(!(await rooms.store.events.getForwardExtremities(roomId)).includes(evading.event.event_id), 'not built on');
       });
 
       test('concurrent topic changes fork the room; the current state is their resolution', async () => {
         const roomId = await createRoom();
         const bobJoin = await joinBob(roomId);
         const now = Date.now();
-        const aliceTopic = await pipeline.send(roomId, { type: 'm.room.topic', sender: ALICE, stateKey: '', content: { topic: 'from alice' } });
+        const aliceTopic = await rooms.pipeline.send(roomId, { type: 'm.room.topic', sender: ALICE, stateKey: '', content: { topic: 'from alice' } });
         // Bob's server has not seen Alice's topic; its change is later in time.
-        const bobTopic = remote.event(rules, roomId, {
+        const bobTopic = remote.event(rooms.rules, roomId, {
           type: 'm.room.topic',
           sender: BOB,
           stateKey: '',
@@ -151,50 +103,50 @@ for (const engine of ENGINES) {
           auth: await auth(roomId, bobJoin),
           originServerTs: now + 60_000,
         });
-        assert.equal((await pipeline.receive(roomId, bobTopic.received)).status, 'accepted');
-        assert.deepEqual(new Set(await store.events.getForwardExtremities(roomId)), new Set([aliceTopic.event.event_id, bobTopic.event.event_id]));
+        assert.equal((await rooms.pipeline.receive(roomId, bobTopic.received)).status, 'accepted');
+        assert.deepEqual(new Set(await rooms.store.events.getForwardExtremities(roomId)), new Set([aliceTopic.event.event_id, bobTopic.event.event_id]));
         // Same power, same mainline: the later origin_server_ts wins (rooms/v2.md "Mainline ordering").
         assert.equal((await state(roomId, 'm.room.topic')).content.topic, 'from bob');
-        const stored = await store.currentState.getCurrentStateEvent(roomId, 'm.room.topic', '');
+        const stored = await rooms.store.currentState.getCurrentStateEvent(roomId, 'm.room.topic', '');
         assert.equal(stored?.eventId, bobTopic.event.event_id);
         // The next local event merges the fork.
-        const merge = await pipeline.send(roomId, { type: 'm.room.message', sender: ALICE, content: { body: 'merged' } });
+        const merge = await rooms.pipeline.send(roomId, { type: 'm.room.message', sender: ALICE, content: { body: 'merged' } });
         assert.deepEqual(new Set(merge.event.prev_events as string[]), new Set([aliceTopic.event.event_id, bobTopic.event.event_id]));
-        assert.deepEqual(await store.events.getForwardExtremities(roomId), [merge.event.event_id]);
+        assert.deepEqual(await rooms.store.events.getForwardExtremities(roomId), [merge.event.event_id]);
       });
 
       test('an event after a gap takes the state its sender reports; its unknown auth events come as outliers', async () => {
         const roomId = await createRoom();
         const bobJoin = await joinBob(roomId);
         // Events Axon never saw: Bob changes the topic twice; only the second reaches us.
-        const first = remote.event(rules, roomId, { type: 'm.room.topic', sender: BOB, stateKey: '', content: { topic: 'one' }, prev: [bobJoin], auth: await auth(roomId, bobJoin) });
-        const second = remote.event(rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'after the gap' }, prev: [first.event], auth: await auth(roomId, bobJoin) });
-        const rejected = await pipeline.storeOutliers(roomId, rules, [first.received]);
+        const first = remote.event(rooms.rules, roomId, { type: 'm.room.topic', sender: BOB, stateKey: '', content: { topic: 'one' }, prev: [bobJoin], auth: await auth(roomId, bobJoin) });
+        const second = remote.event(rooms.rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'after the gap' }, prev: [first.event], auth: await auth(roomId, bobJoin) });
+        const rejected = await rooms.pipeline.storeOutliers(roomId, rooms.rules, [first.received]);
         assert.equal(rejected.size, 0);
         assert.ok(!(await timelineIds(roomId)).includes(first.event.event_id), 'an outlier is not in the timeline');
-        const reported = new Map((await store.currentState.getCurrentState(roomId)).entries());
+        const reported = new Map((await rooms.store.currentState.getCurrentState(roomId)).entries());
         reported.set(stateKeyString('m.room.topic', ''), first.event.event_id);
-        assert.equal((await pipeline.receive(roomId, second.received, reported)).status, 'accepted');
+        assert.equal((await rooms.pipeline.receive(roomId, second.received, reported)).status, 'accepted');
         assert.equal((await state(roomId, 'm.room.topic')).content.topic, 'one');
         assert.ok((await timelineIds(roomId)).includes(second.event.event_id));
       });
 
       test('an outlier failing its own auth events is stored as rejected, and so is what names it', async () => {
         const roomId = await createRoom();
-        const forged = remote.event(rules, roomId, { type: 'm.room.topic', sender: CAROL, stateKey: '', content: { topic: 'forged' }, prev: await tip(roomId), auth: await auth(roomId) });
-        const rejected = await pipeline.storeOutliers(roomId, rules, [forged.received]);
+        const forged = remote.event(rooms.rules, roomId, { type: 'm.room.topic', sender: CAROL, stateKey: '', content: { topic: 'forged' }, prev: await tip(roomId), auth: await auth(roomId) });
+        const rejected = await rooms.pipeline.storeOutliers(roomId, rooms.rules, [forged.received]);
         assert.deepEqual([...rejected], [forged.event.event_id]);
         const bobJoin = await joinBob(roomId);
-        const naming = remote.event(rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'x' }, prev: [bobJoin], auth: [...(await auth(roomId, bobJoin)), forged.event] });
-        assert.equal((await pipeline.receive(roomId, naming.received)).status, 'rejected');
+        const naming = remote.event(rooms.rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'x' }, prev: [bobJoin], auth: [...(await auth(roomId, bobJoin)), forged.event] });
+        assert.equal((await rooms.pipeline.receive(roomId, naming.received)).status, 'rejected');
       });
 
       test('the same event received twice is stored once', async () => {
         const roomId = await createRoom();
         const bobJoin = await joinBob(roomId);
-        const message = remote.event(rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'once' }, prev: [bobJoin], auth: await auth(roomId, bobJoin) });
-        assert.equal((await pipeline.receive(roomId, message.received)).status, 'accepted');
-        assert.equal((await pipeline.receive(roomId, message.received)).status, 'duplicate');
+        const message = remote.event(rooms.rules, roomId, { type: 'm.room.message', sender: BOB, content: { body: 'once' }, prev: [bobJoin], auth: await auth(roomId, bobJoin) });
+        assert.equal((await rooms.pipeline.receive(roomId, message.received)).status, 'accepted');
+        assert.equal((await rooms.pipeline.receive(roomId, message.received)).status, 'duplicate');
         assert.equal((await timelineIds(roomId)).filter((id) => id === message.event.event_id).length, 1);
       });
     });

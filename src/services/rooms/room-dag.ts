@@ -65,6 +65,17 @@ export class RoomDag {
     return resolveState(rules, distinct, (id) => events.get(id), checkEventAuth, { isRejected: (id) => rejected.has(id) });
   }
 
+  /** Which of `eventIds` are stored (as outliers or not). */
+  have(eventIds: readonly string[]): Promise<Set<string>> {
+    return this.store.events.haveEvents(eventIds);
+  }
+
+  /** Which of `eventIds` have a known state after them: stored, and not as outliers. */
+  async withKnownState(eventIds: readonly string[]): Promise<Set<string>> {
+    const stored = await this.store.events.getEvents(eventIds);
+    return new Set([...stored.values()].filter((e) => e.stateSnapshotBefore !== null).map((e) => e.eventId));
+  }
+
   /** Loads stored events by ID as core Events (unknown IDs absent). */
   async events(eventIds: readonly string[]): Promise<Map<string, { event: Event; stored: StoredEvent }>> {
     const stored = await this.store.events.getEvents(eventIds);

@@ -1,0 +1,208 @@
+// PDUs received from other servers (in /send transactions, and the events
+// fetched to fill gaps): the checks on receipt (server-server-api "Checks
+// performed on receipt of a PDU") up to the point where the event pipeline
+// takes over, and the fetching that gives the pipeline what it needs — the
+// event's auth events, and its prev_events or the state before it.
+import { referencedEventIds } from '../../core/auth-events.js';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { checkContentHash } from '../../core/hashes.js';
+import { parseReceivedPdu } from '../../core/pdu-format.js';
+import { redactEvent } from '../../core/redaction.js';
+import type { RoomVersionRules } from '../../core/room-versions.js';
+import { serverAclAllows } from '../../core/server-acl.js';
+import { stateKeyString, type Event, type JsonObject, type JsonValue, type StateMap } from '../../core/types.js';
+import type { EventPipeline, ReceivedEvent, ReceiveOutcome } from '../../services/rooms/event-pipeline.js';
+import type { LoadedRoom } from '../../services/rooms/room-state.js';
+
+/** What the handler asks of remote servers (the federation client implements it). */
+export interface RemoteRoomFetcher {
+  /** POST /get_missing_events: events between `earliest` and `latest`, oldest first. */
+  getMissingEvents(
+    destination: string,
+    roomId: string,
+    request: { earliest: string[]; latest: string[]; limit: number; minDepth: number },
+  ): Promise<JsonValue[]>;
+  /** GET /event/{eventId}: the PDU. */
+  getEvent(destination: string, eventId: string): Promise<JsonValue>;
+  /** GET /state_ids: the state before `eventId` and its auth chain, as IDs. */
+  getStateIds(destination: string, roomId: string, eventId: string): Promise<{ stateIds: string[]; authChainIds: string[] }>;
+  /** GET /event_auth: the auth chain of `eventId`. */
+  getEventAuth(destination: string, roomId: string, eventId: string): Promise<JsonValue[]>;
+}
+
+/**
+ * Checks the signatures a PDU must carry for its room version with the
+ * senders' keys valid at its origin_server_ts (the key ring implements it).
+ * Resolves to undefined when they are all valid, else to the reason.
+ */
+export type PduSignatureCheck = (pdu: JsonObject, rules: RoomVersionRules) => Promise<string | undefined>;
+
+export interface EventHandlerDeps {
+  pipeline: EventPipeline;
+  fetcher: RemoteRoomFetcher;
+  checkSignatures: PduSignatureCheck;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** How many missing prev_events one gap-filling request asks for (Synapse asks for 10). */
+const MISSING_EVENTS_LIMIT = 10;
+
+/** A received PDU that failed a check that drops it (format, signatures, ACL): nothing is stored. */
+export class DroppedPduError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DroppedPduError';
+  }
+}
+
+export class FederatedEventHandler {
+  constructor(private readonly deps: EventHandlerDeps) {}
+
+  /**
+   * Handles one PDU `origin` sent us live (a /send transaction): the checks
+   * on receipt, then the pipeline. Missing prev_events are fetched from
+   * `origin` (once: events fetched that way do not fetch further), or the
+   * state before the event is asked for instead.
+   */
+  async onPdu(origin: string, roomId: string, pdu: JsonValue): Promise<ReceiveOutcome> {
+    const room = await this.deps.pipeline.room(roomId);
+    if (!room) throw new DroppedPduError(`this server is not in room ${roomId}`);
+    if (!serverAclAllows(aclOf(room), origin)) throw new DroppedPduError(`the room's server ACL denies ${origin}`);
+    const received = await this.checkPdu(room.rules, roomId, pdu);
+    return this.processChecked(origin, room, received, true);
+  }
+
+  /**
+   * Steps 1–3 of the checks on receipt: the format of the room version
+   * (else dropped), the signatures (else dropped) and the content hash
+   * (else the event is taken redacted).
+   */
+  async checkPdu(rules: RoomVersionRules, roomId: string, pdu: JsonValue): Promise<ReceivedEvent> {
+    const parsed = parseReceivedPdu(pdu, rules, roomId);
+    if (!parsed.ok) throw new DroppedPduError(`the event is malformed: ${parsed.reason}`);
+    const { unsigned: _unsigned, ...withoutUnsigned } = pdu as JsonObject;
+    const signatureProblem = await this.deps.checkSignatures(withoutUnsigned, rules);
+    if (signatureProblem) throw new DroppedPduError(`${parsed.event.event_id} has a bad signature: ${signatureProblem}`);
+    if (checkContentHash(withoutUnsigned, rules)) {
+      return { event: parsed.event, json: canonicalJson(withoutUnsigned, { strict: rules.strictCanonicalJson }) };
+    }
+    // The spec: a hash mismatch means we were given a redacted copy; use our own redaction of it.
+    const redacted = redactEvent(withoutUnsigned, rules);
+    this.deps.log('received an event whose content hash does not match; keeping it redacted', { eventId: parsed.event.event_id });
+    return { event: { ...redacted, event_id: parsed.event.event_id, room_id: parsed.event.room_id } as unknown as Event, json: canonicalJson(redacted, { strict: rules.strictCanonicalJson }) };
+  }
+
+  private async processChecked(origin: string, room: LoadedRoom, received: ReceivedEvent, fetchMissing: boolean): Promise<ReceiveOutcome> {
+    const { event } = received;
+    await this.ensureAuthEvents(origin, room, event);
+    const prevIds = referencedEventIds(event.prev_events);
+    if (fetchMissing && (await this.missingIds(prevIds)).length > 0) await this.fetchMissingPrevEvents(origin, room, event);
+    const withState = await this.deps.pipeline.dag.withKnownState(prevIds);
+    const gap = prevIds.filter((id) => !withState.has(id));
+    const stateBefore = gap.length > 0 ? await this.stateBeforeGap(origin, room, event, gap) : undefined;
+    return this.deps.pipeline.receive(room.roomId, received, stateBefore);
+  }
+
+  /** Fetches and stores (as outliers) auth events of `event` this server lacks, with their own auth chains. */
+  private async ensureAuthEvents(origin: string, room: LoadedRoom, event: Event): Promise<void> {
+    const missing = await this.missingIds(referencedEventIds(event.auth_events));
+    if (missing.length === 0) return;
+    const chain = await this.deps.fetcher.getEventAuth(origin, room.roomId, event.event_id);
+    await this.storeFetchedOutliers(room, chain);
+    const still = await this.missingIds(referencedEventIds(event.auth_events));
+    if (still.length > 0) this.deps.log('auth events could not be fetched; the event will be rejected', { eventId: event.event_id, missing: still });
+  }
+
+  /**
+   * Asks `origin` for the events between what we have (the forward
+   * extremities) and `event`, and takes them in depth order, each as if
+   * received live but without fetching further.
+   */
+  private async fetchMissingPrevEvents(origin: string, room: LoadedRoom, event: Event): Promise<void> {
+    const earliest = room.extremities.map((e) => e.eventId);
+    const minDepth = Math.min(...room.extremities.map((e) => e.depth), event.depth);
+    let fetched: JsonValue[];
+    try {
+      fetched = await this.deps.fetcher.getMissingEvents(origin, room.roomId, { earliest, latest: [event.event_id], limit: MISSING_EVENTS_LIMIT, minDepth });
+    } catch (err) {
+      this.deps.log('get_missing_events failed; asking for the state at the gap instead', { origin, roomId: room.roomId, error: String(err) });
+      return;
+    }
+    const checked: ReceivedEvent[] = [];
+    for (const pdu of fetched) {
+      try {
+        checked.push(await this.checkPdu(room.rules, room.roomId, pdu));
+      } catch (err) {
+        this.deps.log('dropped a fetched missing event', { origin, error: String(err) });
+      }
+    }
+    checked.sort((a, b) => a.event.depth - b.event.depth);
+    for (const missing of checked) {
+      if ((await this.missingIds([missing.event.event_id])).length === 0) continue;
+      await this.processChecked(origin, room, missing, false);
+    }
+  }
+
+  /**
+   * The state before an event whose prev_events `gap` have no known state
+   * here (not stored, or only as outliers): for each, the state `origin`
+   * reports before it plus the prev event itself, resolved with the states
+   * after the prev_events we do know. Events of those states we lack are
+   * fetched and stored as outliers.
+   */
+  private async stateBeforeGap(origin: string, room: LoadedRoom, event: Event, gap: string[]): Promise<StateMap> {
+    const { pipeline, fetcher } = this.deps;
+    const known = referencedEventIds(event.prev_events).filter((id) => !gap.includes(id));
+    const states = [...(await pipeline.dag.statesAfter(known)).values()];
+    for (const prevId of gap) {
+      const { stateIds, authChainIds } = await fetcher.getStateIds(origin, room.roomId, prevId);
+      await this.fetchAndStoreEvents(origin, room, [...authChainIds, ...stateIds, prevId]);
+      const prev = (await pipeline.dag.events([prevId])).get(prevId);
+      if (!prev) throw new DroppedPduError(`${origin} did not give us ${prevId}, a prev_event of ${event.event_id}`);
+      const stateEvents = await pipeline.dag.events(stateIds);
+      const state: StateMap = new Map([...stateEvents.values()].map(({ event: e }) => [stateKeyString(e.type, e.state_key ?? ''), e.event_id]));
+      if (prev.event.state_key !== undefined && prev.stored.rejectedReason === null) state.set(stateKeyString(prev.event.type, prev.event.state_key), prevId);
+      states.push(state);
+    }
+    return pipeline.dag.resolve(room.rules, states);
+  }
+
+  /** Fetches, checks and stores as outliers those of `eventIds` not stored here. */
+  private async fetchAndStoreEvents(origin: string, room: LoadedRoom, eventIds: readonly string[]): Promise<void> {
+    const missing = await this.missingIds(eventIds);
+    const pdus: JsonValue[] = [];
+    for (const id of missing) {
+      try {
+        pdus.push(await this.deps.fetcher.getEvent(origin, id));
+      } catch (err) {
+        this.deps.log('could not fetch a state event', { origin, eventId: id, error: String(err) });
+      }
+    }
+    await this.storeFetchedOutliers(room, pdus);
+  }
+
+  /** Checks fetched PDUs and stores those that pass as outliers (unknown ones only). */
+  private async storeFetchedOutliers(room: LoadedRoom, pdus: readonly JsonValue[]): Promise<void> {
+    const checked: ReceivedEvent[] = [];
+    for (const pdu of pdus) {
+      try {
+        checked.push(await this.checkPdu(room.rules, room.roomId, pdu));
+      } catch (err) {
+        this.deps.log('dropped a fetched event', { error: String(err) });
+      }
+    }
+    const unknown = new Set(await this.missingIds(checked.map((c) => c.event.event_id)));
+    const fresh = checked.filter((c) => unknown.has(c.event.event_id));
+    if (fresh.length > 0) await this.deps.pipeline.storeOutliers(room.roomId, room.rules, fresh);
+  }
+
+  private async missingIds(eventIds: readonly string[]): Promise<string[]> {
+    if (eventIds.length === 0) return [];
+    const have = await this.deps.pipeline.dag.have(eventIds);
+    return eventIds.filter((id) => !have.has(id));
+  }
+}
+
+function aclOf(room: LoadedRoom): JsonObject | undefined {
+  return room.stateEvent('m.room.server_acl')?.content;
+}

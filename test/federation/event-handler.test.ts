@@ -1,0 +1,202 @@
+// PDUs from other servers before the pipeline: the checks that drop or
+// redact them (format, signatures, content hash, server ACL) and the
+// fetching that fills gaps (missing auth events, get_missing_events, the
+// state at a gap). The remote side is a fake server answering from the
+// PDUs it built. Room versions 10 and 12.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referencedEventIds } from '../../src/core/auth-events.js';
+import { verifyEventSignature } from '../../src/core/event-signing.js';
+import { serverNameOfUserId } from '../../src/core/identifiers.js';
+import type { Event, JsonObject, JsonValue } from '../../src/core/types.js';
+import { DroppedPduError, FederatedEventHandler, type RemoteRoomFetcher } from '../../src/federation/inbound/event-handler.js';
+import { useTestDatabase } from '../helpers/databases.js';
+import { ALICE, PipelineRooms } from '../helpers/pipeline-room.js';
+import { FakeRemoteServer } from '../helpers/remote-events.js';
+
+const BOB = '@bob:remote.test';
+
+/** Answers federation requests from the remote's own PDUs; records what was asked. */
+class FakeFetcher implements RemoteRoomFetcher {
+  readonly calls: string[] = [];
+  /** The state before each event, as the remote would report it. */
+  readonly stateBefore = new Map<string, string[]>();
+  missingEventsAnswer: 'walk' | 'none' = 'walk';
+
+  constructor(private readonly remote: FakeRemoteServer) {}
+
+  async getMissingEvents(_dest: string, _roomId: string, req: { earliest: string[]; latest: string[]; limit: number }): Promise<JsonValue[]> {
+    this.calls.push('get_missing_events');
+    if (this.missingEventsAnswer === 'none') return [];
+    const found: JsonValue[] = [];
+    const queue = req.latest.flatMap((id) => this.prevsOf(id));
+    const seen = new Set(req.earliest);
+    while (queue.length > 0 && found.length < req.limit) {
+      const id = queue.shift()!;
+      const pdu = this.remote.pdus.get(id);
+      if (seen.has(id) || !pdu) continue;
+      seen.add(id);
+      found.push(pdu as unknown as JsonValue);
+      queue.push(...this.prevsOf(id));
+    }
+    return found.reverse();
+  }
+
+  async getEvent(_dest: string, eventId: string): Promise<JsonValue> {
+    this.calls.push(`event ${eventId}`);
+    const pdu = this.remote.pdus.get(eventId);
+    if (!pdu) throw new Error(`unknown event ${eventId}`);
+    return pdu as unknown as JsonValue;
+  }
+
+  async getStateIds(_dest: string, _roomId: string, eventId: string): Promise<{ stateIds: string[]; authChainIds: string[] }> {
+    this.calls.push(`state_ids ${eventId}`);
+    return { stateIds: this.stateBefore.get(eventId) ?? [], authChainIds: [] };
+  }
+
+  async getEventAuth(_dest: string, _roomId: string, eventId: string): Promise<JsonValue[]> {
+    this.calls.push(`event_auth ${eventId}`);
+    const chain = new Set<string>();
+    const walk = (id: string): void => {
+      const pdu = this.remote.pdus.get(id);
+      for (const authId of referencedEventIds(pdu?.auth_events ?? [])) {
+        if (!chain.has(authId)) {
+          chain.add(authId);
+          walk(authId);
+        }
+      }
+    };
+    walk(eventId);
+    return [...chain].map((id) => this.remote.pdus.get(id)).filter((p) => p !== undefined) as unknown as JsonValue[];
+  }
+
+  private prevsOf(id: string): string[] {
+    return referencedEventIds(this.remote.pdus.get(id)?.prev_events ?? []);
+  }
+}
+
+for (const version of ['10', '12']) {
+  describe(`federated event handler, room version ${version}`, () => {
+    const database = useTestDatabase('sqlite');
+    const remote = new FakeRemoteServer('remote.test');
+    let rooms: PipelineRooms;
+    let fetcher: FakeFetcher;
+    let handler: FederatedEventHandler;
+
+    before(() => {
+      rooms = new PipelineRooms(database.db, version);
+    });
+
+    const newHandler = (): void => {
+      fetcher = new FakeFetcher(remote);
+      handler = new FederatedEventHandler({
+        pipeline: rooms.pipeline,
+        fetcher,
+        // The key ring's job, done here with the fake server's one key.
+        checkSignatures: async (pdu, rules) => {
+          const server = serverNameOfUserId(pdu['sender'] as string)!;
+          const ok = server === remote.serverName && verifyEventSignature(pdu, server, remote.key.keyId, remote.key.publicKey, rules);
+          return ok ? undefined : `no valid signature of ${server}`;
+        },
+        log: () => undefined,
+      });
+    };
+
+    /** A room Bob (of the remote server) has joined, as both servers know it. */
+    const roomWithBob = async (): Promise<{ roomId: string; bobJoin: Event }> => {
+      newHandler();
+      const roomId = await rooms.createRoom();
+      const join = remote.event(rooms.rules, roomId, {
+        type: 'm.room.member',
+        sender: BOB,
+        stateKey: BOB,
+        content: { membership: 'join' },
+        prev: await rooms.tip(roomId),
+        auth: await rooms.auth(roomId, await rooms.state(roomId, 'm.room.join_rules')),
+      });
+      assert.equal((await handler.onPdu('remote.test', roomId, join.pdu as unknown as JsonValue)).status, 'accepted');
+      return { roomId, bobJoin: join.event };
+    };
+    const message = (roomId: string, prev: Event[], auth: Event[], body: string) =>
+      remote.event(rooms.rules, roomId, { type: 'm.room.message', sender: BOB, content: { body }, prev, auth });
+    const send = (roomId: string, pdu: unknown) => handler.onPdu('remote.test', roomId, pdu as JsonValue);
+
+    test('a PDU on events we have is accepted without asking the remote anything', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      const m = message(roomId, [bobJoin], await rooms.auth(roomId, bobJoin), 'hello');
+      assert.equal((await send(roomId, m.pdu)).status, 'accepted');
+      assert.deepEqual(fetcher.calls, []);
+    });
+
+    test('missing prev_events are fetched with get_missing_events and enter the timeline in order', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      const auth = await rooms.auth(roomId, bobJoin);
+      const one = message(roomId, [bobJoin], auth, 'one');
+      const two = message(roomId, [one.event], auth, 'two');
+      const three = message(roomId, [two.event], auth, 'three');
+      assert.equal((await send(roomId, three.pdu)).status, 'accepted');
+      assert.deepEqual(fetcher.calls, ['get_missing_events']);
+      const timeline = await rooms.timelineIds(roomId);
+      assert.deepEqual(timeline.slice(-3), [one.event.event_id, two.event.event_id, three.event.event_id]);
+    });
+
+    test('a gap get_missing_events cannot fill is crossed with the state the remote reports', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      fetcher.missingEventsAnswer = 'none';
+      const auth = await rooms.auth(roomId, bobJoin);
+      const topic = remote.event(rooms.rules, roomId, { type: 'm.room.topic', sender: BOB, stateKey: '', content: { topic: 'across the gap' }, prev: [bobJoin], auth });
+      const after = message(roomId, [topic.event], auth, 'after');
+      fetcher.stateBefore.set(topic.event.event_id, await currentStateIds(roomId));
+      assert.equal((await send(roomId, after.pdu)).status, 'accepted');
+      assert.ok(fetcher.calls.includes(`state_ids ${topic.event.event_id}`));
+      assert.equal((await rooms.state(roomId, 'm.room.topic')).content.topic, 'across the gap');
+      assert.ok(!(await rooms.timelineIds(roomId)).includes(topic.event.event_id), 'the gap event itself is only an outlier');
+    });
+
+    test("auth events we lack are fetched with event_auth", async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      // Bob's server raised his power level in an event we never got.
+      const pl = await rooms.state(roomId, 'm.room.power_levels');
+      const raise = remote.event(rooms.rules, roomId, {
+        type: 'm.room.member', sender: BOB, stateKey: BOB, content: { membership: 'join', displayname: 'Bob' }, prev: [bobJoin], auth: await rooms.auth(roomId, bobJoin),
+      });
+      const m = message(roomId, [raise.event], [...(rooms.rules.roomIdIsCreateEventHash ? [] : [await rooms.state(roomId, 'm.room.create')]), pl, raise.event], 'hi');
+      fetcher.missingEventsAnswer = 'none';
+      fetcher.stateBefore.set(raise.event.event_id, await currentStateIds(roomId));
+      assert.equal((await send(roomId, m.pdu)).status, 'accepted');
+      assert.equal(fetcher.calls[0], `event_auth ${m.event.event_id}`);
+    });
+
+    test('a PDU with a bad signature is dropped and nothing is stored', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      const m = message(roomId, [bobJoin], await rooms.auth(roomId, bobJoin), 'signed');
+      const forged = { ...m.pdu, signatures: { 'remote.test': { [remote.key.keyId]: 'A'.repeat(86) } } };
+      await assert.rejects(send(roomId, forged), (err: Error) => err instanceof DroppedPduError && /bad signature/.test(err.message));
+      assert.equal(await rooms.store.events.getEvent(m.event.event_id), undefined);
+    });
+
+    test('a PDU whose content does not match its hash is kept redacted', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      const m = message(roomId, [bobJoin], await rooms.auth(roomId, bobJoin), 'original');
+      const tampered = { ...m.pdu, content: { body: 'tampered' } };
+      assert.equal((await send(roomId, tampered)).status, 'accepted');
+      const stored = await rooms.store.events.getEvent(m.event.event_id);
+      assert.deepEqual((JSON.parse(stored!.json) as JsonObject)['content'], {});
+    });
+
+    test('a malformed PDU is dropped with the reason', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      const m = message(roomId, [bobJoin], await rooms.auth(roomId, bobJoin), 'x');
+      await assert.rejects(send(roomId, { ...m.pdu, depth: 'deep' }), /malformed.*depth/);
+    });
+
+    test("a server the room's ACL denies has its PDUs dropped", async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      await rooms.pipeline.send(roomId, { type: 'm.room.server_acl', sender: ALICE, stateKey: '', content: { allow: ['*'], deny: ['remote.test'] } });
+      const m = message(roomId, [bobJoin], await rooms.auth(roomId, bobJoin), 'denied');
+      await assert.rejects(send(roomId, m.pdu), /server ACL denies remote\.test/);
+    });
+
+    const currentStateIds = async (roomId: string): Promise<string[]> => [...(await rooms.store.currentState.getCurrentState(roomId)).values()];
+  });
+}
