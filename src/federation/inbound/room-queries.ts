@@ -47,9 +47,18 @@ export class FederationRoomQueries {
   /** GET /state/{roomId}?event_id: the same as full PDUs. */
   async state(origin: string, roomId: string, eventId: string): Promise<JsonObject> {
     const rules = await this.admit(origin, roomId);
+    const { pdus, authChain } = await this.stateAndAuthChainBefore(roomId, eventId, rules);
+    return { pdus, auth_chain: authChain };
+  }
+
+  /**
+   * The state before a stored event and the auth chain of that state and of
+   * the event, as PDUs: /state, and the answer to send_join.
+   */
+  async stateAndAuthChainBefore(roomId: string, eventId: string, rules: RoomVersionRules): Promise<{ pdus: JsonObject[]; authChain: JsonObject[] }> {
     const stateIds = [...(await this.stateBefore(roomId, eventId)).values()];
-    const chainIds = await this.deps.store.events.authChainIds(stateIds);
-    return { pdus: await this.pdus(rules, stateIds), auth_chain: await this.pdus(rules, chainIds) };
+    const chainIds = await this.deps.store.events.authChainIds([...stateIds, eventId]);
+    return { pdus: await this.pdus(rules, stateIds), authChain: await this.pdus(rules, chainIds) };
   }
 
   /** GET /event_auth/{roomId}/{eventId}: the event's auth chain. */

@@ -15,7 +15,7 @@ import type { SigningKey } from '../../core/signing.js';
 import { parseStateKeyString, stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU, type StateMap } from '../../core/types.js';
 import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
-import type { EventToPersist, PersistBatch, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
+import type { EventToPersist, Membership, PersistBatch, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { RoomDag } from './room-dag.js';
@@ -228,7 +228,84 @@ export class EventPipeline {
       if (known && !known.outlier) return { status: 'duplicate' };
       const before = stateBefore ?? (await this.dag.stateBefore(room.rules, referencedEventIds(event.prev_events)));
       const verdict = await this.judge(room, event, before);
-      return this.persistReceived(room, received, before, verdict);
+      return this.persistReceived(room, received, before, verdict, false);
+    });
+  }
+
+  /**
+   * Joins this server to a room through a resident server (the end of the
+   * join handshake, server-server-api "Joining Rooms"): records the room,
+   * stores the state and auth chain the resident sent as outliers, then
+   * takes the join event with that state before it. The join becomes the
+   * room's only forward extremity, replacing any left from an earlier stay.
+   */
+  async joinRemoteRoom(
+    record: { roomId: string; roomVersion: string; creator: string },
+    rules: RoomVersionRules,
+    stateAndAuthChain: readonly ReceivedEvent[],
+    stateIds: readonly string[],
+    join: ReceivedEvent,
+  ): Promise<ReceiveOutcome> {
+    const { store } = this.deps;
+    await store.rooms.createRoom({ ...record, isPublic: false, createdTs: this.deps.clock() });
+    return this.queue.run(record.roomId, async () => {
+      await this.storeOutliers(record.roomId, rules, stateAndAuthChain);
+      const stored = await this.dag.events(stateIds);
+      const stateBefore: StateMap = new Map(
+        [...stored.values()].filter((s) => s.stored.rejectedReason === null).map(({ event: e }) => [stateKeyString(e.type, e.state_key ?? ''), e.event_id]),
+      );
+      // Whatever we held of the room before is stale: start from the resident's view.
+      this.rooms.delete(record.roomId);
+      const room = (await this.room(record.roomId))!;
+      room.state.clear();
+      room.extremities = [];
+      const verdict = await this.judge(room, join.event, stateBefore);
+      return this.persistReceived(room, join, stateBefore, verdict, true);
+    });
+  }
+
+  /**
+   * Records a local user's membership of a room this server is not in: an
+   * invite from another server, a knock or a rejection sent through one.
+   * The event is stored as an outlier (this server has no state to place it
+   * in) with the stripped state the user may see, and /sync is woken.
+   */
+  async recordOutOfRoomMembership(
+    record: { roomId: string; roomVersion: string; creator: string },
+    received: ReceivedEvent,
+    strippedState: readonly JsonObject[] | undefined,
+  ): Promise<number> {
+    const { store, db } = this.deps;
+    const { event } = received;
+    const membership = event.content.membership;
+    if (event.type !== 'm.room.member' || event.state_key === undefined || typeof membership !== 'string') {
+      throw new Error(`${event.event_id} is not a membership event`);
+    }
+    const position = await db.transaction(async (tx) => {
+      await store.rooms.createRoom({ ...record, isPublic: false, createdTs: this.deps.clock() });
+      const [persisted] = await store.events.persistEvents({ events: [{ ...received, outlier: true }] });
+      const m = { roomId: record.roomId, userId: event.state_key!, membership: membership as Membership, eventId: event.event_id, streamOrdering: persisted!.streamOrdering };
+      await store.memberships.setOutOfRoomMembership(tx, m, strippedState);
+      return persisted!.streamOrdering;
+    });
+    this.deps.notifier.notify('events', position, { roomIds: [record.roomId], userIds: [event.state_key] });
+    return position;
+  }
+
+  /**
+   * A template of an event for another server to sign (make_join,
+   * make_leave, make_knock): built on the room's current extremities and
+   * state, and checked against the authorisation rules, without hashes,
+   * signatures or event ID, which the other server adds.
+   */
+  template(roomId: string, request: EventRequest): Promise<{ pdu: JsonObject; rules: RoomVersionRules }> {
+    return this.withRoom(roomId, async (room) => {
+      if (!room) throw notFound(`Unknown room ${roomId}: this server is not in it`);
+      const { event } = this.build(room, request);
+      const decision = checkEventAuth(event, room.rules, this.authLookup(room, event));
+      if (!decision.allowed) throw forbidden(decision.reason);
+      const { hashes: _hashes, signatures: _signatures, event_id: _eventId, unsigned: _unsigned, ...pdu } = event;
+      return { pdu: pdu as unknown as JsonObject, rules: room.rules };
     });
   }
 
@@ -265,13 +342,23 @@ export class EventPipeline {
     const authIds = referencedEventIds(event.auth_events);
     const authLoaded = await this.dag.events(authIds);
     const authEvents = [...authLoaded.values()].map((a) => a.event);
-    const againstAuth = this.checkAgainstAuthEvents(event, rules, authEvents, (id) => authLoaded.get(id)?.stored.rejectedReason != null, room.stateEvent('m.room.create'));
+    const create = room.stateEvent('m.room.create') ?? (await this.impliedCreateEvent(room.roomId, rules));
+    const againstAuth = this.checkAgainstAuthEvents(event, rules, authEvents, (id) => authLoaded.get(id)?.stored.rejectedReason != null, create);
     if (!againstAuth.allowed) return { status: 'rejected', reason: againstAuth.reason };
     const againstBefore = checkEventAuth(event, rules, await this.authLookupIn(rules, event, stateBefore));
     if (!againstBefore.allowed) return { status: 'rejected', reason: `against the state before it: ${againstBefore.reason}` };
+    // A server joining a room has no current state of its own to hold the join against.
+    if (room.state.size === 0) return { status: 'accepted' };
     const againstCurrent = checkEventAuth(event, rules, this.authLookup(room, event));
     if (!againstCurrent.allowed) return { status: 'soft_failed', reason: `against the room's current state: ${againstCurrent.reason}` };
     return { status: 'accepted' };
+  }
+
+  /** In v12 the create event a room ID names, if stored; undefined before v12. */
+  private async impliedCreateEvent(roomId: string, rules: RoomVersionRules): Promise<Event | undefined> {
+    if (!rules.roomIdIsCreateEventHash) return undefined;
+    const id = `$${roomId.slice(1)}`;
+    return (await this.dag.events([id])).get(id)?.event;
   }
 
   /** Rule 3 (the auth_events list) and the rules against exactly those events. */
@@ -309,6 +396,7 @@ export class EventPipeline {
     { event, json }: ReceivedEvent,
     stateBefore: StateMap,
     verdict: Verdict,
+    resetExtremities: boolean,
   ): Promise<ReceiveOutcome> {
     const { store } = this.deps;
     const snapshotBefore = await store.snapshots.saveStateSnapshot(stateBefore, room.parentSnapshotId);
@@ -323,7 +411,7 @@ export class EventPipeline {
     };
     const next = accepted ? await this.nextCurrentState(room, event, stateBefore) : undefined;
     const currentState = next ? [{ roomId: room.roomId, update: { state: next.state } }] : undefined;
-    const [persisted] = await this.commitWithDerivedData({ events: [item], currentState }, room);
+    const [persisted] = await this.commitWithDerivedData({ events: [item], currentState, resetExtremities: resetExtremities ? [room.roomId] : undefined }, room);
     if (verdict.status !== 'accepted') return verdict;
     if (next) await this.adoptState(room, next.state, next.extremities, snapshotBefore);
     await this.afterCommit(room, [{ event, streamOrdering: persisted!.streamOrdering, existing: false }]);

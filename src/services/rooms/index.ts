@@ -296,7 +296,7 @@ export class RoomService {
    * member who may invite, vouching for a user who is in one of the rooms
    * the join rule allows. Undefined when the join does not need one.
    */
-  private async restrictedJoinAuthoriser(room: LoadedRoom, userId: string): Promise<string | undefined> {
+  async restrictedJoinAuthoriser(room: LoadedRoom, userId: string): Promise<string | undefined> {
     if (!isRestricted(room) || room.membership(userId) === 'invite' || room.membership(userId) === 'join') return undefined;
     const allowedRooms = restrictedAllowedRooms(room);
     const memberships = await Promise.all(allowedRooms.map((id) => this.deps.store.memberships.getMembership(id, userId)));

@@ -368,7 +368,9 @@ export class SlidingSyncService {
     const { store } = this.deps;
     const own = await store.events.getEvent(membership.eventId);
     if (!own) return undefined;
-    const events = (await store.currentState.getCurrentStateEvents(membership.roomId, { types: STRIPPED_STATE_TYPES })).map(strippedEvent);
+    // A room this server is not in: what the inviting (or knocked-on) server sent of it.
+    const remote = (await store.memberships.strippedStates(membership.userId, [membership.roomId])).get(membership.roomId);
+    const events = remote ?? (await store.currentState.getCurrentStateEvents(membership.roomId, { types: STRIPPED_STATE_TYPES })).map(strippedEvent);
     events.push(strippedEvent(own));
     const field = membership.membership === 'knock' ? 'knock_state' : 'invite_state';
     return { initial: true, [field]: events, timeline: [], required_state: [] } as JsonObject;

@@ -15,6 +15,7 @@ import { accountModerationMigration } from './0015_account_moderation.js';
 import { profileFieldsMigration } from './0016_profile_fields.js';
 import { serverKeysMigration } from './0017_server_keys.js';
 import { sessionsMigration } from './0014_sessions.js';
+import { outOfRoomMembershipsMigration } from './0019_out_of_room_memberships.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   profileFieldsMigration,
   serverKeysMigration,
   sessionsMigration,
+  outOfRoomMembershipsMigration,
 ];
 
 /**

@@ -47,6 +47,12 @@ export interface PersistBatch {
    * A transaction ID raced in from another room still fails on its key.
    */
   builtHere?: boolean;
+  /**
+   * Rooms whose forward extremities are dropped before the batch's events
+   * are added: a server joining a room again starts from the resident's
+   * tips, not from where it left off.
+   */
+  resetExtremities?: readonly string[];
 }
 
 export interface PersistedEvent {
@@ -159,6 +165,7 @@ export class EventStore {
       const written = [...inserts, ...promotions].map(([item]) => item);
       await insertEdges(tx, written);
       await insertTxnIds(tx, written);
+      for (const roomId of batch.resetExtremities ?? []) await tx.execute('DELETE FROM forward_extremities WHERE room_id = ?', [roomId]);
       await updateForwardExtremities(tx, written.filter(isTimelineEvent), !batch.builtHere);
       for (const { roomId, update } of batch.currentState ?? []) await this.currentState.applyUpdate(tx, roomId, update);
       return results;

@@ -4,7 +4,7 @@
 // membership change or a forget invalidates the users it touches.
 import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database, Queryable } from '../database.js';
-import { parseStateKeyString } from '../../core/types.js';
+import { parseStateKeyString, type JsonObject } from '../../core/types.js';
 import { insertRows, placeholders, queryInChunks } from './sql.js';
 
 export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
@@ -101,6 +101,42 @@ export class MembershipStore {
       [roomId, userId],
     );
     return row && toMembership(row);
+  }
+
+  /**
+   * Sets a local user's membership of a room this server is not in (a
+   * remote invite, a knock, or the rejection of either), inside the caller's
+   * transaction, with the stripped state the user may see of the room, if
+   * given; a membership without one keeps none.
+   */
+  async setOutOfRoomMembership(
+    tx: Queryable,
+    m: { roomId: string; userId: string; membership: Membership; eventId: string; streamOrdering: number },
+    strippedState: readonly JsonObject[] | undefined,
+  ): Promise<void> {
+    await insertRows(
+      tx,
+      'room_memberships',
+      ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering', 'forgotten'],
+      [[m.roomId, m.userId, m.membership, m.eventId, m.streamOrdering, 0]],
+      'ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id, stream_ordering = excluded.stream_ordering, forgotten = 0',
+    );
+    await tx.execute('DELETE FROM room_stripped_states WHERE room_id = ? AND user_id = ?', [m.roomId, m.userId]);
+    if (strippedState) {
+      await tx.execute('INSERT INTO room_stripped_states (room_id, user_id, stripped_state) VALUES (?, ?, ?)', [m.roomId, m.userId, JSON.stringify(strippedState)]);
+    }
+    this.byUser.invalidate((userId) => userId === m.userId);
+  }
+
+  /** The stripped state kept with the user's invite to or knock on each room this server is not in. */
+  async strippedStates(userId: string, roomIds: readonly string[]): Promise<Map<string, JsonObject[]>> {
+    const rows = await queryInChunks([...roomIds], (chunk) =>
+      this.db.query<{ room_id: string; stripped_state: string }>(
+        `SELECT room_id, stripped_state FROM room_stripped_states WHERE user_id = ? AND room_id IN (${placeholders(chunk.length)})`,
+        [userId, ...chunk],
+      ),
+    );
+    return new Map(rows.map((r) => [r.room_id, JSON.parse(r.stripped_state) as JsonObject[]]));
   }
 
   /**

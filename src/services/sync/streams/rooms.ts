@@ -105,14 +105,23 @@ export class RoomsStreamProvider implements StreamProvider {
       (m) => (m.membership === 'invite' || m.membership === 'knock') && (full || m.streamOrdering > since) && m.streamOrdering <= ctx.to.events,
     );
     if (pending.length === 0) return;
-    const [states, memberEvents] = await Promise.all([
+    const [states, memberEvents, remoteStates] = await Promise.all([
       this.store.currentState.getCurrentStateEventsForRooms(pending.map((m) => m.roomId), { types: STRIPPED_STATE_TYPES }),
       this.store.events.getEvents(pending.map((m) => m.eventId)),
+      this.store.memberships.strippedStates(ctx.userId, pending.map((m) => m.roomId)),
     ]);
     for (const m of pending) {
       const own = memberEvents.get(m.eventId);
       // ignore_users.md: invites from ignored users are not sent.
       if (!own || (m.membership === 'invite' && ctx.ignoredUsers.has(own.sender))) continue;
+      // A room this server is not in: what the inviting (or knocked-on) server sent of it.
+      const remote = remoteStates.get(m.roomId);
+      if (remote) {
+        const events = [...remote, strippedEvent(own)];
+        if (m.membership === 'invite') out.invite.set(m.roomId, { invite_state: { events } });
+        else out.knock.set(m.roomId, { knock_state: { events } });
+        continue;
+      }
       const events = (states.get(m.roomId) ?? []).map(strippedEvent);
       if (own.sender !== ctx.userId) {
         const senderMember = await this.store.currentState.getCurrentStateEvent(m.roomId, 'm.room.member', own.sender);
