@@ -5,75 +5,13 @@
 // PDUs it built. Room versions 10 and 12.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referencedEventIds } from '../../src/core/auth-events.js';
-import { verifyEventSignature } from '../../src/core/event-signing.js';
-import { serverNameOfUserId } from '../../src/core/identifiers.js';
 import type { Event, JsonObject, JsonValue } from '../../src/core/types.js';
-import { DroppedPduError, FederatedEventHandler, type RemoteRoomFetcher } from '../../src/federation/inbound/event-handler.js';
+import { DroppedPduError, FederatedEventHandler } from '../../src/federation/inbound/event-handler.js';
 import { useTestDatabase } from '../helpers/databases.js';
 import { ALICE, PipelineRooms } from '../helpers/pipeline-room.js';
-import { FakeRemoteServer } from '../helpers/remote-events.js';
+import { FakeFetcher, FakeRemoteServer, fakeSignatureCheck } from '../helpers/remote-events.js';
 
 const BOB = '@bob:remote.test';
-
-/** Answers federation requests from the remote's own PDUs; records what was asked. */
-class FakeFetcher implements RemoteRoomFetcher {
-  readonly calls: string[] = [];
-  /** The state before each event, as the remote would report it. */
-  readonly stateBefore = new Map<string, string[]>();
-  missingEventsAnswer: 'walk' | 'none' = 'walk';
-
-  constructor(private readonly remote: FakeRemoteServer) {}
-
-  async getMissingEvents(_dest: string, _roomId: string, req: { earliest: string[]; latest: string[]; limit: number }): Promise<JsonValue[]> {
-    this.calls.push('get_missing_events');
-    if (this.missingEventsAnswer === 'none') return [];
-    const found: JsonValue[] = [];
-    const queue = req.latest.flatMap((id) => this.prevsOf(id));
-    const seen = new Set(req.earliest);
-    while (queue.length > 0 && found.length < req.limit) {
-      const id = queue.shift()!;
-      const pdu = this.remote.pdus.get(id);
-      if (seen.has(id) || !pdu) continue;
-      seen.add(id);
-      found.push(pdu as unknown as JsonValue);
-      queue.push(...this.prevsOf(id));
-    }
-    return found.reverse();
-  }
-
-  async getEvent(_dest: string, eventId: string): Promise<JsonValue> {
-    this.calls.push(`event ${eventId}`);
-    const pdu = this.remote.pdus.get(eventId);
-    if (!pdu) throw new Error(`unknown event ${eventId}`);
-    return pdu as unknown as JsonValue;
-  }
-
-  async getStateIds(_dest: string, _roomId: string, eventId: string): Promise<{ stateIds: string[]; authChainIds: string[] }> {
-    this.calls.push(`state_ids ${eventId}`);
-    return { stateIds: this.stateBefore.get(eventId) ?? [], authChainIds: [] };
-  }
-
-  async getEventAuth(_dest: string, _roomId: string, eventId: string): Promise<JsonValue[]> {
-    this.calls.push(`event_auth ${eventId}`);
-    const chain = new Set<string>();
-    const walk = (id: string): void => {
-      const pdu = this.remote.pdus.get(id);
-      for (const authId of referencedEventIds(pdu?.auth_events ?? [])) {
-        if (!chain.has(authId)) {
-          chain.add(authId);
-          walk(authId);
-        }
-      }
-    };
-    walk(eventId);
-    return [...chain].map((id) => this.remote.pdus.get(id)).filter((p) => p !== undefined) as unknown as JsonValue[];
-  }
-
-  private prevsOf(id: string): string[] {
-    return referencedEventIds(this.remote.pdus.get(id)?.prev_events ?? []);
-  }
-}
 
 for (const version of ['10', '12']) {
   describe(`federated event handler, room version ${version}`, () => {
@@ -92,12 +30,7 @@ for (const version of ['10', '12']) {
       handler = new FederatedEventHandler({
         pipeline: rooms.pipeline,
         fetcher,
-        // The key ring's job, done here with the fake server's one key.
-        checkSignatures: async (pdu, rules) => {
-          const server = serverNameOfUserId(pdu['sender'] as string)!;
-          const ok = server === remote.serverName && verifyEventSignature(pdu, server, remote.key.keyId, remote.key.publicKey, rules);
-          return ok ? undefined : `no valid signature of ${server}`;
-        },
+        checkSignatures: fakeSignatureCheck(remote),
         log: () => undefined,
       });
     };

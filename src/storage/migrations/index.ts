@@ -16,6 +16,7 @@ import { profileFieldsMigration } from './0016_profile_fields.js';
 import { serverKeysMigration } from './0017_server_keys.js';
 import { sessionsMigration } from './0014_sessions.js';
 import { outOfRoomMembershipsMigration } from './0019_out_of_room_memberships.js';
+import { receivedTransactionsMigration } from './0020_received_transactions.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   serverKeysMigration,
   sessionsMigration,
   outOfRoomMembershipsMigration,
+  receivedTransactionsMigration,
 ];
 
 /**
