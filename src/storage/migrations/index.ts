@@ -17,6 +17,7 @@ import { serverKeysMigration } from './0017_server_keys.js';
 import { sessionsMigration } from './0014_sessions.js';
 import { outOfRoomMembershipsMigration } from './0019_out_of_room_memberships.js';
 import { receivedTransactionsMigration } from './0020_received_transactions.js';
+import { federationOutboxMigration } from './0021_federation_outbox.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   sessionsMigration,
   outOfRoomMembershipsMigration,
   receivedTransactionsMigration,
+  federationOutboxMigration,
 ];
 
 /**
