@@ -13,6 +13,7 @@ import { ROOM_VERSIONS, roomVersion, type RoomVersionRules } from '../core/room-
 import type { SigningKey } from '../core/signing.js';
 import type { Event, JsonObject, JsonValue } from '../core/types.js';
 import type { EventPipeline, ReceivedEvent } from '../services/rooms/event-pipeline.js';
+import type { RemoteRooms } from '../services/rooms/index.js';
 import type { FederatedEventHandler } from './inbound/event-handler.js';
 import { federationPath, type FederationRequester } from './requester.js';
 
@@ -33,7 +34,7 @@ export interface RemoteMembershipDeps {
 
 type Handshake = 'join' | 'leave' | 'knock';
 
-export class RemoteMembership {
+export class RemoteMembership implements RemoteRooms {
   constructor(private readonly deps: RemoteMembershipDeps) {}
 
   /**
@@ -66,19 +67,64 @@ export class RemoteMembership {
     });
   }
 
+  /** GET /query/directory on the alias's server: the room it names and servers in it. */
+  async resolveAlias(alias: string): Promise<{ roomId: string; servers: string[] }> {
+    const server = alias.slice(alias.indexOf(':') + 1);
+    let answer: JsonObject;
+    try {
+      answer = await this.deps.client.request<JsonObject>(server, 'GET', `${V1}/query/directory`, { query: { room_alias: alias } });
+    } catch (err) {
+      const { status, errcode } = err as { status?: number; errcode?: string };
+      if (status === 404) throw notFound(`Room alias ${alias} not found on ${server}`);
+      throw new MatrixError(502, errcode ?? 'M_UNKNOWN', `Could not look up ${alias} on ${server}: ${(err as Error).message}`);
+    }
+    const roomId = answer['room_id'];
+    if (typeof roomId !== 'string') throw new MatrixError(502, 'M_UNKNOWN', `${server} answered the alias query without a room ID`);
+    const servers = Array.isArray(answer['servers']) ? answer['servers'].filter((s): s is string => typeof s === 'string') : [];
+    return { roomId, servers: [server, ...servers] };
+  }
+
   /**
    * Leaves a room this server is not in (rejecting an invite, retracting a
    * knock) through `servers`, usually the inviter's: make_leave, sign,
-   * send_leave, then records the leave for the user.
+   * send_leave, then records the leave for the user. If no server can be
+   * reached the leave is recorded here alone, as Synapse does, so the user
+   * is not stuck with an invite they cannot reject.
    */
   async leave(userId: string, roomId: string, servers: readonly string[], content: JsonObject): Promise<string> {
-    return this.tryServers(roomId, servers, 'leave', async (server) => {
-      const { pdu, rules } = await this.makeAndSign(server, 'leave', roomId, userId, content);
-      const eventId = computeEventId(pdu, rules);
-      await this.requestV2OrV1(server, 'PUT', 'send_leave', [roomId, eventId], pdu as unknown as JsonObject);
-      await this.recordOutOfRoom(rules, roomId, pdu, undefined);
-      return eventId;
-    });
+    try {
+      return await this.tryServers(roomId, servers, 'leave', async (server) => {
+        const { pdu, rules } = await this.makeAndSign(server, 'leave', roomId, userId, content);
+        const eventId = computeEventId(pdu, rules);
+        await this.requestV2OrV1(server, 'PUT', 'send_leave', [roomId, eventId], pdu as unknown as JsonObject);
+        await this.recordOutOfRoom(rules, roomId, pdu, undefined);
+        return eventId;
+      });
+    } catch (err) {
+      this.deps.log('could not leave a room through another server; recording the leave here only', { roomId, userId, error: (err as Error).message });
+      return this.leaveLocally(userId, roomId, content);
+    }
+  }
+
+  /** An out-of-band leave: signed by us, built on nothing, known only here. */
+  private async leaveLocally(userId: string, roomId: string, content: JsonObject): Promise<string> {
+    const record = await this.deps.pipeline.roomRecord(roomId);
+    const rules = (record && roomVersion(record.roomVersion)) ?? roomVersion('10')!;
+    const unsigned: UnsignedPdu = {
+      type: 'm.room.member',
+      sender: userId,
+      state_key: userId,
+      room_id: roomId,
+      content: { ...content, membership: 'leave' },
+      origin_server_ts: this.deps.clock(),
+      depth: 0,
+      prev_events: [],
+      auth_events: [],
+    };
+    if (rules.eventFormat === 1) unsigned.event_id = generateServerEventId(this.deps.serverName, () => randomBytes(12).toString('base64url'));
+    const pdu = finaliseEvent(unsigned, this.deps.serverName, this.deps.signingKey, rules) as unknown as JsonObject;
+    await this.recordOutOfRoom(rules, roomId, pdu, undefined);
+    return computeEventId(pdu, rules);
   }
 
   /** Knocks on a room this server is not in; the stripped state the resident returns is what the user sees. */
@@ -98,7 +144,7 @@ export class RemoteMembership {
    * that lack it in rooms of version 1 and 2) and returns the invite as it
    * signed it, which is what enters the room.
    */
-  async invite(invite: Event, rules: RoomVersionRules, pdu: JsonObject, inviteRoomState: JsonObject[]): Promise<ReceivedEvent> {
+  async signInvite(invite: Event, rules: RoomVersionRules, pdu: JsonObject, inviteRoomState: JsonObject[]): Promise<ReceivedEvent> {
     const server = serverNameOfUserId(invite.state_key!);
     if (!server) throw new MatrixError(400, 'M_INVALID_PARAM', `${invite.state_key} is not a user ID`);
     const path = [invite.room_id, invite.event_id];

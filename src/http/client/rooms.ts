@@ -1,6 +1,7 @@
 // Room creation and membership (client-server-api/_index.md "Rooms",
 // "Room membership"; create_room.yaml, joining.yaml, inviting.yaml,
 // leaving.yaml, kicking.yaml, banning.yaml, knocking.yaml).
+import { isValidServerName } from '../../core/identifiers.js';
 import type { JsonObject } from '../../core/types.js';
 import type { RoomService } from '../../services/rooms/index.js';
 import { badJson } from '../../core/errors.js';
@@ -36,6 +37,14 @@ function initialState(body: JsonObject): Array<{ type: string; stateKey: string;
     if (typeof stateKey !== 'string') throw badJson(`initial_state[${i}].state_key must be a string`);
     return { type, stateKey, content };
   });
+}
+
+/**
+ * Servers to join or knock through for a room this server is not in: `via`
+ * (v1.12) and the deprecated `server_name`, which clients still send.
+ */
+function viaOf(req: MatrixRequest): string[] {
+  return [...req.query.getAll('via'), ...req.query.getAll('server_name')].filter((s) => isValidServerName(s));
 }
 
 export function roomRoutes(rooms: RoomService): Route[] {
@@ -87,7 +96,7 @@ export function roomRoutes(rooms: RoomService): Route[] {
       auth: 'required',
       body: 'json',
       guests: true,
-      handler: async (req) => ({ body: { room_id: await rooms.join(requester(req).userId, req.params.roomIdOrAlias!, reasonOf(req), requester(req).isGuest) } }),
+      handler: async (req) => ({ body: { room_id: await rooms.join(requester(req).userId, req.params.roomIdOrAlias!, reasonOf(req), requester(req).isGuest, viaOf(req)) } }),
     },
     /** # POST /_matrix/client/v3/rooms/{roomId}/join */
     {
@@ -104,7 +113,7 @@ export function roomRoutes(rooms: RoomService): Route[] {
       path: '/_matrix/client/v3/knock/{roomIdOrAlias}',
       auth: 'required',
       body: 'json',
-      handler: async (req) => ({ body: { room_id: await rooms.knock(requester(req).userId, req.params.roomIdOrAlias!, reasonOf(req)) } }),
+      handler: async (req) => ({ body: { room_id: await rooms.knock(requester(req).userId, req.params.roomIdOrAlias!, reasonOf(req), viaOf(req)) } }),
     },
     /** # POST /_matrix/client/v3/rooms/{roomId}/leave */
     membershipRoute('leave', (req, body) => rooms.leave(requester(req).userId, req.params.roomId!, optionalString(body, 'reason'))),

@@ -169,6 +169,25 @@ export class EventPipeline {
   }
 
   /**
+   * Like `sendInRoom`, for an event another server must sign before it
+   * enters the room (an invite of its user): `countersign` gets the built,
+   * authorised event and returns it as that server signed it.
+   */
+  async sendInRoomCountersigned(
+    room: LoadedRoom,
+    request: EventRequest,
+    countersign: (event: Event, pdu: JsonObject) => Promise<ReceivedEvent>,
+  ): Promise<SentEvent> {
+    const built = this.build(room, request);
+    const decision = checkEventAuth(built.event, room.rules, this.authLookup(room, built.event));
+    if (!decision.allowed) throw forbidden(decision.reason);
+    const signed = await countersign(built.event, JSON.parse(built.json) as JsonObject);
+    if (signed.event.event_id !== built.event.event_id) throw new Error(`the countersigned event is ${signed.event.event_id}, not ${built.event.event_id}`);
+    const [persisted] = await this.persist(room, [{ event: signed.event, sha256: built.sha256, json: signed.json }], undefined);
+    return persisted!;
+  }
+
+  /**
    * Creates a room from its ordered initial events in one transaction
    * (createRoom): each is built on and checked against the ones before it.
    * `buildRequests` receives the room ID once the create event fixes it.
@@ -451,6 +470,11 @@ export class EventPipeline {
     room.extremities = extremities;
     room.snapshotId = undefined;
     room.parentSnapshotId = parentSnapshot;
+  }
+
+  /** The room's record (its version and creator), also for rooms this server is not in. */
+  roomRecord(roomId: string): Promise<{ roomVersion: string; creator: string } | undefined> {
+    return this.deps.store.rooms.getRoom(roomId);
   }
 
   /** The room as the pipeline sees it (loaded on first use), or undefined if unknown. */

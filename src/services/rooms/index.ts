@@ -4,14 +4,15 @@
 // turns requests into events and gives refusals a reason a person can act on.
 import { randomInt } from 'node:crypto';
 import { RoomPowerLevels } from '../../core/power-levels.js';
-import { DEFAULT_ROOM_VERSION, roomVersion } from '../../core/room-versions.js';
-import type { JsonObject } from '../../core/types.js';
-import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, serverNameOfUserId } from '../../core/identifiers.js';
+import { DEFAULT_ROOM_VERSION, roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
+import type { Event, JsonObject } from '../../core/types.js';
+import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, parseRoomId, serverNameOfUserId } from '../../core/identifiers.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { ProfileService } from '../accounts/profiles.js';
 import { createEventRequest, initialEventRequests, topicContent, type Preset } from './create-room.js';
-import type { EventPipeline, SentEvent } from './event-pipeline.js';
+import { STRIPPED_STATE_TYPES } from '../sync/room-summary.js';
+import type { EventPipeline, ReceivedEvent, SentEvent } from './event-pipeline.js';
 import { isRestricted, restrictedAllowedRooms } from './join-rules.js';
 import type { LoadedRoom } from './room-state.js';
 
@@ -29,6 +30,22 @@ export interface CreateRoomRequest {
   powerLevelContentOverride?: JsonObject;
 }
 
+/**
+ * What rooms need of federation (src/federation implements it): rooms this
+ * server is not in are joined, knocked on and left through other servers,
+ * and invites of other servers' users are signed by those servers.
+ */
+export interface RemoteRooms {
+  /** A room alias of another server: the room it names and servers to join through. */
+  resolveAlias(alias: string): Promise<{ roomId: string; servers: string[] }>;
+  join(userId: string, roomId: string, servers: readonly string[], content: JsonObject): Promise<string>;
+  knock(userId: string, roomId: string, servers: readonly string[], content: JsonObject): Promise<string>;
+  /** Rejects an invite or retracts a knock in a room this server is not in. */
+  leave(userId: string, roomId: string, servers: readonly string[], content: JsonObject): Promise<string>;
+  /** The invite as the invitee's server signed it. */
+  signInvite(event: Event, rules: RoomVersionRules, pdu: JsonObject, inviteRoomState: JsonObject[]): Promise<ReceivedEvent>;
+}
+
 export interface RoomServiceDeps {
   serverName: string;
   defaultRoomVersion: string;
@@ -36,6 +53,8 @@ export interface RoomServiceDeps {
   pipeline: EventPipeline;
   profiles: ProfileService;
   clock: () => number;
+  /** Absent: rooms are local to this server. */
+  remote?: RemoteRooms;
 }
 
 /** Memberships whose events carry the member's profile (as Synapse adds it). */
@@ -100,22 +119,91 @@ export class RoomService {
 
   /** Resolves a room ID or a local alias to a room ID. */
   async resolveRoom(roomIdOrAlias: string): Promise<string> {
-    if (isValidRoomId(roomIdOrAlias)) return roomIdOrAlias;
-    if (!isValidRoomAlias(roomIdOrAlias)) {
-      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!opaque:server, or !hash from room version 12) nor a room alias (#name:server)`);
-    }
-    const alias = await this.deps.store.aliases.getAlias(roomIdOrAlias);
-    if (!alias) throw notFound(`Room alias ${roomIdOrAlias} not found`);
-    return alias.roomId;
+    return (await this.locate(roomIdOrAlias, [])).roomId;
   }
 
-  async join(userId: string, roomIdOrAlias: string, reason?: string, isGuest = false): Promise<string> {
-    const roomId = await this.resolveRoom(roomIdOrAlias);
-    await this.deps.pipeline.withRoom(roomId, async (room) => {
-      const joined = this.requireRoom(room, roomId);
-      if (joined.membership(userId) === 'join') return;
-      await this.joinInRoom(joined, userId, reason === undefined ? {} : { reason }, isGuest);
+  /** The room ID a room ID or alias names, and servers that may help join it (`via` first). */
+  private async locate(roomIdOrAlias: string, via: readonly string[]): Promise<{ roomId: string; servers: string[] }> {
+    if (isValidRoomId(roomIdOrAlias)) return { roomId: roomIdOrAlias, servers: [...via] };
+    const alias = parseRoomAlias(roomIdOrAlias);
+    if (!alias || !isValidRoomAlias(roomIdOrAlias)) {
+      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!opaque:server, or !hash from room version 12) nor a room alias (#name:server)`);
+    }
+    if (alias.serverName !== this.deps.serverName && this.deps.remote) {
+      const found = await this.deps.remote.resolveAlias(roomIdOrAlias);
+      return { roomId: found.roomId, servers: [...via, ...found.servers] };
+    }
+    const record = await this.deps.store.aliases.getAlias(roomIdOrAlias);
+    if (!record) throw notFound(`Room alias ${roomIdOrAlias} not found`);
+    return { roomId: record.roomId, servers: [...via, ...record.servers] };
+  }
+
+  /**
+   * Whether this server builds the room's events itself: one of its users
+   * is joined (the state is current), or no other server's is (there is
+   * nobody else to ask, e.g. a local room everyone has left).
+   */
+  private isResident(room: LoadedRoom): boolean {
+    return room.hasJoinedMemberOf(this.deps.serverName) || !room.hasJoinedMemberElsewhere(this.deps.serverName);
+  }
+
+  /**
+   * Servers to reach a room this server is not in through: those given,
+   * the server that invited the user, and (before v12) the server the room
+   * ID names. Ours is never one of them.
+   */
+  private async serversFor(roomId: string, userId: string, given: readonly string[]): Promise<string[]> {
+    const servers = [...given];
+    const membership = await this.deps.store.memberships.getMembership(roomId, userId);
+    if (membership && (membership.membership === 'invite' || membership.membership === 'knock')) {
+      const event = await this.deps.store.events.getEvent(membership.eventId);
+      const inviter = event && serverNameOfUserId(event.sender);
+      if (inviter) servers.push(inviter);
+    }
+    const roomServer = parseRoomId(roomId)?.serverName;
+    if (roomServer) servers.push(roomServer);
+    return [...new Set(servers)].filter((s) => s !== this.deps.serverName);
+  }
+
+  /** The user's invite or knock in a room this server is not in, if that is where they stand. */
+  private async outOfRoomMembership(userId: string, roomId: string): Promise<boolean> {
+    const membership = await this.deps.store.memberships.getMembership(roomId, userId);
+    if (!membership || (membership.membership !== 'invite' && membership.membership !== 'knock')) return false;
+    const room = await this.deps.pipeline.room(roomId);
+    return !room || !this.isResident(room);
+  }
+
+  /** The room's stripped-state events (and the inviter's membership) as PDUs, sent along with an invite. */
+  private async inviteRoomState(roomId: string, inviter: string): Promise<JsonObject[]> {
+    const events = await this.deps.store.currentState.getCurrentStateEvents(roomId, { types: STRIPPED_STATE_TYPES });
+    const member = await this.deps.store.currentState.getCurrentStateEvent(roomId, 'm.room.member', inviter);
+    return [...events, ...(member ? [member] : [])].map((e) => JSON.parse(e.json) as JsonObject);
+  }
+
+  private async memberContent(userId: string, membership: string, reason: string | undefined): Promise<JsonObject> {
+    const content: JsonObject = { ...(await this.profileContent(userId)), membership };
+    if (reason !== undefined) content.reason = reason;
+    return content;
+  }
+
+  private remote(): RemoteRooms {
+    if (!this.deps.remote) throw notFound('This room is not on this server, and this server does not federate');
+    return this.deps.remote;
+  }
+
+  /**
+   * Joins `userId` to a room: here if this server is in it, otherwise
+   * through another server (`via`, the alias's servers, the inviter's).
+   */
+  async join(userId: string, roomIdOrAlias: string, reason?: string, isGuest = false, via: readonly string[] = []): Promise<string> {
+    const { roomId, servers } = await this.locate(roomIdOrAlias, via);
+    const joinedHere = await this.deps.pipeline.withRoom(roomId, async (room) => {
+      if (!room || !this.isResident(room)) return false;
+      if (room.membership(userId) === 'join') return true;
+      await this.joinInRoom(room, userId, reason === undefined ? {} : { reason }, isGuest);
+      return true;
     });
+    if (!joinedHere) await this.remote().join(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'join', reason));
     return roomId;
   }
 
@@ -135,13 +223,21 @@ export class RoomService {
     return this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: userId, sender: userId, content });
   }
 
-  async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
-    const roomId = await this.resolveRoom(roomIdOrAlias);
-    await this.setMembership(roomId, userId, userId, 'knock', reason);
+  async knock(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<string> {
+    const { roomId, servers } = await this.locate(roomIdOrAlias, via);
+    const room = await this.deps.pipeline.room(roomId);
+    if (room && this.isResident(room)) await this.setMembership(roomId, userId, userId, 'knock', reason);
+    else await this.remote().knock(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'knock', reason));
     return roomId;
   }
 
   async leave(userId: string, roomId: string, reason?: string): Promise<void> {
+    const outside = await this.outOfRoomMembership(userId, roomId);
+    if (outside) {
+      const content: JsonObject = { membership: 'leave', ...(reason !== undefined ? { reason } : {}) };
+      await this.remote().leave(userId, roomId, await this.serversFor(roomId, userId, []), content);
+      return;
+    }
     await this.deps.pipeline.withRoom(roomId, async (room) => {
       const loaded = this.requireRoom(room, roomId);
       const current = loaded.membership(userId);
@@ -163,7 +259,16 @@ export class RoomService {
       if (current === 'ban') throw forbidden(`${target} is banned from the room`);
       const extra: JsonObject = await this.profileContent(target);
       if (isDirect) extra.is_direct = true;
-      await this.sendMembership(loaded, sender, target, 'invite', reason, extra);
+      if (serverNameOfUserId(target) === this.deps.serverName) {
+        await this.sendMembership(loaded, sender, target, 'invite', reason, extra);
+        return;
+      }
+      // server-server-api "Inviting to a room": the invitee's server signs first.
+      const content: JsonObject = { ...extra, membership: 'invite', ...(reason !== undefined ? { reason } : {}) };
+      const inviteRoomState = await this.inviteRoomState(roomId, sender);
+      await this.deps.pipeline.sendInRoomCountersigned(loaded, { type: 'm.room.member', stateKey: target, sender, content }, (event, pdu) =>
+        this.remote().signInvite(event, loaded.rules, pdu, inviteRoomState),
+      );
     });
   }
 

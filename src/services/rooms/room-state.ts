@@ -2,6 +2,7 @@
 // current state as full events, the state's snapshot ID once saved, and the
 // forward extremities new events build on. Loaded from storage on first use.
 import { authStateFromEvents, referencedEventIds, type AuthStateLookup } from '../../core/auth-events.js';
+import { serverNameOfUserId } from '../../core/identifiers.js';
 import { roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
 import { stateKeyString, type Event, type JsonObject, type StateMap } from '../../core/types.js';
 import type { RoomStore, SnapshotId, StoredEvent } from '../../storage/rooms/index.js';
@@ -35,6 +36,27 @@ export class LoadedRoom {
 
   authLookup(): AuthStateLookup {
     return authStateFromEvents(this.state.values());
+  }
+
+  /** Whether a user of `serverName` is joined to the room. */
+  hasJoinedMemberOf(serverName: string): boolean {
+    return this.joinedServers().has(serverName);
+  }
+
+  /** Whether a user of any server but `serverName` is joined to the room. */
+  hasJoinedMemberElsewhere(serverName: string): boolean {
+    return [...this.joinedServers()].some((s) => s !== serverName);
+  }
+
+  /** The servers with a user joined to the room. */
+  joinedServers(): Set<string> {
+    const servers = new Set<string>();
+    for (const event of this.state.values()) {
+      if (event.type !== 'm.room.member' || event.content.membership !== 'join') continue;
+      const server = serverNameOfUserId(event.state_key ?? '');
+      if (server) servers.add(server);
+    }
+    return servers;
   }
 
   membership(userId: string): string | undefined {
