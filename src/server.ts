@@ -70,6 +70,11 @@ import { CaFileError } from './config/ca-files.js';
 import { createFederation, type FederationServices, type FederationTuning } from './federation/index.js';
 import { federationQueryRoutes } from './http/federation/query.js';
 import { axonVersion, federationVersionRoutes } from './http/federation/version.js';
+import { federationEventRoutes } from './http/federation/events.js';
+import { federationMembershipRoutes } from './http/federation/membership.js';
+import { federationTransactionRoutes } from './http/federation/transactions.js';
+import type { MembershipServer } from './federation/inbound/membership.js';
+import { createRoomFederation, serveMemberships, type RoomFederation } from './federation/room-federation.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -115,7 +120,12 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
     const edge = {
       router,
       authenticate: accountAuthenticator(accounts),
-      authenticateServer: services.federation.authenticateRequest,
+      authenticateServer: async (request: Parameters<FederationServices['authenticateRequest']>[0]) => {
+        const origin = await services.federation.authenticateRequest(request);
+        // A server that talks to us is up: whatever we queued for it goes now.
+        void services.roomFederation.sender.peerIsUp(origin).catch((err: unknown) => logger.warn({ err, origin }, 'could not resume the queue of a server'));
+        return origin;
+      },
       rateLimiters,
       logger,
       maxUploadSize: config.maxUploadSize,
@@ -130,6 +140,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       bound.push(...(await bindListener(listener, handler, listener.tls ? tls : undefined, logger)));
     }
     for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls }, 'listening');
+    await services.roomFederation.sender.start();
     return {
       listeners: bound.map(({ address, port, tls: isTls }) => ({ address, port, tls: isTls })),
       config,
@@ -144,6 +155,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
+        await services.roomFederation.sender.stop();
         services.federation.close();
         await db.close();
       },
@@ -197,6 +209,8 @@ export interface HomeserverServices {
   e2ee: E2eeServices;
   /** The Server-Server API's transport: signed client, key ring, discovery, inbound authentication. */
   federation: FederationServices;
+  /** Rooms across servers: received events, room queries, membership handshakes, transactions, the outbound queue. */
+  roomFederation: RoomFederation & { memberships: MembershipServer };
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -215,6 +229,18 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     onError: (err, context) => opts.logger.error({ err }, context),
   });
   pipeline.beforeSend(suspendedSenderCheck((userId) => accounts.administration.isSuspended(userId), roomStore.events));
+  const federation = startFederation(opts, db, clock);
+  const roomFederationSetup = {
+    transport: federation,
+    db,
+    store: roomStore,
+    pipeline,
+    serverName: config.serverName,
+    signingKey: opts.signingKeys[0]!,
+    clock,
+    log: (message: string, fields?: Record<string, unknown>) => opts.logger.warn(fields ?? {}, message),
+  };
+  const roomFederation = createRoomFederation(roomFederationSetup);
   const rooms = new RoomService({
     serverName: config.serverName,
     defaultRoomVersion: config.defaultRoomVersion,
@@ -222,7 +248,9 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     pipeline,
     profiles: accounts.profiles,
     clock,
+    remote: roomFederation.remote,
   });
+  const memberships = serveMemberships(roomFederation, roomFederationSetup, rooms);
   const visibility = new HistoryVisibility(roomStore);
   const timeline = new TimelineService(roomStore, visibility);
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
@@ -239,9 +267,8 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
-  const federation = startFederation(opts, db, clock);
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation };
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships } };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -301,7 +328,10 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),
     ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, keyRing: services.federation.keyRing, clock }),
     ...federationVersionRoutes(),
-    ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles }),
+    ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
+    ...federationEventRoutes(services.roomFederation.queries),
+    ...federationMembershipRoutes(services.roomFederation.memberships),
+    ...federationTransactionRoutes(services.roomFederation.transactions),
   ];
 }
 

@@ -8,7 +8,7 @@ import { canonicalJson } from '../core/canonical-json.js';
 import { forbidden, MatrixError, notFound } from '../core/errors.js';
 import { computeEventId, generateServerEventId } from '../core/event-id.js';
 import { finaliseEvent, type UnsignedPdu } from '../core/event-signing.js';
-import { serverNameOfUserId } from '../core/identifiers.js';
+import { parseRoomAlias, serverNameOfUserId } from '../core/identifiers.js';
 import { ROOM_VERSIONS, roomVersion, type RoomVersionRules } from '../core/room-versions.js';
 import type { SigningKey } from '../core/signing.js';
 import type { Event, JsonObject, JsonValue } from '../core/types.js';
@@ -69,7 +69,8 @@ export class RemoteMembership implements RemoteRooms {
 
   /** GET /query/directory on the alias's server: the room it names and servers in it. */
   async resolveAlias(alias: string): Promise<{ roomId: string; servers: string[] }> {
-    const server = alias.slice(alias.indexOf(':') + 1);
+    const server = parseRoomAlias(alias)?.serverName;
+    if (!server) throw new MatrixError(400, 'M_INVALID_PARAM', `'${alias}' is not a room alias`);
     let answer: JsonObject;
     try {
       answer = await this.deps.client.request<JsonObject>(server, 'GET', `${V1}/query/directory`, { query: { room_alias: alias } });

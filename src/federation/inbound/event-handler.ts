@@ -66,7 +66,8 @@ export class FederatedEventHandler {
    */
   async onPdu(origin: string, roomId: string, pdu: JsonValue): Promise<ReceiveOutcome> {
     const room = await this.deps.pipeline.room(roomId);
-    if (!room) throw new DroppedPduError(`this server is not in room ${roomId}`);
+    // A room known only from an invite or knock has no state to check the event against.
+    if (!room || room.state.size === 0) throw new DroppedPduError(`this server is not in room ${roomId}`);
     if (!serverAclAllows(aclOf(room), origin)) throw new DroppedPduError(`the room's server ACL denies ${origin}`);
     const received = await this.checkPdu(room.rules, roomId, pdu);
     return this.processChecked(origin, room, received, true);

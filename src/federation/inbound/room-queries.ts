@@ -128,6 +128,22 @@ export class FederationRoomQueries {
   }
 
   /**
+   * GET /query/directory: the room one of our aliases names, and the servers
+   * in it (ours first), as Synapse answers.
+   */
+  async directory(alias: string): Promise<JsonObject> {
+    const record = await this.deps.store.aliases.getAlias(alias);
+    if (!record) throw notFound(`Room alias ${alias} not found`);
+    const joined = await this.deps.store.memberships.membersOfRoom(record.roomId, 'join');
+    const servers = new Set([this.deps.serverName, ...record.servers]);
+    for (const m of joined) {
+      const server = serverNameOfUserId(m.userId);
+      if (server) servers.add(server);
+    }
+    return { room_id: record.roomId, servers: [...servers] };
+  }
+
+  /**
    * The room's version rules, if `origin` may read the room: we know it, its
    * ACL admits `origin`, and one of `origin`'s users is joined to it now.
    */

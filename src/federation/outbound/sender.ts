@@ -121,7 +121,11 @@ export class FederationSender {
       if (member.type === 'm.room.member' && member.content['membership'] === 'join') servers.add(serverNameOfUserId(member.state_key ?? '') ?? '');
     }
     // The server of a member who was just kicked, banned or left is no longer joined, but must learn of it.
-    if (event.type === 'm.room.member' && event.state_key) servers.add(serverNameOfUserId(event.state_key) ?? '');
+    // (An invitee's server learns of its invite through /invite, not here.)
+    const membership = event.content['membership'];
+    if (event.type === 'm.room.member' && event.state_key && (membership === 'leave' || membership === 'ban')) {
+      servers.add(serverNameOfUserId(event.state_key) ?? '');
+    }
     servers.delete('');
     servers.delete(this.deps.serverName);
     return [...servers].filter((s) => this.deps.isAllowed(s));

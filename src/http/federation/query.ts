@@ -1,16 +1,31 @@
 // Querying for information (server-server-api.md, "Querying for
 // information"; data/api/server-server/query.yaml): what another server may
-// ask about this server's users.
+// ask about this server's users and room aliases.
 import { invalidParam, missingParam } from '../../core/errors.js';
-import { parseUserId } from '../../core/identifiers.js';
+import { parseRoomAlias, parseUserId } from '../../core/identifiers.js';
+import type { FederationRoomQueries } from '../../federation/inbound/room-queries.js';
 import type { JsonObject } from '../../core/types.js';
 import type { ProfileService } from '../../services/accounts/profiles.js';
 import type { Route } from '../types.js';
 
 const PROFILE_FIELDS = ['displayname', 'avatar_url'];
 
-export function federationQueryRoutes(opts: { serverName: string; profiles: ProfileService }): Route[] {
+export function federationQueryRoutes(opts: { serverName: string; profiles: ProfileService; rooms: FederationRoomQueries }): Route[] {
   return [
+    /** # GET /_matrix/federation/v1/query/directory */
+    {
+      method: 'GET',
+      path: '/_matrix/federation/v1/query/directory',
+      auth: 'federation',
+      handler: async (req) => {
+        const alias = req.query.get('room_alias');
+        if (alias === null) throw missingParam("Missing query parameter 'room_alias'");
+        const parsed = parseRoomAlias(alias);
+        if (parsed === null) throw invalidParam(`room_alias ${JSON.stringify(alias)} is not a room alias`);
+        if (parsed.serverName !== opts.serverName) throw invalidParam(`${alias} is not an alias of ${opts.serverName}`);
+        return { body: await opts.rooms.directory(alias) };
+      },
+    },
     /** # GET /_matrix/federation/v1/query/profile */
     {
       method: 'GET',

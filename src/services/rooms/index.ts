@@ -141,9 +141,11 @@ export class RoomService {
   /**
    * Whether this server builds the room's events itself: one of its users
    * is joined (the state is current), or no other server's is (there is
-   * nobody else to ask, e.g. a local room everyone has left).
+   * nobody else to ask, e.g. a local room everyone has left). A room known
+   * only from an invite or knock has no state here at all.
    */
   private isResident(room: LoadedRoom): boolean {
+    if (room.state.size === 0) return false;
     return room.hasJoinedMemberOf(this.deps.serverName) || !room.hasJoinedMemberElsewhere(this.deps.serverName);
   }
 

@@ -1,0 +1,132 @@
+// Rooms across servers, built on the transport (index.ts): received PDUs
+// into the event pipeline, what other servers may read of our rooms, the
+// membership handshakes both ways, /send transactions, and the outbound
+// queue that delivers our events. The composition root wires it in two
+// steps because RoomService and the membership server need each other:
+// `createRoomFederation` before RoomService, `serveMemberships` after.
+import { serverNameOfUserId } from '../core/identifiers.js';
+import type { RoomVersionRules } from '../core/room-versions.js';
+import type { SigningKey } from '../core/signing.js';
+import type { JsonObject } from '../core/types.js';
+import type { EventPipeline } from '../services/rooms/event-pipeline.js';
+import type { RoomService } from '../services/rooms/index.js';
+import type { Database } from '../storage/database.js';
+import { FederationOutboxStore } from '../storage/federation-outbox.js';
+import { ReceivedTransactionStore } from '../storage/received-transactions.js';
+import type { RoomStore } from '../storage/rooms/index.js';
+import type { FederationServices } from './index.js';
+import { FederatedEventHandler, type RemoteRoomFetcher } from './inbound/event-handler.js';
+import { MembershipServer } from './inbound/membership.js';
+import { FederationRoomQueries } from './inbound/room-queries.js';
+import { TransactionReceiver } from './inbound/transactions.js';
+import { SignatureError } from './key-ring.js';
+import { RemoteMembership } from './membership.js';
+import { FederationSender } from './outbound/sender.js';
+import { federationPath } from './requester.js';
+
+export interface RoomFederationSetup {
+  transport: FederationServices;
+  db: Database;
+  store: RoomStore;
+  pipeline: EventPipeline;
+  serverName: string;
+  signingKey: SigningKey;
+  clock: () => number;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface RoomFederation {
+  events: FederatedEventHandler;
+  queries: FederationRoomQueries;
+  /** Joins, knocks, leaves and invites through other servers (RoomService's RemoteRooms). */
+  remote: RemoteMembership;
+  transactions: TransactionReceiver;
+  sender: FederationSender;
+}
+
+const V1 = '/_matrix/federation/v1';
+
+export function createRoomFederation(setup: RoomFederationSetup): RoomFederation {
+  const { transport, db, store, pipeline, serverName, clock, log } = setup;
+  const events = new FederatedEventHandler({
+    pipeline,
+    fetcher: remoteFetcher(transport),
+    checkSignatures: async (pdu, rules: RoomVersionRules) => {
+      try {
+        await transport.keyRing.verifyEventSignatures(pdu, rules);
+        return undefined;
+      } catch (err) {
+        if (err instanceof SignatureError) return err.message;
+        throw err;
+      }
+    },
+    log,
+  });
+  const sender = new FederationSender({
+    db,
+    client: transport.client,
+    outbox: new FederationOutboxStore(db),
+    events: store.events,
+    serverName,
+    clock,
+    isAllowed: (server) => transport.client.isAllowed(server),
+    log,
+  });
+  // Our own events go out to the room's other servers, queued in the event's own transaction.
+  pipeline.onPersisting(async (event, room) => {
+    if (serverNameOfUserId(event.sender) === serverName) await sender.queueRoomEvent(event, room);
+  });
+  return {
+    events,
+    queries: new FederationRoomQueries({ store, serverName, clock }),
+    remote: new RemoteMembership({ client: transport.client, pipeline, events, serverName, signingKey: setup.signingKey, clock, log }),
+    transactions: new TransactionReceiver({ events, store, transactions: new ReceivedTransactionStore(db), clock, log }),
+    sender,
+  };
+}
+
+/** The resident side of membership handshakes, once RoomService exists. */
+export function serveMemberships(federation: RoomFederation, setup: RoomFederationSetup, rooms: RoomService): MembershipServer {
+  const { pipeline, store, serverName, signingKey } = setup;
+  return new MembershipServer({
+    pipeline,
+    rooms,
+    store,
+    events: federation.events,
+    queries: federation.queries,
+    serverName,
+    signingKey,
+    relay: (event) => {
+      void pipeline.withRoom(event.room_id, async (room) => {
+        if (room) await federation.sender.queueRoomEvent(event, room, serverNameOfUserId(event.sender) ?? undefined);
+      });
+    },
+  });
+}
+
+/** The requests the event handler makes, over the signed client. */
+function remoteFetcher(transport: FederationServices): RemoteRoomFetcher {
+  const { client } = transport;
+  return {
+    getMissingEvents: async (destination, roomId, req) => {
+      const body = { earliest_events: req.earliest, latest_events: req.latest, limit: req.limit, min_depth: req.minDepth };
+      const answer = await client.request<JsonObject>(destination, 'POST', federationPath(`${V1}/get_missing_events`, roomId), { body });
+      return Array.isArray(answer['events']) ? answer['events'] : [];
+    },
+    getEvent: async (destination, eventId) => {
+      const answer = await client.request<JsonObject>(destination, 'GET', federationPath(`${V1}/event`, eventId));
+      const pdus = answer['pdus'];
+      if (!Array.isArray(pdus) || pdus.length === 0) throw new Error(`${destination} answered /event/${eventId} without the event`);
+      return pdus[0]!;
+    },
+    getStateIds: async (destination, roomId, eventId) => {
+      const answer = await client.request<JsonObject>(destination, 'GET', federationPath(`${V1}/state_ids`, roomId), { query: { event_id: eventId } });
+      const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+      return { stateIds: strings(answer['pdu_ids']), authChainIds: strings(answer['auth_chain_ids']) };
+    },
+    getEventAuth: async (destination, roomId, eventId) => {
+      const answer = await client.request<JsonObject>(destination, 'GET', federationPath(`${V1}/event_auth`, roomId, eventId));
+      return Array.isArray(answer['auth_chain']) ? answer['auth_chain'] : [];
+    },
+  };
+}

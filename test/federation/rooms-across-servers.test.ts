@@ -1,0 +1,117 @@
+// Two real Axon servers over TLS sharing rooms, as the founding deployment
+// would: invite across servers, join (by room ID and by alias), messages both
+// ways, leaving and rejecting invites. Room versions 12 and 10.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, registerUser, type TestUser } from '../helpers/client.js';
+import { startFederation, type Federation } from '../helpers/federation.js';
+
+type Json = Record<string, unknown>;
+
+/** Long-polls /sync until `found` returns something, or fails after `ms`. */
+async function syncUntil<T>(baseUrl: string, user: TestUser, found: (body: Json) => T | undefined, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let since: string | undefined;
+  while (Date.now() < deadline) {
+    const res = await call<Json>(baseUrl, 'GET', `/_matrix/client/v3/sync?timeout=1000${since ? `&since=${since}` : ''}`, undefined, user.accessToken);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const hit = found(res.body);
+    if (hit !== undefined) return hit;
+    since = res.body['next_batch'] as string;
+  }
+  throw new Error(`${user.userId} did not see it in /sync within ${ms} ms`);
+}
+
+function roomSection(body: Json, section: 'join' | 'invite' | 'leave', roomId: string): Json | undefined {
+  return ((body['rooms'] as Json | undefined)?.[section] as Json | undefined)?.[roomId] as Json | undefined;
+}
+
+function timelineBodies(body: Json, roomId: string): string[] {
+  const events = ((roomSection(body, 'join', roomId)?.['timeline'] as Json | undefined)?.['events'] as Json[] | undefined) ?? [];
+  return events.filter((e) => e['type'] === 'm.room.message').map((e) => (e['content'] as Json)['body'] as string);
+}
+
+describe('rooms across two servers', () => {
+  let fed: Federation;
+  let hs1: string;
+  let hs2: string;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  before(async () => {
+    fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test' }] });
+    hs1 = fed.servers[0]!.clientUrl;
+    hs2 = fed.servers[1]!.clientUrl;
+    alice = await registerUser(hs1, 'alice');
+    bob = await registerUser(hs2, 'bob');
+  });
+  after(async () => fed.close());
+
+  for (const version of ['12', '10']) {
+    test(`v${version}: an invite crosses servers, the invitee joins, and messages flow both ways`, async () => {
+      const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { room_version: version, name: `Across ${version}` }, alice.accessToken);
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const roomId = created.body['room_id'] as string;
+
+      const invited = await call(hs1, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: bob.userId }, alice.accessToken);
+      assert.equal(invited.status, 200, JSON.stringify(invited.body));
+      const inviteState = await syncUntil(hs2, bob, (body) => (roomSection(body, 'invite', roomId)?.['invite_state'] as Json | undefined)?.['events'] as Json[] | undefined);
+      assert.ok(inviteState.some((e) => e['type'] === 'm.room.name' && (e['content'] as Json)['name'] === `Across ${version}`), 'the room name travels with the invite');
+      assert.ok(inviteState.some((e) => e['type'] === 'm.room.member' && e['state_key'] === bob.userId && (e['content'] as Json)['membership'] === 'invite'));
+
+      const joined = await call<Json>(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, bob.accessToken);
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      assert.equal(joined.body['room_id'], roomId);
+
+      const members = await call<Json>(hs2, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, undefined, bob.accessToken);
+      assert.deepEqual(Object.keys(members.body['joined'] as Json).sort(), [alice.userId, bob.userId].sort());
+
+      // hs1 learns of Bob's join through the resident side of send_join.
+      await syncUntil(hs1, alice, (body) => {
+        const events = ((roomSection(body, 'join', roomId)?.['timeline'] as Json | undefined)?.['events'] as Json[] | undefined) ?? [];
+        return events.find((e) => e['type'] === 'm.room.member' && e['state_key'] === bob.userId && (e['content'] as Json)['membership'] === 'join');
+      });
+
+      const sent = await call(hs1, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/a1`, { msgtype: 'm.text', body: 'hello from hs1' }, alice.accessToken);
+      assert.equal(sent.status, 200);
+      await syncUntil(hs2, bob, (body) => (timelineBodies(body, roomId).includes('hello from hs1') ? true : undefined));
+
+      const reply = await call(hs2, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b1`, { msgtype: 'm.text', body: 'hello from hs2' }, bob.accessToken);
+      assert.equal(reply.status, 200);
+      await syncUntil(hs1, alice, (body) => (timelineBodies(body, roomId).includes('hello from hs2') ? true : undefined));
+
+      const left = await call(hs2, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {}, bob.accessToken);
+      assert.equal(left.status, 200, JSON.stringify(left.body));
+      await syncUntil(hs1, alice, (body) => {
+        const events = ((roomSection(body, 'join', roomId)?.['timeline'] as Json | undefined)?.['events'] as Json[] | undefined) ?? [];
+        return events.find((e) => e['type'] === 'm.room.member' && e['state_key'] === bob.userId && (e['content'] as Json)['membership'] === 'leave');
+      });
+    });
+  }
+
+  test('a public room is joined by its alias from the other server', async () => {
+    const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_alias_name: 'lobby' }, alice.accessToken);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const joined = await call<Json>(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent('#lobby:hs1.test')}`, {}, bob.accessToken);
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal(joined.body['room_id'], created.body['room_id']);
+  });
+
+  test('an invite can be rejected from the other server', async () => {
+    const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', {}, alice.accessToken);
+    const roomId = created.body['room_id'] as string;
+    await call(hs1, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: bob.userId }, alice.accessToken);
+    await syncUntil(hs2, bob, (body) => roomSection(body, 'invite', roomId));
+    const rejected = await call(hs2, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {}, bob.accessToken);
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    const members = await call<Json>(hs1, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/members`, undefined, alice.accessToken);
+    const bobMember = (members.body['chunk'] as Json[]).find((e) => e['state_key'] === bob.userId);
+    assert.equal((bobMember?.['content'] as Json | undefined)?.['membership'], 'leave', 'the rejection reached the inviting server');
+  });
+
+  test('joining a room nobody can help with says why', async () => {
+    const res = await call<Json>(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent('!nowhere:hs1.test')}`, {}, bob.accessToken);
+    assert.equal(res.status, 404, JSON.stringify(res.body));
+    assert.match(String(res.body['error']), /hs1\.test/);
+  });
+});
