@@ -252,7 +252,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   });
   const memberships = serveMemberships(roomFederation, roomFederationSetup, rooms);
   const visibility = new HistoryVisibility(roomStore);
-  const timeline = new TimelineService(roomStore, visibility);
+  const timeline = new TimelineService(roomStore, visibility, (roomId) => roomFederation.backfill(roomId));
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
   pipeline.onPersisting((event, _room, streamOrdering) => relations.recordRelation(event, streamOrdering));
   const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });

@@ -26,15 +26,26 @@ const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
 
 export type PduParse = { ok: true; event: Event } | { ok: false; reason: string };
 
+export interface PduParseOptions {
+  /** The room the event must belong to. */
+  expectedRoomId?: string;
+  /**
+   * false for history (backfill), whose events may predate the caps on
+   * prev_events and auth_events: the spec says not to hold them to those.
+   */
+  limitReferences?: boolean;
+}
+
 /**
  * Validates `pdu` against the event format of `rules` and returns it as an
  * Event with its event ID (computed from v3 on) and room ID (derived from
  * the event itself for a v12 create event). `expectedRoomId`, when given,
  * must be the event's room. Never throws.
  */
-export function parseReceivedPdu(pdu: JsonValue, rules: RoomVersionRules, expectedRoomId?: string): PduParse {
+export function parseReceivedPdu(pdu: JsonValue, rules: RoomVersionRules, options: PduParseOptions = {}): PduParse {
+  const { expectedRoomId, limitReferences = true } = options;
   if (!isObject(pdu)) return fail('a PDU must be a JSON object');
-  const problem = formatProblem(pdu, rules);
+  const problem = formatProblem(pdu, rules, limitReferences);
   if (problem) return fail(problem);
   let eventId: string;
   try {
@@ -53,7 +64,7 @@ export function parseReceivedPdu(pdu: JsonValue, rules: RoomVersionRules, expect
   return { ok: true, event: { ...rest, event_id: eventId, room_id: roomId } as unknown as Event };
 }
 
-function formatProblem(pdu: JsonObject, rules: RoomVersionRules): string | undefined {
+function formatProblem(pdu: JsonObject, rules: RoomVersionRules, limitReferences: boolean): string | undefined {
   const { type, sender, content, state_key: stateKey, depth, origin_server_ts: ts, hashes, signatures } = pdu;
   if (typeof type !== 'string') return "'type' must be a string";
   if (byteLength(type) > MAX_KEY_BYTES) return `'type' is longer than ${MAX_KEY_BYTES} bytes`;
@@ -67,7 +78,7 @@ function formatProblem(pdu: JsonObject, rules: RoomVersionRules): string | undef
   if (!isObject(signatures) || !Object.values(signatures).every((s) => isObject(s) && Object.values(s).every((v) => typeof v === 'string'))) {
     return "'signatures' must map server names to objects of key ID → signature";
   }
-  return roomIdProblem(pdu, rules) ?? eventIdProblem(pdu, rules) ?? referencesProblem(pdu, rules) ?? redactsProblem(pdu, rules);
+  return roomIdProblem(pdu, rules) ?? eventIdProblem(pdu, rules) ?? referencesProblem(pdu, rules, limitReferences) ?? redactsProblem(pdu, rules);
 }
 
 function roomIdProblem(pdu: JsonObject, rules: RoomVersionRules): string | undefined {
@@ -89,14 +100,14 @@ function eventIdProblem(pdu: JsonObject, rules: RoomVersionRules): string | unde
   return undefined;
 }
 
-function referencesProblem(pdu: JsonObject, rules: RoomVersionRules): string | undefined {
+function referencesProblem(pdu: JsonObject, rules: RoomVersionRules, limit: boolean): string | undefined {
   for (const [field, max] of [
     ['prev_events', MAX_PREV_EVENTS],
     ['auth_events', MAX_AUTH_EVENTS],
   ] as const) {
     const refs = pdu[field];
     if (!Array.isArray(refs)) return `'${field}' must be an array`;
-    if (refs.length > max) return `'${field}' lists ${refs.length} events; at most ${max} are accepted`;
+    if (limit && refs.length > max) return `'${field}' lists ${refs.length} events; at most ${max} are accepted`;
     if (!refs.every((ref) => isReference(ref, rules))) {
       return rules.eventFormat === 1
         ? `'${field}' must hold [event ID, {"sha256": hash}] pairs`

@@ -4,6 +4,7 @@
 // queue that delivers our events. The composition root wires it in two
 // steps because RoomService and the membership server need each other:
 // `createRoomFederation` before RoomService, `serveMemberships` after.
+import { referencedEventIds } from '../core/auth-events.js';
 import { serverNameOfUserId } from '../core/identifiers.js';
 import type { RoomVersionRules } from '../core/room-versions.js';
 import type { SigningKey } from '../core/signing.js';
@@ -37,6 +38,12 @@ export interface RoomFederationSetup {
 
 export interface RoomFederation {
   events: FederatedEventHandler;
+  /**
+   * Fetches the room's history from before its earliest events here, from
+   * a server in the room; true if events were added (/messages reached the
+   * start of what this server had).
+   */
+  backfill: (roomId: string) => Promise<boolean>;
   queries: FederationRoomQueries;
   /** Joins, knocks, leaves and invites through other servers (RoomService's RemoteRooms). */
   remote: RemoteMembership;
@@ -78,6 +85,7 @@ export function createRoomFederation(setup: RoomFederationSetup): RoomFederation
   });
   return {
     events,
+    backfill: (roomId) => backfillRoom(events, pipeline, store, serverName, roomId, log),
     queries: new FederationRoomQueries({ store, serverName, clock }),
     remote: new RemoteMembership({ client: transport.client, pipeline, events, serverName, signingKey: setup.signingKey, clock, log }),
     transactions: new TransactionReceiver({ events, store, transactions: new ReceivedTransactionStore(db), clock, log }),
@@ -104,6 +112,40 @@ export function serveMemberships(federation: RoomFederation, setup: RoomFederati
   });
 }
 
+/** Events asked for per backfill request (Synapse asks for 100). */
+const BACKFILL_LIMIT = 100;
+
+/**
+ * The room's backward extremities are the prev_events of its earliest
+ * timeline events that this server lacks: if there are any, they are asked
+ * of the room's other servers in turn until one gives history.
+ */
+async function backfillRoom(
+  events: FederatedEventHandler,
+  pipeline: EventPipeline,
+  store: RoomStore,
+  serverName: string,
+  roomId: string,
+  log: RoomFederationSetup['log'],
+): Promise<boolean> {
+  const room = await pipeline.room(roomId);
+  if (!room) return false;
+  const earliest = await store.events.earliestTimelineEvents(roomId, 20);
+  const prevIds = [...new Set(earliest.flatMap((e) => referencedEventIds((JSON.parse(e.json) as { prev_events?: [] }).prev_events ?? [])))];
+  const known = await pipeline.dag.withKnownState(prevIds);
+  const missing = prevIds.filter((id) => !known.has(id));
+  if (missing.length === 0) return false;
+  for (const server of room.joinedServers()) {
+    if (server === serverName) continue;
+    try {
+      if ((await events.backfill(server, room, missing, BACKFILL_LIMIT)) > 0) return true;
+    } catch (err) {
+      log('backfill from a server failed', { roomId, server, error: (err as Error).message });
+    }
+  }
+  return false;
+}
+
 /** The requests the event handler makes, over the signed client. */
 function remoteFetcher(transport: FederationServices): RemoteRoomFetcher {
   const { client } = transport;
@@ -127,6 +169,10 @@ function remoteFetcher(transport: FederationServices): RemoteRoomFetcher {
     getEventAuth: async (destination, roomId, eventId) => {
       const answer = await client.request<JsonObject>(destination, 'GET', federationPath(`${V1}/event_auth`, roomId, eventId));
       return Array.isArray(answer['auth_chain']) ? answer['auth_chain'] : [];
+    },
+    backfill: async (destination, roomId, from, limit) => {
+      const answer = await client.request<JsonObject>(destination, 'GET', federationPath(`${V1}/backfill`, roomId), { query: { v: from, limit: String(limit) } });
+      return Array.isArray(answer['pdus']) ? answer['pdus'] : [];
     },
   };
 }

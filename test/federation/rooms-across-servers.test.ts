@@ -89,6 +89,29 @@ describe('rooms across two servers', () => {
     });
   }
 
+  test('history from before the join is backfilled from the other server for /messages', async () => {
+    const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.accessToken);
+    const roomId = created.body['room_id'] as string;
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}`;
+    for (let i = 0; i < 30; i++) await call(hs1, 'PUT', `${path}/send/m.room.message/h${i}`, { msgtype: 'm.text', body: `old ${i}` }, alice.accessToken);
+    const joined = await call(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, bob.accessToken);
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    const seen: string[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await call<Json>(hs2, 'GET', `${path}/messages?dir=b&limit=10${from ? `&from=${from}` : ''}`, undefined, bob.accessToken);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      for (const e of res.body['chunk'] as Json[]) if (e['type'] === 'm.room.message') seen.push((e['content'] as Json)['body'] as string);
+      from = res.body['end'] as string | undefined;
+      if (from === undefined) break;
+    }
+    assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => `old ${29 - i}`), 'every old message, newest first');
+    // What was backfilled is history, not news: an incremental /sync does not bring it.
+    const first = await call<Json>(hs2, 'GET', '/_matrix/client/v3/sync?timeout=0', undefined, bob.accessToken);
+    const timeline = timelineBodies(first.body, roomId);
+    assert.ok(!timeline.includes('old 0'), 'the earliest message is not pushed to /sync as new');
+  });
+
   test('a public room is joined by its alias from the other server', async () => {
     const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_alias_name: 'lobby' }, alice.accessToken);
     assert.equal(created.status, 200, JSON.stringify(created.body));

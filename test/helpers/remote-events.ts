@@ -116,6 +116,22 @@ export class FakeFetcher implements RemoteRoomFetcher {
     return [...chain].map((id) => this.remote.pdus.get(id)).filter((p) => p !== undefined) as unknown as JsonValue[];
   }
 
+  async backfill(_dest: string, _roomId: string, from: readonly string[], limit: number): Promise<JsonValue[]> {
+    this.calls.push(`backfill ${from.join(',')}`);
+    const found: JsonValue[] = [];
+    const queue = [...from];
+    const seen = new Set<string>();
+    while (queue.length > 0 && found.length < limit) {
+      const id = queue.shift()!;
+      const pdu = this.remote.pdus.get(id);
+      if (seen.has(id) || !pdu) continue;
+      seen.add(id);
+      found.push(pdu as unknown as JsonValue);
+      queue.push(...this.prevsOf(id));
+    }
+    return found;
+  }
+
   private prevsOf(id: string): string[] {
     return referencedEventIds(this.remote.pdus.get(id)?.prev_events ?? []);
   }

@@ -28,6 +28,8 @@ export interface RemoteRoomFetcher {
   getStateIds(destination: string, roomId: string, eventId: string): Promise<{ stateIds: string[]; authChainIds: string[] }>;
   /** GET /event_auth: the auth chain of `eventId`. */
   getEventAuth(destination: string, roomId: string, eventId: string): Promise<JsonValue[]>;
+  /** GET /backfill: `from` and the events before them, up to `limit`. */
+  backfill(destination: string, roomId: string, from: readonly string[], limit: number): Promise<JsonValue[]>;
 }
 
 /**
@@ -78,8 +80,8 @@ export class FederatedEventHandler {
    * (else dropped), the signatures (else dropped) and the content hash
    * (else the event is taken redacted).
    */
-  async checkPdu(rules: RoomVersionRules, roomId: string, pdu: JsonValue): Promise<ReceivedEvent> {
-    const parsed = parseReceivedPdu(pdu, rules, roomId);
+  async checkPdu(rules: RoomVersionRules, roomId: string, pdu: JsonValue, options: { history?: boolean } = {}): Promise<ReceivedEvent> {
+    const parsed = parseReceivedPdu(pdu, rules, { expectedRoomId: roomId, limitReferences: !options.history });
     if (!parsed.ok) throw new DroppedPduError(`the event is malformed: ${parsed.reason}`);
     const { unsigned: _unsigned, ...withoutUnsigned } = pdu as JsonObject;
     const signatureProblem = await this.deps.checkSignatures(withoutUnsigned, rules);
@@ -91,6 +93,62 @@ export class FederatedEventHandler {
     const redacted = redactEvent(withoutUnsigned, rules);
     this.deps.log('received an event whose content hash does not match; keeping it redacted', { eventId: parsed.event.event_id });
     return { event: { ...redacted, event_id: parsed.event.event_id, room_id: parsed.event.room_id } as unknown as Event, json: canonicalJson(redacted, { strict: rules.strictCanonicalJson }) };
+  }
+
+  /**
+   * Fetches history from `server`: `from` (events this server lacks, named
+   * as prev_events by its earliest ones) and what precedes them, up to
+   * `limit`. Each event is checked, its auth events fetched if missing, and
+   * the state before it worked out from its prev_events in the batch or
+   * here, or asked of `server`; then the pipeline stores them as history.
+   * Returns how many events joined the timeline.
+   */
+  async backfill(server: string, room: LoadedRoom, from: readonly string[], limit: number): Promise<number> {
+    const pdus = await this.deps.fetcher.backfill(server, room.roomId, from, limit);
+    const checked: ReceivedEvent[] = [];
+    for (const pdu of pdus) {
+      try {
+        checked.push(await this.checkPdu(room.rules, room.roomId, pdu, { history: true }));
+      } catch (err) {
+        this.deps.log('dropped a backfilled event', { server, error: String(err) });
+      }
+    }
+    const have = await this.deps.pipeline.dag.withKnownState(checked.map((c) => c.event.event_id));
+    const fresh = [...new Map(checked.filter((c) => !have.has(c.event.event_id)).map((c) => [c.event.event_id, c])).values()];
+    fresh.sort((a, b) => a.event.depth - b.event.depth);
+    const statesAfter = new Map<string, StateMap>();
+    const items: Array<{ received: ReceivedEvent; stateBefore: StateMap }> = [];
+    for (const received of fresh) {
+      const { event } = received;
+      await this.ensureAuthEvents(server, room, event);
+      const stateBefore = await this.historicalStateBefore(server, room, event, statesAfter);
+      const after = new Map(stateBefore);
+      if (event.state_key !== undefined) after.set(stateKeyString(event.type, event.state_key), event.event_id);
+      statesAfter.set(event.event_id, after);
+      items.push({ received, stateBefore });
+    }
+    return items.length === 0 ? 0 : this.deps.pipeline.storeBackfilled(room.roomId, items);
+  }
+
+  /**
+   * The state before a backfilled event: resolved from the states after its
+   * prev_events when all are known (earlier in the batch, or stored here
+   * with their state), else the state `server` reports before it.
+   */
+  private async historicalStateBefore(server: string, room: LoadedRoom, event: Event, batch: ReadonlyMap<string, StateMap>): Promise<StateMap> {
+    const { pipeline, fetcher } = this.deps;
+    const prevIds = referencedEventIds(event.prev_events);
+    const stored = await pipeline.dag.withKnownState(prevIds.filter((id) => !batch.has(id)));
+    if (prevIds.every((id) => batch.has(id) || stored.has(id))) {
+      const fromStore = await pipeline.dag.statesAfter(prevIds.filter((id) => !batch.has(id)));
+      return pipeline.dag.resolve(room.rules, [...prevIds.flatMap((id) => batch.get(id) ?? []), ...fromStore.values()]);
+    }
+    const { stateIds, authChainIds } = await fetcher.getStateIds(server, room.roomId, event.event_id);
+    await this.fetchAndStoreEvents(server, room, [...authChainIds, ...stateIds]);
+    const stateEvents = await pipeline.dag.events(stateIds);
+    return new Map(
+      [...stateEvents.values()].filter((s) => s.stored.rejectedReason === null).map(({ event: e }) => [stateKeyString(e.type, e.state_key ?? ''), e.event_id]),
+    );
   }
 
   private async processChecked(origin: string, room: LoadedRoom, received: ReceivedEvent, fetchMissing: boolean): Promise<ReceiveOutcome> {

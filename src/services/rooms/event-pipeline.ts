@@ -252,6 +252,35 @@ export class EventPipeline {
   }
 
   /**
+   * Stores history fetched from another server (backfill), oldest first,
+   * each with the state before it: judged against its auth events and that
+   * state (rejected events are kept as such), given positions below all
+   * others, and left out of the current state, the forward extremities,
+   * derived data and notifications — it is the past, not news. Returns how
+   * many were taken into the timeline.
+   */
+  async storeBackfilled(roomId: string, items: ReadonlyArray<{ received: ReceivedEvent; stateBefore: StateMap }>): Promise<number> {
+    return this.withRoom(roomId, async (room) => {
+      if (!room) throw notFound(`Unknown room ${roomId}: this server is not in it`);
+      const toPersist: EventToPersist[] = [];
+      for (const { received, stateBefore } of items) {
+        // History is not checked against the current state: it is not news to soft-fail.
+        const verdict = await this.judge(room, received.event, stateBefore, false);
+        const { event, json } = received;
+        toPersist.push({
+          event,
+          json,
+          stateSnapshotBefore: await this.deps.store.snapshots.saveStateSnapshot(stateBefore, room.parentSnapshotId),
+          replacesState: event.state_key !== undefined ? (stateBefore.get(stateKeyString(event.type, event.state_key)) ?? null) : null,
+          rejectedReason: verdict.status === 'rejected' ? verdict.reason : null,
+        });
+      }
+      const persisted = await this.deps.store.events.persistEvents({ events: toPersist, backfilled: true });
+      return persisted.filter((p, i) => !p.existing && !toPersist[i]!.rejectedReason).length;
+    });
+  }
+
+  /**
    * Joins this server to a room through a resident server (the end of the
    * join handshake, server-server-api "Joining Rooms"): records the room,
    * stores the state and auth chain the resident sent as outliers, then
@@ -356,7 +385,7 @@ export class EventPipeline {
   }
 
   /** Steps 4–6 of the checks on receipt, as a verdict on the event. */
-  private async judge(room: LoadedRoom, event: Event, stateBefore: StateMap): Promise<Verdict> {
+  private async judge(room: LoadedRoom, event: Event, stateBefore: StateMap, againstCurrentState = true): Promise<Verdict> {
     const { rules } = room;
     const authIds = referencedEventIds(event.auth_events);
     const authLoaded = await this.dag.events(authIds);
@@ -367,7 +396,7 @@ export class EventPipeline {
     const againstBefore = checkEventAuth(event, rules, await this.authLookupIn(rules, event, stateBefore));
     if (!againstBefore.allowed) return { status: 'rejected', reason: `against the state before it: ${againstBefore.reason}` };
     // A server joining a room has no current state of its own to hold the join against.
-    if (room.state.size === 0) return { status: 'accepted' };
+    if (!againstCurrentState || room.state.size === 0) return { status: 'accepted' };
     const againstCurrent = checkEventAuth(event, rules, this.authLookup(room, event));
     if (!againstCurrent.allowed) return { status: 'soft_failed', reason: `against the room's current state: ${againstCurrent.reason}` };
     return { status: 'accepted' };

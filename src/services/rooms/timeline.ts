@@ -28,7 +28,8 @@ export function paginationToken(streamOrdering: number): string {
 /** The events stream position a `t…` pagination token or an `s…` sync token names. */
 export function parsePaginationToken(token: string): number {
   if (token.startsWith('s')) return parseSyncToken(token).events;
-  const match = /^t(\d+)$/.exec(token);
+  // Backfilled history sits at negative positions (migration 26).
+  const match = /^t(-?\d+)$/.exec(token);
   const position = match ? Number(match[1]) : NaN;
   if (!Number.isSafeInteger(position)) throw invalidParam(`'${token}' is not a pagination token issued by this server`);
   return position;
@@ -92,10 +93,18 @@ function pageLimit(requested: number, filter: RoomEventFilter): number {
  */
 const MAX_SCANNED_PER_PAGE = 2000;
 
+/** The position before every event, backfilled history included. */
+const BEFORE_EVERYTHING = Number.MIN_SAFE_INTEGER;
+
 export class TimelineService {
   constructor(
     private readonly store: RoomStore,
     private readonly visibility: HistoryVisibility,
+    /**
+     * Fetches the room's history from other servers when paging backwards
+     * runs out of events here; true if it found any (federation/).
+     */
+    private readonly backfill?: (roomId: string) => Promise<boolean>,
   ) {}
 
   /**
@@ -111,14 +120,25 @@ export class TimelineService {
     throw forbidden(`${userId} has never been in ${roomId} and its history is not world readable`);
   }
 
-  /** GET /rooms/{roomId}/messages */
+  /**
+   * GET /rooms/{roomId}/messages. Paging backwards past the earliest event
+   * here asks other servers in the room for the history before it.
+   */
   async messages(request: MessagesRequest): Promise<TimelinePage> {
+    await this.requireReadable(request.userId, request.roomId);
+    const page = await this.page(request);
+    if (request.dir === 'b' && page.end === undefined && request.to === undefined && this.backfill && (await this.backfill(request.roomId))) {
+      return this.page(request);
+    }
+    return page;
+  }
+
+  private async page(request: MessagesRequest): Promise<TimelinePage> {
     const { userId, roomId, dir, filter } = request;
-    await this.requireReadable(userId, roomId);
     const backward = dir === 'b';
     const top = await this.store.events.maxStreamPosition();
-    const from = request.from === undefined ? (backward ? top : 0) : parsePaginationToken(request.from);
-    const to = request.to === undefined ? (backward ? 0 : top) : parsePaginationToken(request.to);
+    const from = request.from === undefined ? (backward ? top : BEFORE_EVERYTHING) : parsePaginationToken(request.from);
+    const to = request.to === undefined ? (backward ? BEFORE_EVERYTHING : top) : parsePaginationToken(request.to);
     const limit = pageLimit(request.limit, filter);
     const start = request.from ?? paginationToken(from);
     if (limit === 0 || (backward ? from <= to : from >= to)) return { start, chunk: [], state: [] };

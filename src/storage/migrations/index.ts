@@ -18,6 +18,7 @@ import { sessionsMigration } from './0014_sessions.js';
 import { outOfRoomMembershipsMigration } from './0019_out_of_room_memberships.js';
 import { receivedTransactionsMigration } from './0020_received_transactions.js';
 import { federationOutboxMigration } from './0021_federation_outbox.js';
+import { backfillPositionsMigration } from './0026_backfill_positions.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
   outOfRoomMembershipsMigration,
   receivedTransactionsMigration,
   federationOutboxMigration,
+  backfillPositionsMigration,
 ];
 
 /**

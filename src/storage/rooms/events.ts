@@ -48,6 +48,12 @@ export interface PersistBatch {
    */
   builtHere?: boolean;
   /**
+   * Events of a room's history from before what this server had (backfill),
+   * oldest first: they take positions below every other event, leave the
+   * forward extremities and current state alone, and /sync never sees them.
+   */
+  backfilled?: boolean;
+  /**
    * Rooms whose forward extremities are dropped before the batch's events
    * are added: a server joining a room again starts from the resident's
    * tips, not from where it left off.
@@ -128,7 +134,9 @@ export class EventStore {
     return this.db.transaction(async (tx) => {
       // Positions for the whole batch in one statement; events found to be
       // stored already leave gaps, which stream tokens do not mind.
-      let position = (await reserveStreamPositions(tx, batch.events.length)) - batch.events.length;
+      let position = batch.backfilled
+        ? (await reserveBackfillPositions(tx, batch.events.length)) - 1
+        : (await reserveStreamPositions(tx, batch.events.length)) - batch.events.length;
       const known = batch.builtHere ? new Map<string, KnownEvent>() : await this.knownEvents(tx, batch.events.map((e) => e.event.event_id));
       const results: PersistedEvent[] = [];
       const inserts: [EventToPersist, number][] = [];
@@ -166,7 +174,7 @@ export class EventStore {
       await insertEdges(tx, written);
       await insertTxnIds(tx, written);
       for (const roomId of batch.resetExtremities ?? []) await tx.execute('DELETE FROM forward_extremities WHERE room_id = ?', [roomId]);
-      await updateForwardExtremities(tx, written.filter(isTimelineEvent), !batch.builtHere);
+      if (!batch.backfilled) await updateForwardExtremities(tx, written.filter(isTimelineEvent), !batch.builtHere);
       for (const { roomId, update } of batch.currentState ?? []) await this.currentState.applyUpdate(tx, roomId, update);
       return results;
     });
@@ -246,6 +254,12 @@ export class EventStore {
     const events = rows.map(eventFromRow);
     events.sort((a, b) => (forward ? a.streamOrdering - b.streamOrdering : b.streamOrdering - a.streamOrdering));
     return events.slice(0, limit);
+  }
+
+  /** The room's `limit` earliest timeline events (backfilled ones included), oldest first. */
+  async earliestTimelineEvents(roomId: string, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.db.query<EventRow>(`${SELECT_EVENT} WHERE room_id = ? AND ${timeline()} ORDER BY stream_ordering ASC LIMIT ?`, [roomId, limit]);
+    return rows.map(eventFromRow);
   }
 
   /** The room's `limit` most recent timeline events, oldest first. */
@@ -421,6 +435,19 @@ export class EventStore {
     );
     return row && { eventId: row.event_id, streamOrdering: Number(row.stream_ordering), existing: true };
   }
+}
+
+/**
+ * Moves the backfill counter down by `count` and returns its new value, the
+ * lowest of the positions reserved (the batch's oldest event takes it).
+ */
+async function reserveBackfillPositions(tx: Queryable, count: number): Promise<number> {
+  const row = await tx.queryOne<{ position: number }>(
+    'UPDATE event_backfill_position SET position = position - ? WHERE id = 1 RETURNING position',
+    [count],
+  );
+  if (!row) throw new Error('event_backfill_position has no row; the backfill migration did not run completely');
+  return Number(row.position);
 }
 
 /**
