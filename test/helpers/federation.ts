@@ -73,8 +73,11 @@ export interface FederatedServer {
   /** The running server; replaced by restart(). */
   running: RunningHomeserver;
   services: HomeserverServices;
-  /** Stops the server and starts it again on the same database, key and ports. */
+  /** Stops the server and starts it again on the same database, key, ports and (possibly edited) config. */
   restart(): Promise<void>;
+  /** Stops the server, keeping its database, until start(). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export interface Federation {
@@ -101,8 +104,9 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
   const federationHosts = Object.fromEntries(plans.map((p) => [p.server.name, { host: p.address, port: p.port }]));
   const databases: TestDatabase[] = [];
   const started: FederatedServer[] = [];
+  const stopped = new Set<FederatedServer>();
   const close = async (): Promise<void> => {
-    await Promise.all(started.map((s) => s.running.close()));
+    await Promise.all(started.filter((s) => !stopped.has(s)).map((s) => s.running.close()));
     await Promise.all(databases.map((d) => d.destroy()));
     rmSync(dir, { recursive: true, force: true });
   };
@@ -155,9 +159,19 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
         running,
         services: running.services,
         restart: async () => {
+          await entry.stop();
+          await entry.start();
+        },
+        stop: async () => {
+          if (stopped.has(entry)) return;
+          stopped.add(entry);
           await entry.running.close();
+        },
+        start: async () => {
+          if (!stopped.has(entry)) return;
           entry.running = await start();
           entry.services = entry.running.services;
+          stopped.delete(entry);
         },
       };
       started.push(entry);
