@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:-/tmp/axon-sytest}"; P0="${2:-28571}"; P1="${3:-28572}"; ENGINE="${4:-sqlite}"
-CA=../shared/sytest/sytest/keys
+# ../shared beside the checkout (a git worktree one level further down looks two levels up).
+SHARED=../shared; [ -d "$SHARED" ] || SHARED=../../shared
+CA="$(cd "$SHARED/sytest/sytest/keys" && pwd)"
 rm -rf "$DIR"; mkdir -p "$DIR"
 : > "$DIR/pids"
 for port in "$P0" "$P1"; do
@@ -39,8 +41,10 @@ registration_shared_secret: reg_secret
 allow_guest_access: true
 allow_public_rooms_without_auth: true
 allow_public_rooms_over_federation: true
-federation_custom_ca_list: [$PWD/$CA/ca.crt]
+federation_custom_ca_list: [$CA/ca.crt]
 ip_range_whitelist: ['127.0.0.0/8']
+# SyTest's fake servers speak room versions up to 11; 10 is Synapse's default.
+default_room_version: "10"
 url_preview_enabled: true
 url_preview_ip_range_blacklist: ['10.0.0.0/8']
 url_preview_ip_range_whitelist: ['127.0.0.0/8']
@@ -51,7 +55,7 @@ rc_login:
   account: {per_second: 10000, burst_count: 10000}
   failed_attempts: {per_second: 10000, burst_count: 10000}
 YAML
-  NODE_EXTRA_CA_CERTS="$PWD/$CA/ca.crt" nohup node bin/axon start --config "$d/homeserver.yaml" > "$d/log" 2>&1 &
+  NODE_EXTRA_CA_CERTS="$CA/ca.crt" nohup node bin/axon start --config "$d/homeserver.yaml" > "$d/log" 2>&1 &
   echo $! >> "$DIR/pids"
 done
 for port in "$P0" "$P1"; do

@@ -30,6 +30,7 @@ import { roomEventRoutes } from './http/client/room-events.js';
 import { ClientEventFormatter } from './services/rooms/client-events.js';
 import { EventPipeline } from './services/rooms/event-pipeline.js';
 import { RoomService } from './services/rooms/index.js';
+import { applyRedaction } from './services/rooms/redactions.js';
 import { RoomStateReader } from './services/rooms/room-state-reader.js';
 import { HistoryVisibility } from './services/rooms/visibility.js';
 import { TimelineService } from './services/rooms/timeline.js';
@@ -255,6 +256,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const timeline = new TimelineService(roomStore, visibility, (roomId) => roomFederation.backfill(roomId));
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
   pipeline.onPersisting((event, _room, streamOrdering) => relations.recordRelation(event, streamOrdering));
+  pipeline.onPersisting((event, room) => applyRedaction(roomStore, event, room));
   const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });
   const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);

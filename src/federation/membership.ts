@@ -156,14 +156,23 @@ export class RemoteMembership implements RemoteRooms {
       });
       signed = response['event'] ?? null;
     } catch (err) {
-      if (!isUnrecognised(err) || rules.eventFormat !== 1) throw err;
-      const v1 = await this.deps.client.request<JsonValue>(server, 'PUT', federationPath(`${V1}/invite`, ...path), {
-        body: { ...pdu, unsigned: { invite_room_state: inviteRoomState } },
-      });
+      if (!isUnrecognised(err)) throw asMatrixError(err, `${server} refused the invite`);
+      // Only rooms of versions 1 and 2 can be described to a server that lacks /v2/invite (as Synapse).
+      if (rules.eventFormat !== 1) throw new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', `${server} does not support room version ${rules.id}`);
+      const v1 = await this.deps.client
+        .request<JsonValue>(server, 'PUT', federationPath(`${V1}/invite`, ...path), { body: { ...pdu, unsigned: { invite_room_state: inviteRoomState } } })
+        .catch((e: unknown) => {
+          throw asMatrixError(e, `${server} refused the invite`);
+        });
       signed = Array.isArray(v1) && isObject(v1[1]) ? (v1[1]['event'] ?? null) : null;
     }
     if (!isObject(signed)) throw new MatrixError(502, 'M_UNKNOWN', `${server} answered the invite without the signed event`);
-    const checked = await this.deps.events.checkPdu(rules, invite.room_id, signed);
+    let checked: ReceivedEvent;
+    try {
+      checked = await this.deps.events.checkPdu(rules, invite.room_id, signed);
+    } catch (err) {
+      throw new MatrixError(400, 'M_BAD_JSON', `${server} answered the invite with an event this server cannot accept: ${(err as Error).message}`);
+    }
     if (checked.event.event_id !== invite.event_id) throw new MatrixError(502, 'M_UNKNOWN', `${server} changed the invite while signing it`);
     if (!signed['signatures'] || !isObject((signed['signatures'] as JsonObject)[server])) {
       throw new MatrixError(502, 'M_UNKNOWN', `${server} did not sign the invite`);
@@ -255,7 +264,8 @@ export class RemoteMembership implements RemoteRooms {
         this.deps.log(`could not ${kind} a room through a server`, { roomId, server, error: (err as Error).message });
         // A server that understood and said no (403 not invited, 400 bad version…) is worth passing on as such.
         const { status, errcode } = err as { status?: number; errcode?: string };
-        if (refusal === undefined && status !== undefined && status >= 400 && status < 500 && typeof errcode === 'string') {
+        if (refusal === undefined && err instanceof MatrixError && err.status < 500) refusal = err;
+        else if (refusal === undefined && status !== undefined && status >= 400 && status < 500 && typeof errcode === 'string') {
           refusal = new MatrixError(status, errcode, `${server} refused to let ${kind === 'join' ? 'you join' : `you ${kind}`}: ${(err as Error).message}`);
         }
       }
@@ -270,10 +280,25 @@ function creatorOf(create: Event, rules: RoomVersionRules): string {
   return !rules.implicitRoomCreator && typeof creator === 'string' ? creator : create.sender;
 }
 
-/** A remote 404/405 M_UNRECOGNIZED: the endpoint does not exist there (an older server). */
+/**
+ * The endpoint does not exist there (an older server): 404 or 405 with
+ * M_UNRECOGNIZED, or with no Matrix error at all, as Synapse also counts.
+ */
 function isUnrecognised(err: unknown): boolean {
   const e = err as { status?: number; errcode?: string };
-  return (e.status === 404 || e.status === 405) && e.errcode === 'M_UNRECOGNIZED';
+  return (e.status === 404 || e.status === 405) && (e.errcode === undefined || e.errcode === 'M_UNRECOGNIZED');
+}
+
+/**
+ * What a client is told when another server's answer ends its request: the
+ * remote refusal with its own status and errcode when it gave one (4xx),
+ * else 502 naming the server and what went wrong.
+ */
+function asMatrixError(err: unknown, what: string): MatrixError {
+  if (err instanceof MatrixError) return err;
+  const { status, errcode } = err as { status?: number; errcode?: string };
+  if (status !== undefined && status >= 400 && status < 500 && errcode) return new MatrixError(status, errcode, `${what}: ${(err as Error).message}`);
+  return new MatrixError(502, 'M_UNKNOWN', `${what}: ${(err as Error).message}`);
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {

@@ -175,6 +175,40 @@ describe('federation resilience', () => {
     const stored = await hs1.services.roomStore.events.getEvent(computeEventId(unauthorised, rules));
     assert.ok(stored?.rejectedReason, 'the unauthorised event is kept as rejected');
   });
+
+  test("a remote redaction applies to its own server's events, not to others' (v3+ \"Handling redactions\")", async () => {
+    const roomId = await sharedRoom(hs1, hs2, alice, bob, '10');
+    const aliceSaid = await call<Json>(hs1.clientUrl, 'PUT', `${roomPath(roomId)}/send/m.room.message/r1`, { msgtype: 'm.text', body: 'alice keeps this' }, alice.accessToken);
+    const bobSaid = await call<Json>(hs2.clientUrl, 'PUT', `${roomPath(roomId)}/send/m.room.message/r2`, { msgtype: 'm.text', body: 'bob takes this back' }, bob.accessToken);
+    await waitFor('both messages on hs1', async () => ((await messages(hs1, alice, roomId)).includes('bob takes this back') ? true : undefined));
+    // Bob redacts his own message through his server; a forged redaction of Alice's comes straight from "hs2".
+    assert.equal((await call(hs2.clientUrl, 'PUT', `${roomPath(roomId)}/redact/${encodeURIComponent(bobSaid.body['event_id'] as string)}/x1`, {}, bob.accessToken)).status, 200);
+    const room = (await hs1.services.pipeline.room(roomId))!;
+    const forged = finaliseEvent(
+      {
+        type: 'm.room.redaction',
+        sender: bob.userId,
+        room_id: roomId,
+        redacts: aliceSaid.body['event_id'] as string,
+        content: {},
+        origin_server_ts: Date.now(),
+        depth: 1000,
+        prev_events: await hs1.services.roomStore.events.getForwardExtremities(roomId),
+        auth_events: [room.stateEvent('m.room.create')!.event_id, room.stateEvent('m.room.power_levels')!.event_id, room.stateEvent('m.room.member', bob.userId)!.event_id],
+      },
+      'hs2.test',
+      hs2.signingKey,
+      roomVersion('10')!,
+    ) as unknown as JsonObject;
+    const uri = '/_matrix/federation/v1/send/redact-forged';
+    const content = { origin: 'hs2.test', origin_server_ts: Date.now(), pdus: [forged] };
+    const auth = signRequest({ method: 'PUT', uri, origin: 'hs2.test', destination: 'hs1.test', content }, hs2.signingKey);
+    const reply = await httpsCall(hs1.baseUrl, 'PUT', uri, { ca: fed.ca!.certPem, headers: { Authorization: auth }, body: content, servername: 'hs1.test' });
+    assert.equal(reply.status, 200);
+    await waitFor("Bob's redaction applied on hs1", async () => (!(await messages(hs1, alice, roomId)).includes('bob takes this back') ? true : undefined));
+    const event = await call<Json>(hs1.clientUrl, 'GET', `${roomPath(roomId)}/event/${encodeURIComponent(aliceSaid.body['event_id'] as string)}`, undefined, alice.accessToken);
+    assert.equal((event.body['content'] as Json)['body'], 'alice keeps this', 'a redaction from another server without the redact level is not applied');
+  });
 });
 
 /**

@@ -371,9 +371,8 @@ export class RoomService {
         throw forbidden(`You need power level ${powers.level('redact')} to redact other people's events`);
       }
       const { redacts: _ignored, ...rest } = content;
-      const sent = await this.deps.pipeline.sendInRoom(loaded, { type: 'm.room.redaction', sender, content: rest, redacts: eventId }, txn);
-      if (!sent.existing) await this.deps.store.events.setRedactedBecause(eventId, sent.event.event_id);
-      return sent;
+      // The pipeline applies the redaction to its target with the event (services/rooms/redactions.ts).
+      return this.deps.pipeline.sendInRoom(loaded, { type: 'm.room.redaction', sender, content: rest, redacts: eventId }, txn);
     });
   }
 
