@@ -132,9 +132,43 @@ describe('rooms across two servers', () => {
     assert.equal((bobMember?.['content'] as Json | undefined)?.['membership'], 'leave', 'the rejection reached the inviting server');
   });
 
+  test('a knock crosses servers; the knocker is let in and joins', async () => {
+    const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { room_version: '12', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] }, alice.accessToken);
+    const roomId = created.body['room_id'] as string;
+    const knocked = await call<Json>(hs2, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(roomId)}?via=hs1.test`, { reason: 'let me in' }, bob.accessToken);
+    assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
+    await syncUntil(hs2, bob, (body) => ((body['rooms'] as Json | undefined)?.['knock'] as Json | undefined)?.[roomId]);
+    await syncUntil(hs1, alice, (body) => {
+      const events = ((roomSection(body, 'join', roomId)?.['timeline'] as Json | undefined)?.['events'] as Json[] | undefined) ?? [];
+      return events.find((e) => e['state_key'] === bob.userId && (e['content'] as Json)['membership'] === 'knock' && (e['content'] as Json)['reason'] === 'let me in');
+    });
+    assert.equal((await call(hs1, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: bob.userId }, alice.accessToken)).status, 200);
+    await syncUntil(hs2, bob, (body) => roomSection(body, 'invite', roomId));
+    const joined = await call(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, bob.accessToken);
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+  });
+
   test('joining a room nobody can help with says why', async () => {
     const res = await call<Json>(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent('!nowhere:hs1.test')}`, {}, bob.accessToken);
     assert.equal(res.status, 404, JSON.stringify(res.body));
     assert.match(String(res.body['error']), /hs1\.test/);
+  });
+});
+
+describe('rooms across two servers with self-signed certificates and verification off (the founding set-up)', () => {
+  test('an invite, a join and messages both ways still work', async () => {
+    const fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test', engine: 'postgres' }], verifyCertificates: false });
+    try {
+      const [hs1, hs2] = [fed.servers[0]!.clientUrl, fed.servers[1]!.clientUrl];
+      const alice = await registerUser(hs1, 'alice');
+      const bob = await registerUser(hs2, 'bob');
+      const roomId = (await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { invite: [bob.userId] }, alice.accessToken)).body['room_id'] as string;
+      await syncUntil(hs2, bob, (body) => roomSection(body, 'invite', roomId));
+      assert.equal((await call(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, bob.accessToken)).status, 200);
+      await call(hs2, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/s1`, { msgtype: 'm.text', body: 'self-signed hello' }, bob.accessToken);
+      await syncUntil(hs1, alice, (body) => (timelineBodies(body, roomId).includes('self-signed hello') ? true : undefined));
+    } finally {
+      await fed.close();
+    }
   });
 });

@@ -19,7 +19,10 @@ export interface CreateRoomOptions {
   initialState: Array<{ type: string; stateKey: string; content: JsonObject }>;
   name?: string;
   topic?: string;
+  /** Every invitee (trusted_private_chat makes them all creators or moderators). */
   invites: Array<{ userId: string; profile: JsonObject }>;
+  /** Invitees of other servers, whose invites are sent once the room exists (their servers sign them). */
+  invitedLater: ReadonlySet<string>;
   isDirect: boolean;
 }
 
@@ -66,6 +69,7 @@ export function initialEventRequests(opts: CreateRoomOptions): EventRequest[] {
   if (opts.name !== undefined) requests.push(state('m.room.name', { name: opts.name }));
   if (opts.topic !== undefined) requests.push(state('m.room.topic', topicContent(opts.topic)));
   for (const invite of opts.invites) {
+    if (opts.invitedLater.has(invite.userId)) continue;
     const content: JsonObject = { ...invite.profile, membership: 'invite' };
     if (opts.isDirect) content.is_direct = true;
     requests.push(state('m.room.member', content, invite.userId));

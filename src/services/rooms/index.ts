@@ -87,6 +87,7 @@ export class RoomService {
       if (await store.aliases.getAlias(alias)) throw new MatrixError(400, 'M_ROOM_IN_USE', `The alias ${alias} is already taken`);
     }
     const preset = request.preset ?? (request.visibility === 'public' ? 'public_chat' : 'private_chat');
+    const remoteInvitees = request.invite.filter((userId) => serverNameOfUserId(userId) !== serverName);
     const options = {
       creator,
       creatorProfile: await this.profileContent(creator),
@@ -99,6 +100,8 @@ export class RoomService {
       name: request.name,
       topic: request.topic,
       invites: await Promise.all(request.invite.map(async (userId) => ({ userId, profile: await this.profileContent(userId) }))),
+      // Other servers' users are invited once the room exists: their servers must sign each invite.
+      invitedLater: new Set(remoteInvitees),
       isDirect: request.isDirect,
     };
     const { roomId } = await this.deps.pipeline.createRoom(
@@ -114,6 +117,8 @@ export class RoomService {
         }
       },
     );
+    // As Synapse: an invitee's server that refuses or cannot be reached fails the request, with its reason.
+    for (const userId of remoteInvitees) await this.invite(creator, roomId, userId, undefined, request.isDirect);
     return roomId;
   }
 
