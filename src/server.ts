@@ -76,6 +76,9 @@ import { federationMembershipRoutes } from './http/federation/membership.js';
 import { federationTransactionRoutes } from './http/federation/transactions.js';
 import type { MembershipServer } from './federation/inbound/membership.js';
 import { createRoomFederation, serveMemberships, type RoomFederation } from './federation/room-federation.js';
+import { RemoteQueries } from './federation/remote-queries.js';
+import { federationPublicRoomRoutes } from './http/federation/public-rooms.js';
+import { federationHierarchyRoutes } from './http/federation/hierarchy.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -219,7 +222,10 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const notifier = new Notifier();
   const roomStore = new RoomStore(db);
   notifier.setPosition('events', await roomStore.events.maxStreamPosition());
-  const accounts = createAccountServices(db, config, clock);
+  const federation = startFederation(opts, db, clock);
+  const log = (message: string, fields?: Record<string, unknown>) => opts.logger.warn(fields ?? {}, message);
+  const remoteQueries = new RemoteQueries({ client: federation.client, serverName: config.serverName, clock, log });
+  const accounts = createAccountServices(db, config, clock, remoteQueries);
   const pipeline = new EventPipeline({
     db,
     serverName: config.serverName,
@@ -230,7 +236,6 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     onError: (err, context) => opts.logger.error({ err }, context),
   });
   pipeline.beforeSend(suspendedSenderCheck((userId) => accounts.administration.isSuspended(userId), roomStore.events));
-  const federation = startFederation(opts, db, clock);
   const roomFederationSetup = {
     transport: federation,
     db,
@@ -239,7 +244,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     serverName: config.serverName,
     signingKey: opts.signingKeys[0]!,
     clock,
-    log: (message: string, fields?: Record<string, unknown>) => opts.logger.warn(fields ?? {}, message),
+    log,
   };
   const roomFederation = createRoomFederation(roomFederationSetup);
   const rooms = new RoomService({
@@ -269,7 +274,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
-  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
+  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events), remote: remoteQueries, remoteAliases: roomFederation.remote });
   return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships } };
 }
 
@@ -316,7 +321,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...hierarchyRoutes(services.discovery.hierarchy),
     ...roomSummaryRoutes(services.discovery.roomSummaries),
     ...mutualRoomsRoutes(new MutualRoomsService(services.roomStore.memberships)),
-    ...publicRoomRoutes(services.discovery.publicRooms, { serverName: config.serverName, allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
+    ...publicRoomRoutes(services.discovery.publicRooms, { allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
     ...userDirectoryRoutes(services.discovery.userDirectory),
     ...searchRoutes(services.discovery.search),
     ...reportRoutes(services.discovery.reports),
@@ -334,6 +339,8 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...federationEventRoutes(services.roomFederation.queries),
     ...federationMembershipRoutes(services.roomFederation.memberships),
     ...federationTransactionRoutes(services.roomFederation.transactions),
+    ...federationPublicRoomRoutes(services.discovery.publicRooms, { allowed: config.allowPublicRoomsOverFederation ?? false }),
+    ...federationHierarchyRoutes(services.discovery.hierarchy),
   ];
 }
 

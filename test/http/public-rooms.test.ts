@@ -81,12 +81,15 @@ describe('public room directory', () => {
     assert.deepEqual(network.chunk, []);
   });
 
-  test('needs a token unless allow_public_rooms_without_auth; other servers are refused', async () => {
+  test('needs a token unless allow_public_rooms_without_auth; an unreachable server is named in a 502', async () => {
     const res = await api('GET', '/publicRooms');
     assert.equal(res.status, 401);
     assert.equal(res.body.errcode, 'M_MISSING_TOKEN');
     assert.equal((await api('POST', '/publicRooms', {})).status, 401);
-    assert.equal((await api('GET', '/publicRooms?server=elsewhere.example', undefined, bob)).status, 400);
+    assert.equal((await api('GET', '/publicRooms?server=not a server', undefined, bob)).body.errcode, 'M_INVALID_PARAM');
+    const unreachable = await api('GET', '/publicRooms?server=elsewhere.invalid', undefined, bob);
+    assert.deepEqual([unreachable.status, unreachable.body.errcode], [502, 'M_UNKNOWN']);
+    assert.match(String(unreachable.body.error), /public room list of elsewhere\.invalid/);
     const open = await startTestHomeserver({ config: { allowPublicRoomsWithoutAuth: true } });
     try {
       assert.equal((await call(open.baseUrl, 'GET', '/_matrix/client/v3/publicRooms')).status, 200);

@@ -1,24 +1,18 @@
 // The public room directory (client-server-api/_index.md, "Listing rooms";
-// list_public_rooms.yaml).
+// list_public_rooms.yaml), this server's or, with `server`, another's.
 import type { JsonObject } from '../../core/types.js';
 import type { PublicRoomsQuery, PublicRoomsService, Visibility } from '../../services/directory/index.js';
 import { badJson, invalidParam, MatrixError } from '../../core/errors.js';
+import { isValidServerName } from '../../core/identifiers.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { optionalBoolean, optionalInteger, optionalObject, optionalString, queryBoolean, queryInteger, queryString, requireEnum, requireObject } from '../validate.js';
 
 export interface PublicRoomRouteOptions {
-  serverName: string;
   /** Synapse's allow_public_rooms_without_auth. */
   allowWithoutAuth: boolean;
 }
 
 export function publicRoomRoutes(directory: PublicRoomsService, options: PublicRoomRouteOptions): Route[] {
-  /** Other servers' directories need federation, which this endpoint does not query yet. */
-  const requireLocalServer = (server: string | undefined): void => {
-    if (server !== undefined && server !== options.serverName) {
-      throw invalidParam(`Listing the public rooms of ${server} is not supported yet; only this server's (${options.serverName}) can be listed`);
-    }
-  };
   const list = async (query: PublicRoomsQuery) => ({ body: (await directory.list(query)) as unknown as JsonObject });
 
   return [
@@ -52,12 +46,7 @@ export function publicRoomRoutes(directory: PublicRoomsService, options: PublicR
         if (!req.requester && !options.allowWithoutAuth) {
           throw new MatrixError(401, 'M_MISSING_TOKEN', 'This server lists its public rooms only to signed-in users (allow_public_rooms_without_auth is off)');
         }
-        requireLocalServer(queryString(req.query, 'server'));
-        const thirdPartyInstanceId = queryString(req.query, 'third_party_instance_id');
-        if (queryBoolean(req.query, 'include_all_networks') && thirdPartyInstanceId !== undefined) {
-          throw invalidParam("'include_all_networks' and 'third_party_instance_id' cannot be used together");
-        }
-        return list({ limit: queryInteger(req.query, 'limit', { min: 0 }), since: queryString(req.query, 'since'), thirdPartyInstanceId });
+        return list({ ...publicRoomsParams(req.query), server: serverParam(req) });
       },
     },
     /** # POST /_matrix/client/v3/publicRooms */
@@ -66,25 +55,46 @@ export function publicRoomRoutes(directory: PublicRoomsService, options: PublicR
       path: '/_matrix/client/v3/publicRooms',
       auth: 'required',
       body: 'json',
-      handler: async (req) => {
-        requireLocalServer(queryString(req.query, 'server'));
-        const body = requireObject(req.body);
-        const filter = optionalObject(body, 'filter') ?? {};
-        const includeAllNetworks = optionalBoolean(body, 'include_all_networks') ?? false;
-        const thirdPartyInstanceId = optionalString(body, 'third_party_instance_id');
-        if (includeAllNetworks && thirdPartyInstanceId !== undefined) {
-          throw invalidParam("'include_all_networks' and 'third_party_instance_id' cannot be used together");
-        }
-        return list({
-          limit: optionalInteger(body, 'limit', { min: 0 }),
-          since: optionalString(body, 'since'),
-          searchTerm: optionalString(filter, 'generic_search_term'),
-          roomTypes: roomTypes(filter),
-          thirdPartyInstanceId,
-        });
-      },
+      handler: async (req) => list({ ...publicRoomsBody(requireObject(req.body)), server: serverParam(req) }),
     },
   ];
+}
+
+/** `server`: whose directory to list (another server's is asked over federation). */
+function serverParam(req: MatrixRequest): string | undefined {
+  const server = queryString(req.query, 'server');
+  if (server !== undefined && !isValidServerName(server)) throw invalidParam(`'server' must be a server name such as example.org, not ${JSON.stringify(server)}`);
+  return server;
+}
+
+function requireOneNetworkChoice(includeAllNetworks: boolean, thirdPartyInstanceId: string | undefined): void {
+  if (includeAllNetworks && thirdPartyInstanceId !== undefined) {
+    throw invalidParam("'include_all_networks' and 'third_party_instance_id' cannot be used together");
+  }
+}
+
+/** The query parameters of GET /publicRooms, which the federation endpoint shares. */
+export function publicRoomsParams(query: URLSearchParams): PublicRoomsQuery {
+  const thirdPartyInstanceId = queryString(query, 'third_party_instance_id');
+  const includeAllNetworks = queryBoolean(query, 'include_all_networks') ?? false;
+  requireOneNetworkChoice(includeAllNetworks, thirdPartyInstanceId);
+  return { limit: queryInteger(query, 'limit', { min: 0 }), since: queryString(query, 'since'), thirdPartyInstanceId, includeAllNetworks };
+}
+
+/** The body of POST /publicRooms, which the federation endpoint shares. */
+export function publicRoomsBody(body: JsonObject): PublicRoomsQuery {
+  const filter = optionalObject(body, 'filter') ?? {};
+  const includeAllNetworks = optionalBoolean(body, 'include_all_networks') ?? false;
+  const thirdPartyInstanceId = optionalString(body, 'third_party_instance_id');
+  requireOneNetworkChoice(includeAllNetworks, thirdPartyInstanceId);
+  return {
+    limit: optionalInteger(body, 'limit', { min: 0 }),
+    since: optionalString(body, 'since'),
+    searchTerm: optionalString(filter, 'generic_search_term'),
+    roomTypes: roomTypes(filter),
+    thirdPartyInstanceId,
+    includeAllNetworks,
+  };
 }
 
 /** filter.room_types: strings, or null for rooms without a type. */

@@ -8,7 +8,7 @@ import type { AccountsConfig, AccountsContext, Clock } from './common.js';
 import { AccountEvents } from './common.js';
 import { DeviceService } from './devices.js';
 import { LoginTokenService } from './login-tokens.js';
-import { ProfileService } from './profiles.js';
+import { ProfileService, type RemoteProfiles } from './profiles.js';
 import { RegistrationTokenService } from './registration-tokens.js';
 import { RegistrationService } from './registration.js';
 import { SessionService } from './sessions.js';
@@ -42,7 +42,7 @@ export interface AccountServices {
   registrationTokens: RegistrationTokenService;
 }
 
-export function createAccountServices(db: Database, config: AccountsConfig, now: Clock = Date.now): AccountServices {
+export function createAccountServices(db: Database, config: AccountsConfig, now: Clock = Date.now, remoteProfiles?: RemoteProfiles): AccountServices {
   const events = new AccountEvents();
   const context: AccountsContext = { stores: createAccountStores(db), config, now, events };
   const uia = new UserInteractiveAuth(context);
@@ -58,7 +58,7 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
     registration,
     account: new AccountService(context, uia),
     devices: new DeviceService(context, uia, sessions),
-    profiles: new ProfileService(context, administration),
+    profiles: new ProfileService(context, administration, remoteProfiles),
     administration,
     sharedSecret: new SharedSecretRegistrationService(context, registration, sessions),
     registrationTokens: new RegistrationTokenService(context),

@@ -1,7 +1,8 @@
 // Profiles (client-server-api/_index.md, "Profiles"): a local user's
 // displayname and avatar_url, and since Matrix 1.16 `m.tz` and custom fields
-// (profile.yaml), readable by anyone, writable only by the user.
-import { isCommonNamespacedIdentifier } from '../../core/identifiers.js';
+// (profile.yaml), readable by anyone, writable only by the user. Another
+// server's user's profile is asked of that server and kept briefly.
+import { isCommonNamespacedIdentifier, serverNameOfUserId } from '../../core/identifiers.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { Profile } from '../../storage/accounts/index.js';
@@ -21,13 +22,50 @@ const SUSPENDED_MESSAGE = 'You cannot change your profile while your account is 
 /** mxc://<server-name>/<media-id> (client-server-api/_index.md, "Matrix Content (mxc://) URIs"). */
 const MXC_URI = /^mxc:\/\/[^/]+\/[A-Za-z0-9_-]+$/;
 
+/** How long another server's answer is reused: a minute, so a renamed user shows up soon. */
+export const REMOTE_PROFILE_TTL_MS = 60_000;
+const MAX_REMOTE_PROFILES = 10_000;
+
+/** Profiles of other servers' users (federation/remote-queries.ts). */
+export interface RemoteProfiles {
+  /** Asks the user's server; throws a MatrixError that names the server and the reason. */
+  profile(userId: string): Promise<Profile>;
+}
+
 export class ProfileService {
+  /** Other servers' answers by user ID, oldest first. */
+  private readonly remoteCache = new Map<string, { profile: Profile; expiresAt: number }>();
+
   constructor(
     private readonly ctx: AccountsContext,
     private readonly administration: AccountAdministration,
+    /** Absent: only this server's users have profiles. */
+    private readonly remote?: RemoteProfiles,
   ) {}
 
+  /**
+   * GET /profile/{userId}: a local user's profile, or another server's
+   * user's as that server tells it (server-server-api "Querying for
+   * information"), reused for REMOTE_PROFILE_TTL_MS.
+   */
+  async lookup(userId: string): Promise<Profile> {
+    if (this.isLocal(userId) || this.remote === undefined) return this.get(userId);
+    const now = this.ctx.now();
+    const cached = this.remoteCache.get(userId);
+    if (cached && cached.expiresAt > now) return cached.profile;
+    const profile = await this.remote.profile(userId);
+    this.remoteCache.delete(userId);
+    this.remoteCache.set(userId, { profile, expiresAt: now + REMOTE_PROFILE_TTL_MS });
+    if (this.remoteCache.size > MAX_REMOTE_PROFILES) this.remoteCache.delete(this.remoteCache.keys().next().value!);
+    return profile;
+  }
+
   /** The profile of a local user; 404 M_NOT_FOUND for unknown (or remote) users. */
+  private isLocal(userId: string): boolean {
+    const server = serverNameOfUserId(userId);
+    return server === null || server === this.ctx.config.serverName;
+  }
+
   async get(userId: string): Promise<Profile> {
     const profile = (await this.ctx.stores.users.exists(userId)) ? await this.ctx.stores.profiles.get(userId) : undefined;
     if (!profile) throw notFound(`No profile for ${userId}: the user does not exist on this server`);
@@ -58,19 +96,21 @@ export class ProfileService {
 
   /** GET /profile/{userId}: displayname and avatar_url when set, then the custom fields. */
   async getAll(userId: string): Promise<JsonObject> {
-    const profile = await this.get(userId);
+    const profile = await this.lookup(userId);
     const body: JsonObject = {};
     if (profile.displayname !== null) body.displayname = profile.displayname;
     if (profile.avatarUrl !== null) body.avatar_url = profile.avatarUrl;
-    for (const [name, value] of await this.ctx.stores.profiles.fields(userId)) body[name] = value;
+    if (this.isLocal(userId)) for (const [name, value] of await this.ctx.stores.profiles.fields(userId)) body[name] = value;
     return body;
   }
 
   /** GET /profile/{userId}/{keyName}: 404 when the user does not exist or has no such field. */
   async getField(userId: string, key: string): Promise<JsonValue> {
     requireProfileKey(key);
-    const profile = await this.get(userId);
-    const value = key === 'displayname' ? profile.displayname : key === 'avatar_url' ? profile.avatarUrl : await this.ctx.stores.profiles.field(userId, key);
+    const profile = await this.lookup(userId);
+    // Of other servers' users only displayname and avatar_url are known here.
+    const custom = this.isLocal(userId) ? await this.ctx.stores.profiles.field(userId, key) : undefined;
+    const value = key === 'displayname' ? profile.displayname : key === 'avatar_url' ? profile.avatarUrl : custom;
     if (value === undefined || (isBuiltIn(key) && value === null)) throw notFound(`${userId} has no profile field '${key}'`);
     return value;
   }

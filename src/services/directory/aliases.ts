@@ -1,11 +1,12 @@
 // Room aliases (client-server-api/_index.md, "Room aliases"; directory.yaml):
 // creating, resolving and deleting #alias:server → room ID mappings, and
-// listing a room's local aliases.
+// listing a room's local aliases. Another server's aliases are resolved by
+// asking it (server-server-api "Querying for information").
 import { parseRoomAlias } from '../../core/identifiers.js';
 import type { JsonObject } from '../../core/types.js';
 import { forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
-import type { RoomService } from '../rooms/index.js';
+import type { RemoteRooms, RoomService } from '../rooms/index.js';
 import type { LoadedRoom } from '../rooms/room-state.js';
 
 export interface AliasActor {
@@ -19,6 +20,8 @@ export interface AliasServiceDeps {
   store: RoomStore;
   rooms: RoomService;
   clock: () => number;
+  /** GET /query/directory on the alias's server. */
+  remote: Pick<RemoteRooms, 'resolveAlias'>;
 }
 
 export class AliasService {
@@ -37,14 +40,15 @@ export class AliasService {
     if (!created) throw new MatrixError(409, 'M_UNKNOWN', `Room alias already exists: ${alias} points to another room; choose another alias`);
   }
 
-  /** GET /directory/room/{roomAlias} */
+  /** GET /directory/room/{roomAlias}: ours from the table, another server's from that server. */
   async resolve(alias: string): Promise<{ roomId: string; servers: string[] }> {
     this.requireValidAlias(alias);
-    const record = await this.deps.store.aliases.getAlias(alias);
-    if (!record) {
-      const where = parseRoomAlias(alias)!.serverName === this.deps.serverName ? '' : ' (looking up aliases of other servers is not supported yet)';
-      throw notFound(`Room alias ${alias} not found${where}`);
+    if (parseRoomAlias(alias)!.serverName !== this.deps.serverName) {
+      const { roomId, servers } = await this.deps.remote.resolveAlias(alias);
+      return { roomId, servers: [...new Set(servers)] };
     }
+    const record = await this.deps.store.aliases.getAlias(alias);
+    if (!record) throw notFound(`Room alias ${alias} not found`);
     return { roomId: record.roomId, servers: record.servers };
   }
 

@@ -2,7 +2,7 @@
 // space hierarchy, room summaries, user directory, full-text search, content reports) and subscribes them to
 // the events they follow: persisted room events and account changes.
 import type { HomeserverConfig } from '../../config/types.js';
-import { SpaceHierarchyService } from './hierarchy.js';
+import { SpaceHierarchyService, type RemoteSpaces } from './hierarchy.js';
 import type { Database } from '../../storage/database.js';
 import type { ProfileStore } from '../../storage/accounts/profiles.js';
 import type { UserStore } from '../../storage/accounts/users.js';
@@ -14,11 +14,11 @@ import type { AccountEvents } from '../accounts/index.js';
 import { ReportService } from '../reports.js';
 import type { ClientEventFormatter } from '../rooms/client-events.js';
 import type { EventPipeline } from '../rooms/event-pipeline.js';
-import type { RoomService } from '../rooms/index.js';
+import type { RemoteRooms, RoomService } from '../rooms/index.js';
 import { SearchService, type VisibilityFilter } from '../search/index.js';
 import { UserDirectoryService } from '../user-directory/index.js';
 import { AliasService } from './aliases.js';
-import { PublicRoomsService } from './public-rooms.js';
+import { PublicRoomsService, type RemoteRoomDirectories } from './public-rooms.js';
 import { RoomSummaryService } from './room-summary.js';
 
 export interface DiscoveryServices {
@@ -45,6 +45,10 @@ export interface DiscoveryDeps {
   accountEvents: AccountEvents;
   /** History visibility for search results, when the rooms area provides it. */
   visibility?: VisibilityFilter;
+  /** Other servers' directories and spaces, asked over federation. */
+  remote: RemoteRoomDirectories & RemoteSpaces;
+  /** Other servers' aliases (GET /query/directory). */
+  remoteAliases: Pick<RemoteRooms, 'resolveAlias'>;
 }
 
 export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices {
@@ -58,9 +62,9 @@ export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices 
   deps.accountEvents.on('profileChanged', (change) => userDirectory.onProfileChanged(change));
   deps.accountEvents.on('userDeactivated', (user) => userDirectory.onUserDeactivated(user));
   return {
-    aliases: new AliasService({ serverName: config.serverName, store: roomStore, rooms, clock }),
-    publicRooms: new PublicRoomsService(roomStore, rooms),
-    hierarchy: new SpaceHierarchyService(roomStore, pipeline),
+    aliases: new AliasService({ serverName: config.serverName, store: roomStore, rooms, clock, remote: deps.remoteAliases }),
+    publicRooms: new PublicRoomsService(config.serverName, roomStore, rooms, deps.remote),
+    hierarchy: new SpaceHierarchyService(config.serverName, roomStore, pipeline, deps.remote),
     roomSummaries: new RoomSummaryService(roomStore, pipeline),
     userDirectory,
     search,

@@ -1,8 +1,11 @@
 // The public room directory (client-server-api/_index.md, "Listing rooms";
 // list_public_rooms.yaml): which rooms are published, and the list clients
-// browse, largest rooms first.
+// browse, largest rooms first. Another server's list is asked of it
+// (server-server-api "Published Room Directory"); ours is given to other
+// servers without the rooms they may not take part in.
 import type { JsonObject } from '../../core/types.js';
 import { forbidden, invalidParam, notFound } from '../../core/errors.js';
+import { serverAclAllows } from '../../core/server-acl.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import type { RoomService } from '../rooms/index.js';
 import type { LoadedRoom } from '../rooms/room-state.js';
@@ -19,6 +22,16 @@ export interface PublicRoomsQuery {
   roomTypes?: ReadonlyArray<string | null>;
   /** A third-party network of an application service; we bridge none, so its list is empty. */
   thirdPartyInstanceId?: string;
+  /** Every network's rooms; passed on to another server, the same as none here. */
+  includeAllNetworks?: boolean;
+  /** Whose directory: another server's is asked of it. Absent: this server's. */
+  server?: string;
+}
+
+/** Other servers' directories (federation/remote-queries.ts). */
+export interface RemoteRoomDirectories {
+  /** Throws a MatrixError that names the server and the reason. */
+  publicRooms(server: string, query: PublicRoomsQuery): Promise<PublicRoomsPage>;
 }
 
 export interface PublicRoomsPage {
@@ -41,8 +54,10 @@ interface Entry {
 
 export class PublicRoomsService {
   constructor(
+    private readonly serverName: string,
     private readonly store: RoomStore,
     private readonly rooms: RoomService,
+    private readonly remote: RemoteRoomDirectories,
   ) {}
 
   /** GET /directory/list/room/{roomId} */
@@ -62,12 +77,27 @@ export class PublicRoomsService {
     await this.store.rooms.setRoomPublic(roomId, visibility === 'public');
   }
 
-  /** GET/POST /publicRooms for this server. Tokens are offsets into the sorted list ("o<n>"). */
+  /** GET/POST /publicRooms: ours, or the named server's. */
   async list(query: PublicRoomsQuery): Promise<PublicRoomsPage> {
+    if (query.server !== undefined && query.server !== this.serverName) return this.remote.publicRooms(query.server, query);
+    return this.localPage(query);
+  }
+
+  /**
+   * GET/POST /_matrix/federation/v1/publicRooms for `origin`: as Synapse,
+   * without rooms that do not federate (m.federate false) or whose ACL
+   * shuts the origin out.
+   */
+  async listForServer(origin: string, query: PublicRoomsQuery): Promise<PublicRoomsPage> {
+    return this.localPage(query, origin);
+  }
+
+  /** Tokens are offsets into the sorted list ("o<n>"). */
+  private async localPage(query: PublicRoomsQuery, origin?: string): Promise<PublicRoomsPage> {
     if (query.thirdPartyInstanceId !== undefined) return { chunk: [], total_room_count_estimate: 0 };
     const offset = query.since === undefined ? 0 : parseToken(query.since);
     const term = query.searchTerm?.trim().toLowerCase();
-    const entries = (await this.listedEntries())
+    const entries = (await this.listedEntries(origin))
       .filter((e) => !term || e.searchable.includes(term))
       .filter((e) => query.roomTypes === undefined || query.roomTypes.includes(e.roomType))
       .sort((a, b) => b.joined - a.joined || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
@@ -78,15 +108,22 @@ export class PublicRoomsService {
     return page;
   }
 
-  private async listedEntries(): Promise<Entry[]> {
+  private async listedEntries(origin: string | undefined): Promise<Entry[]> {
     const entries: Entry[] = [];
     for (const record of await this.store.rooms.listPublicRooms()) {
       const room = await this.rooms.pipeline.room(record.roomId);
-      const entry = room && directoryEntry(room);
+      if (!room || (origin !== undefined && !sharedWith(room, origin))) continue;
+      const entry = directoryEntry(room);
       if (entry) entries.push(entry);
     }
     return entries;
   }
+}
+
+/** Whether `origin` may take part in the room: it federates and its server ACL lets the origin in. */
+function sharedWith(room: LoadedRoom, origin: string): boolean {
+  if (room.stateEvent('m.room.create')?.content['m.federate'] === false) return false;
+  return serverAclAllows(room.stateEvent('m.room.server_acl')?.content, origin);
 }
 
 function parseToken(token: string): number {
