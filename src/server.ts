@@ -77,6 +77,8 @@ import { federationTransactionRoutes } from './http/federation/transactions.js';
 import type { MembershipServer } from './federation/inbound/membership.js';
 import { createRoomFederation, serveMemberships, type RoomFederation } from './federation/room-federation.js';
 import { RemoteQueries } from './federation/remote-queries.js';
+import { FederationMediaSource } from './federation/remote-media.js';
+import { federationMediaRoutes } from './http/federation/media.js';
 import { federationPublicRoomRoutes } from './http/federation/public-rooms.js';
 import { federationHierarchyRoutes } from './http/federation/hierarchy.js';
 
@@ -266,7 +268,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);
   const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
-  const media = new MediaRepository(db, config, clock);
+  const media = new MediaRepository(db, config, clock, new FederationMediaSource(federation.client));
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
   pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
   userData.receipts.onRead((userId, roomId, upTo, threadId) => push.evaluator.resetCounts(userId, roomId, upTo, threadId));
@@ -341,6 +343,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...federationTransactionRoutes(services.roomFederation.transactions),
     ...federationPublicRoomRoutes(services.discovery.publicRooms, { allowed: config.allowPublicRoomsOverFederation ?? false }),
     ...federationHierarchyRoutes(services.discovery.hierarchy),
+    ...federationMediaRoutes(services.media),
   ];
 }
 

@@ -99,6 +99,30 @@ export class FederationClient {
     return this.exchange(destination, method, path, opts, opts.maxBytes);
   }
 
+  /**
+   * An unsigned GET of an https:// URL another server sent us to (the
+   * Location of federation media), under the same TLS policy, IP ranges,
+   * deadline and size cap as signed requests. Errors as `request`.
+   */
+  async fetchUrl(url: URL, opts: { timeoutMs: number; maxBytes: number; signal?: AbortSignal }): Promise<RawFederationResponse> {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (url.protocol !== 'https:') throw new FederationError('refused', url.host, `not following ${url.href}: only https:// URLs are fetched`);
+    const target: FederationTarget = { host, port: url.port === '' ? 443 : Number(url.port), hostHeader: url.host, certificateName: host };
+    const path = `${url.pathname}${url.search}`;
+    const response = await this.options.connector.send({
+      destination: url.host,
+      target,
+      method: 'GET',
+      path,
+      headers: { 'User-Agent': this.options.userAgent ?? 'Axon' },
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      maxBytes: opts.maxBytes,
+    });
+    if (response.status >= 400) throw httpError(url.host, 'GET', path, response);
+    return response;
+  }
+
   /** Closes idle connections; requests after this open new ones. */
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();

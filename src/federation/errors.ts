@@ -33,3 +33,10 @@ export class FederationError extends Error {
     this.name = 'FederationError';
   }
 }
+
+/** A response over the size cap of its request: kind 'response', told apart because media turns it into M_TOO_LARGE. */
+export class ResponseTooLargeError extends FederationError {
+  constructor(destination: string, readonly maxBytes: number) {
+    super('response', destination, `the response from ${destination} is larger than the limit of ${maxBytes} bytes`);
+  }
+}

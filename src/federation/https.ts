@@ -10,7 +10,7 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
 import type { IpPolicy } from '../core/ip-policy.js';
 import type { FederationTarget } from './discovery.js';
-import { FederationError } from './errors.js';
+import { FederationError, ResponseTooLargeError } from './errors.js';
 import type { TlsPolicy } from './tls-policy.js';
 
 export interface OutboundRequest {
@@ -125,7 +125,7 @@ export class OutboundConnector {
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > r.maxBytes) {
-            fail(new FederationError('response', r.destination, `the response from ${r.destination} is larger than the limit of ${r.maxBytes} bytes`));
+            fail(new ResponseTooLargeError(r.destination, r.maxBytes));
             return;
           }
           chunks.push(chunk);

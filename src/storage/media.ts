@@ -1,5 +1,7 @@
 // The media repository's tables: local_media (one row per mxc:// URI this
-// server minted) and local_media_thumbnails (thumbnails cached on disk).
+// server minted) and local_media_thumbnails (thumbnails cached on disk);
+// remote_media_cache and remote_media_cache_thumbnails for other servers'
+// media fetched over federation.
 // The bytes live in files under media_store_path; see services/media/files.ts.
 import type { Database } from './database.js';
 
@@ -36,6 +38,32 @@ export interface MediaThumbnail {
   method: 'crop' | 'scale';
   contentType: string;
   size: number;
+}
+
+/** Another server's media, fetched once and kept. */
+export interface RemoteMedia {
+  origin: string;
+  mediaId: string;
+  contentType: string;
+  uploadName: string | null;
+  size: number;
+  sha256: string;
+  /** The name of the file under remote_content: ours, never the remote's media ID. */
+  filesystemId: string;
+  fetchedTs: number;
+  quarantined: boolean;
+}
+
+interface RemoteMediaRow {
+  media_origin: string;
+  media_id: string;
+  content_type: string;
+  upload_name: string | null;
+  size: number | string;
+  sha256: string;
+  filesystem_id: string;
+  fetched_ts: number | string;
+  quarantined: number;
 }
 
 interface MediaRow {
@@ -76,6 +104,20 @@ function toMedia(row: MediaRow): LocalMedia {
     createdTs: Number(row.created_ts),
     uploadedTs: numberOrNull(row.uploaded_ts),
     unusedExpiresTs: numberOrNull(row.unused_expires_ts),
+    quarantined: Number(row.quarantined) !== 0,
+  };
+}
+
+function toRemoteMedia(row: RemoteMediaRow): RemoteMedia {
+  return {
+    origin: row.media_origin,
+    mediaId: row.media_id,
+    contentType: row.content_type,
+    uploadName: row.upload_name,
+    size: Number(row.size),
+    sha256: row.sha256,
+    filesystemId: row.filesystem_id,
+    fetchedTs: Number(row.fetched_ts),
     quarantined: Number(row.quarantined) !== 0,
   };
 }
@@ -152,6 +194,50 @@ export class MediaStore {
       `INSERT INTO local_media_thumbnails (media_id, width, height, method, content_type, size) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (media_id, width, height, method, content_type) DO NOTHING`,
       [thumbnail.mediaId, thumbnail.width, thumbnail.height, thumbnail.method, thumbnail.contentType, thumbnail.size],
+    );
+  }
+
+  async getRemote(origin: string, mediaId: string): Promise<RemoteMedia | undefined> {
+    const row = await this.db.queryOne<RemoteMediaRow>(
+      `SELECT media_origin, media_id, content_type, upload_name, size, sha256, filesystem_id, fetched_ts, quarantined
+       FROM remote_media_cache WHERE media_origin = ? AND media_id = ?`,
+      [origin, mediaId],
+    );
+    return row && toRemoteMedia(row);
+  }
+
+  /**
+   * Records fetched media whose file is in place. False when a row was
+   * there already (another fetch won): the caller's file is then unused.
+   */
+  async insertRemote(media: RemoteMedia): Promise<boolean> {
+    const { changes } = await this.db.execute(
+      `INSERT INTO remote_media_cache (media_origin, media_id, content_type, upload_name, size, sha256, filesystem_id, fetched_ts, quarantined)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (media_origin, media_id) DO NOTHING`,
+      [media.origin, media.mediaId, media.contentType, media.uploadName, media.size, media.sha256, media.filesystemId, media.fetchedTs, media.quarantined ? 1 : 0],
+    );
+    return changes > 0;
+  }
+
+  /** Forgets fetched media whose file has gone, so the next download fetches it again. */
+  async deleteRemote(origin: string, mediaId: string): Promise<void> {
+    await this.db.execute('DELETE FROM remote_media_cache_thumbnails WHERE media_origin = ? AND media_id = ?', [origin, mediaId]);
+    await this.db.execute('DELETE FROM remote_media_cache WHERE media_origin = ? AND media_id = ?', [origin, mediaId]);
+  }
+
+  async remoteThumbnails(origin: string, mediaId: string): Promise<MediaThumbnail[]> {
+    const rows = await this.db.query<ThumbnailRow>(
+      'SELECT media_id, width, height, method, content_type, size FROM remote_media_cache_thumbnails WHERE media_origin = ? AND media_id = ?',
+      [origin, mediaId],
+    );
+    return rows.map(toThumbnail);
+  }
+
+  async insertRemoteThumbnail(origin: string, thumbnail: MediaThumbnail): Promise<void> {
+    await this.db.execute(
+      `INSERT INTO remote_media_cache_thumbnails (media_origin, media_id, width, height, method, content_type, size) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (media_origin, media_id, width, height, method, content_type) DO NOTHING`,
+      [origin, thumbnail.mediaId, thumbnail.width, thumbnail.height, thumbnail.method, thumbnail.contentType, thumbnail.size],
     );
   }
 }

@@ -133,12 +133,18 @@ describe('media repository', () => {
     assert.equal(await res.text(), '');
   });
 
-  test('unknown and remote media are 404 M_NOT_FOUND', async () => {
+  test('unknown media is 404 M_NOT_FOUND; media of a server that cannot be reached is 502 naming it', async () => {
     const serverName = hs.config.serverName;
     assert.deepEqual(await errorOf(await get(hs, `/_matrix/client/v1/media/download/${serverName}/NoSuchMediaIdHereAtAllXx`, alice.accessToken)), { status: 404, errcode: 'M_NOT_FOUND' });
     assert.deepEqual(await errorOf(await get(hs, `/_matrix/client/v1/media/download/${serverName}/..%2F..%2Fetc`, alice.accessToken)), { status: 404, errcode: 'M_NOT_FOUND' });
-    assert.deepEqual(await errorOf(await get(hs, '/_matrix/client/v1/media/download/other.example/abcdefghijklmnopqrstuvwx', alice.accessToken)), { status: 404, errcode: 'M_NOT_FOUND' });
-    assert.deepEqual(await errorOf(await get(hs, '/_matrix/media/v3/download/other.example/abcdefghijklmnopqrstuvwx?allow_remote=false')), { status: 404, errcode: 'M_NOT_FOUND' });
+    const unreachable = await get(hs, '/_matrix/client/v1/media/download/other.invalid/abcdefghijklmnopqrstuvwx', alice.accessToken);
+    assert.equal(unreachable.status, 502);
+    const body = (await unreachable.json()) as { errcode: string; error: string };
+    assert.equal(body.errcode, 'M_UNKNOWN');
+    assert.match(body.error, /mxc:\/\/other\.invalid\/abcdefghijklmnopqrstuvwx.*other\.invalid/);
+    // allow_remote=false: not cached here, so not found, and nothing is asked of other.invalid.
+    assert.deepEqual(await errorOf(await get(hs, '/_matrix/media/v3/download/other.invalid/abcdefghijklmnopqrstuvwx?allow_remote=false')), { status: 404, errcode: 'M_NOT_FOUND' });
+    assert.deepEqual(await errorOf(await get(hs, '/_matrix/client/v1/media/download/bad..name/abcdefghijklmnopqrstuvwx', alice.accessToken)), { status: 404, errcode: 'M_NOT_FOUND' });
   });
 
   test('async upload: create, then only the creator may PUT, once; downloads wait for it', async () => {

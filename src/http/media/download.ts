@@ -5,7 +5,7 @@
 // uploaded after 1.12; Axon still serves all local media on them, because
 // clients that predate authenticated media would otherwise show no images.
 import type { JsonObject } from '../../core/types.js';
-import type { MediaRepository } from '../../services/media/index.js';
+import type { MediaRepository, ReadOptions, ThumbnailRequest } from '../../services/media/index.js';
 import { invalidParam, missingParam } from '../../core/errors.js';
 import type { MatrixRequest, MatrixResponse, Route } from '../types.js';
 import { queryBoolean, queryInteger, requireQueryString } from '../validate.js';
@@ -16,10 +16,14 @@ const LEGACY_VERSIONS = ['r0', 'v1'];
 const AUTHED_PREFIX = '/_matrix/client/v1/media';
 const LEGACY_PREFIX = '/_matrix/media/v3';
 
-/** timeout_ms, and allow_remote checked for form; remote media is not fetched either way. */
-function timeoutOf(req: MatrixRequest): number | undefined {
-  queryBoolean(req.query, 'allow_remote');
-  return queryInteger(req.query, 'timeout_ms', { min: 0 });
+/**
+ * timeout_ms, and on the legacy endpoints allow_remote (content-repo.yaml):
+ * false serves other servers' media only from our cache, which is how
+ * servers ask each other without loops.
+ */
+function readOptions(req: MatrixRequest, authenticated: boolean): ReadOptions {
+  const timeoutMs = queryInteger(req.query, 'timeout_ms', { min: 0 });
+  return authenticated ? { timeoutMs } : { timeoutMs, allowRemote: queryBoolean(req.query, 'allow_remote') ?? true };
 }
 
 function dimension(req: MatrixRequest, name: 'width' | 'height'): number {
@@ -34,17 +38,21 @@ function thumbnailMethod(req: MatrixRequest): 'crop' | 'scale' {
   return method;
 }
 
+/** width, height, method and animated, as the client and federation thumbnail endpoints share them. */
+export function thumbnailRequestOf(req: MatrixRequest): ThumbnailRequest {
+  return { width: dimension(req, 'width'), height: dimension(req, 'height'), method: thumbnailMethod(req), animated: queryBoolean(req.query, 'animated') };
+}
+
 export function mediaDownloadRoutes(media: MediaRepository): Route[] {
   const download = (authenticated: boolean) => async (req: MatrixRequest): Promise<MatrixResponse> => {
     const { serverName, mediaId, fileName } = req.params as { serverName: string; mediaId: string; fileName?: string };
-    const content = await media.download(serverName, mediaId, timeoutOf(req));
+    const content = await media.download(serverName, mediaId, readOptions(req, authenticated));
     return mediaResponse(content, { fileName, authenticated });
   };
 
   const thumbnail = (authenticated: boolean) => async (req: MatrixRequest): Promise<MatrixResponse> => {
     const { serverName, mediaId } = req.params as { serverName: string; mediaId: string };
-    const request = { width: dimension(req, 'width'), height: dimension(req, 'height'), method: thumbnailMethod(req), animated: queryBoolean(req.query, 'animated') };
-    const content = await media.thumbnail(serverName, mediaId, request, timeoutOf(req));
+    const content = await media.thumbnail(serverName, mediaId, thumbnailRequestOf(req), readOptions(req, authenticated));
     return mediaResponse(content, { fileName: thumbnailFileName(content.contentType), authenticated });
   };
 

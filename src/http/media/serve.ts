@@ -2,6 +2,9 @@
 // a browser must never run uploaded content as part of a web page, so
 // content is sent `inline` only for the spec's list of harmless types
 // ("Serving inline content"), always with a sandboxing CSP and nosniff.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { multipartFraming } from '../../core/multipart.js';
 import type { MediaContent } from '../../services/media/index.js';
 import { baseContentType } from '../../services/media/thumbnails.js';
 import { StreamBody, type MatrixResponse } from '../types.js';
@@ -61,6 +64,29 @@ export function mediaResponse(content: MediaContent, opts: { fileName?: string |
       'Cache-Control': opts.authenticated ? 'private, max-age=86400' : 'public, max-age=86400, s-maxage=86400',
     },
   };
+}
+
+/**
+ * The federation media answer (content_repository.yaml): multipart/mixed
+ * with an empty JSON metadata part, then the content under the same
+ * Content-Type and Content-Disposition a client would get. The file is
+ * streamed between the framing, never read into memory.
+ */
+export function multipartMediaResponse(content: MediaContent, fileName: string | null): MatrixResponse {
+  const boundary = randomUUID().replaceAll('-', '');
+  const { head, tail } = multipartFraming(boundary, '{}', {
+    'Content-Type': servedContentType(content.contentType),
+    'Content-Disposition': contentDisposition(content.contentType, fileName),
+  });
+  const open = (): Readable =>
+    Readable.from(
+      (async function* () {
+        yield head;
+        yield* content.open();
+        yield tail;
+      })(),
+    );
+  return { body: new StreamBody(head.length + content.size + tail.length, open), headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}` } };
 }
 
 const THUMBNAIL_EXTENSIONS: Readonly<Record<string, string>> = {

@@ -1,7 +1,8 @@
 // The media repository (client-server-api/modules/content_repo.md): uploads,
-// async uploads (POST /create then PUT), downloads of local media, thumbnails
-// and URL previews. Remote media (other servers' mxc:// URIs) needs federation
-// media and is answered 404 for now.
+// async uploads (POST /create then PUT), downloads, thumbnails and URL
+// previews. Other servers' media (their mxc:// URIs) is fetched over
+// federation through a RemoteMediaSource, kept in the media store and
+// served from there afterwards.
 import { createHash, randomInt } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { HomeserverConfig, ThumbnailSize } from '../../config/types.js';
@@ -9,7 +10,8 @@ import { MEDIA_DEFAULTS } from '../../config/load.js';
 import type { JsonObject } from '../../core/types.js';
 import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
-import { MediaStore, type LocalMedia, type MediaThumbnail, type UploadedContent } from '../../storage/media.js';
+import { parseServerName } from '../../core/identifiers.js';
+import { MediaStore, type LocalMedia, type MediaThumbnail, type RemoteMedia, type UploadedContent } from '../../storage/media.js';
 import { isSafeMediaId, MediaFiles } from './files.js';
 import { IpPolicy } from '../../core/ip-policy.js';
 import { UrlPreviewer, type FetchedResource } from './preview.js';
@@ -44,6 +46,39 @@ export interface MediaContent {
   size: number;
   uploadName: string | null;
   open: () => Readable;
+}
+
+/** How a download may be served. */
+export interface ReadOptions {
+  /** How long to wait for content not yet uploaded (and, for other servers' media, for their answer). */
+  timeoutMs?: number;
+  /** false: another server's media only from the cache, never fetched (the legacy endpoints' allow_remote). Default true. */
+  allowRemote?: boolean;
+}
+
+/** Another server's content as it answered: the bytes, and the type and file name it gave. */
+export interface FetchedMedia {
+  bytes: Buffer;
+  contentType: string | undefined;
+  uploadName: string | undefined;
+}
+
+/** Where other servers' media comes from (federation/remote-media.ts). */
+export interface RemoteMediaSource {
+  /** The content behind mxc://origin/mediaId, at most `maxBytes`; throws a MatrixError that names the server and the reason. */
+  fetch(origin: string, mediaId: string, opts: { timeoutMs: number; maxBytes: number }): Promise<FetchedMedia>;
+}
+
+/** Media ready to read, ours or cached from another server, and where its thumbnails go. */
+interface StoredMedia {
+  uri: string;
+  mediaId: string;
+  contentType: string;
+  uploadName: string | null;
+  path: string;
+  thumbnailPath(t: { width: number; height: number; contentType: string; method: string }): string;
+  thumbnails(): Promise<MediaThumbnail[]>;
+  recordThumbnail(t: MediaThumbnail): Promise<void>;
 }
 
 export interface ThumbnailRequest {
@@ -84,11 +119,14 @@ export class MediaRepository {
   private readonly uploading = new Set<string>();
   /** Thumbnails being rendered, so concurrent requests render each once. */
   private readonly rendering = new Map<string, Promise<MediaThumbnail>>();
+  /** Other servers' media being fetched, so concurrent downloads fetch each once. */
+  private readonly fetching = new Map<string, Promise<RemoteMedia>>();
 
   constructor(
     db: Database,
     config: HomeserverConfig,
     private readonly clock: () => number,
+    private readonly remote: RemoteMediaSource,
   ) {
     this.store = new MediaStore(db);
     this.files = new MediaFiles(config.mediaStorePath);
@@ -172,15 +210,11 @@ export class MediaRepository {
   // -------------------------------------------------------------- download
 
   /**
-   * The uploaded media behind mxc://serverName/mediaId, waiting up to
-   * `timeoutMs` for a pending async upload. 404 for unknown, expired,
-   * quarantined and remote media.
+   * Local media behind mxc://serverName/mediaId, waiting up to `timeoutMs`
+   * for a pending async upload. 404 for unknown, expired and quarantined media.
    */
-  async getMedia(serverName: string, mediaId: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<LocalMedia> {
-    if (serverName !== this.serverName) {
-      throw notFound(`Remote media (mxc://${serverName}/${mediaId}) cannot be fetched: this server does not support federation media yet`);
-    }
-    const unknown = (): MatrixError => notFound(`Unknown media mxc://${serverName}/${mediaId}`);
+  private async getLocalMedia(mediaId: string, timeoutMs: number): Promise<LocalMedia> {
+    const unknown = (): MatrixError => notFound(`Unknown media ${this.mxcUri(mediaId)}`);
     if (!isSafeMediaId(mediaId)) throw unknown();
     let media = await this.store.get(mediaId);
     if (!media || media.quarantined || this.hasExpired(media)) throw unknown();
@@ -193,12 +227,102 @@ export class MediaRepository {
     return media;
   }
 
-  async download(serverName: string, mediaId: string, timeoutMs?: number): Promise<MediaContent> {
-    const media = await this.getMedia(serverName, mediaId, timeoutMs);
-    const path = this.files.contentPath(media.mediaId);
-    const size = await this.files.sizeOf(path);
-    if (size === undefined) throw notFound(`The file of mxc://${serverName}/${mediaId} is missing from the media store`);
-    return { contentType: media.contentType ?? 'application/octet-stream', size, uploadName: media.uploadName, open: () => this.files.openRead(path) };
+  /** The media behind an mxc:// URI: ours, or another server's from the cache or fetched into it. */
+  private async resolve(serverName: string, mediaId: string, opts: ReadOptions): Promise<StoredMedia> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (serverName !== this.serverName) return this.remoteMedia(serverName, mediaId, timeoutMs, opts.allowRemote ?? true);
+    const media = await this.getLocalMedia(mediaId, timeoutMs);
+    return {
+      uri: this.mxcUri(mediaId),
+      mediaId,
+      contentType: media.contentType ?? 'application/octet-stream',
+      uploadName: media.uploadName,
+      path: this.files.contentPath(mediaId),
+      thumbnailPath: (t) => this.files.thumbnailPath(mediaId, t.width, t.height, t.contentType, t.method),
+      thumbnails: () => this.store.thumbnails(mediaId),
+      recordThumbnail: (t) => this.store.insertThumbnail(t),
+    };
+  }
+
+  async download(serverName: string, mediaId: string, opts: ReadOptions = {}): Promise<MediaContent> {
+    return this.contentOf(await this.resolve(serverName, mediaId, opts));
+  }
+
+  private async contentOf(media: StoredMedia): Promise<MediaContent> {
+    const size = await this.files.sizeOf(media.path);
+    if (size === undefined) throw notFound(`The file of ${media.uri} is missing from the media store`);
+    return { contentType: media.contentType, size, uploadName: media.uploadName, open: () => this.files.openRead(media.path) };
+  }
+
+  // ---------------------------------------------------------- remote media
+
+  /**
+   * Another server's media: from the cache when it was fetched before (and
+   * its file is still there), else fetched over federation once, however
+   * many downloads ask at the same time, and kept.
+   */
+  private async remoteMedia(origin: string, mediaId: string, timeoutMs: number, allowRemote: boolean): Promise<StoredMedia> {
+    const uri = `mxc://${origin}/${mediaId}`;
+    if (!isSafeMediaId(mediaId) || parseServerName(origin) === null) throw notFound(`Unknown media ${uri}`);
+    const cached = await this.cachedRemote(origin, mediaId);
+    if (cached) return cached;
+    if (!allowRemote) throw notFound(`${uri} is not cached on this server, and allow_remote=false forbids fetching it from ${origin}`);
+    const key = `${origin}/${mediaId}`;
+    let fetching = this.fetching.get(key);
+    if (!fetching) {
+      fetching = this.fetchRemote(origin, mediaId, timeoutMs).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, fetching);
+    }
+    return this.remoteView(await fetching);
+  }
+
+  private async cachedRemote(origin: string, mediaId: string): Promise<StoredMedia | undefined> {
+    const media = await this.store.getRemote(origin, mediaId);
+    if (!media) return undefined;
+    if (media.quarantined) throw notFound(`Unknown media mxc://${origin}/${mediaId}`);
+    if ((await this.files.sizeOf(this.files.remoteContentPath(origin, media.filesystemId))) !== undefined) return this.remoteView(media);
+    // The file went (an operator cleaned the cache): fetch it again.
+    await this.store.deleteRemote(origin, mediaId);
+    return undefined;
+  }
+
+  private async fetchRemote(origin: string, mediaId: string, timeoutMs: number): Promise<RemoteMedia> {
+    // Synapse's limit for fetched media is max_upload_size too.
+    const fetched = await this.remote.fetch(origin, mediaId, { timeoutMs: Math.min(Math.max(timeoutMs, 0), MAX_TIMEOUT_MS), maxBytes: this.maxUploadSize });
+    const filesystemId = newMediaId();
+    const path = this.files.remoteContentPath(origin, filesystemId);
+    await this.files.writeAtomically(path, fetched.bytes);
+    const media: RemoteMedia = {
+      origin,
+      mediaId,
+      contentType: safeContentType(fetched.contentType),
+      uploadName: fetched.uploadName === undefined || fetched.uploadName === '' ? null : fetched.uploadName,
+      size: fetched.bytes.length,
+      sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
+      filesystemId,
+      fetchedTs: this.clock(),
+      quarantined: false,
+    };
+    if (await this.store.insertRemote(media)) return media;
+    // Another process fetched it first: keep theirs.
+    await this.files.remove(path);
+    const winner = await this.store.getRemote(origin, mediaId);
+    if (!winner) throw new Error(`remote media mxc://${origin}/${mediaId} vanished while being cached`);
+    return winner;
+  }
+
+  private remoteView(media: RemoteMedia): StoredMedia {
+    const { origin, filesystemId } = media;
+    return {
+      uri: `mxc://${origin}/${media.mediaId}`,
+      mediaId: media.mediaId,
+      contentType: media.contentType,
+      uploadName: media.uploadName,
+      path: this.files.remoteContentPath(origin, filesystemId),
+      thumbnailPath: (t) => this.files.remoteThumbnailPath(origin, filesystemId, t.width, t.height, t.contentType, t.method),
+      thumbnails: () => this.store.remoteThumbnails(origin, media.mediaId),
+      recordThumbnail: (t) => this.store.insertRemoteThumbnail(origin, t),
+    };
   }
 
   private waitForUpload(mediaId: string, timeoutMs: number): Promise<void> {
@@ -231,13 +355,13 @@ export class MediaRepository {
    * A thumbnail per client-server-api "Thumbnails": the original when it is
    * no bigger than asked (and a static image, unless animation was asked
    * for), else the best configured size (or, with dynamic_thumbnails, the
-   * exact size), rendered once and cached on disk.
+   * exact size), rendered once and cached on disk. Other servers' media is
+   * thumbnailed here from the cached original, as Synapse does.
    */
-  async thumbnail(serverName: string, mediaId: string, request: ThumbnailRequest, timeoutMs?: number): Promise<MediaContent> {
-    const media = await this.getMedia(serverName, mediaId, timeoutMs);
+  async thumbnail(serverName: string, mediaId: string, request: ThumbnailRequest, opts: ReadOptions = {}): Promise<MediaContent> {
+    const media = await this.resolve(serverName, mediaId, opts);
     if (!canThumbnail(media.contentType)) throw cannotThumbnail(mediaId);
-    const path = this.files.contentPath(media.mediaId);
-    const info = await readImageInfo(path);
+    const info = await readImageInfo(media.path);
     if (!info) throw cannotThumbnail(mediaId);
     if (info.width * info.height > this.maxImagePixels) {
       throw new MatrixError(413, 'M_TOO_LARGE', `Content is too large to thumbnail: ${info.width}×${info.height} is over max_image_pixels (${this.maxImagePixels})`);
@@ -248,14 +372,12 @@ export class MediaRepository {
     // should return the original content rather than thumbnail it" — but
     // never an animation the client did not ask for.
     const originalServable = THUMBNAIL_TYPES.has(originalType) && (!info.animated || animated);
-    if (originalServable && info.width <= request.width && info.height <= request.height) {
-      return this.download(serverName, mediaId, timeoutMs);
-    }
+    if (originalServable && info.width <= request.width && info.height <= request.height) return this.contentOf(media);
     const type = outputType(originalType, animated);
     const chosen = this.chooseThumbnail(info, request, type);
-    if (!chosen.bigEnough && originalServable) return this.download(serverName, mediaId, timeoutMs);
-    const thumbnail = await this.cachedThumbnail(media.mediaId, path, chosen.candidate, animated);
-    const thumbPath = this.files.thumbnailPath(media.mediaId, thumbnail.width, thumbnail.height, thumbnail.contentType, thumbnail.method);
+    if (!chosen.bigEnough && originalServable) return this.contentOf(media);
+    const thumbnail = await this.cachedThumbnail(media, chosen.candidate, animated);
+    const thumbPath = media.thumbnailPath(thumbnail);
     return { contentType: thumbnail.contentType, size: thumbnail.size, uploadName: null, open: () => this.files.openRead(thumbPath) };
   }
 
@@ -272,25 +394,25 @@ export class MediaRepository {
     return selection;
   }
 
-  private async cachedThumbnail(mediaId: string, source: string, target: ThumbnailCandidate, animated: boolean): Promise<MediaThumbnail> {
-    const key = `${mediaId}/${target.width}x${target.height}/${target.method}/${target.contentType}`;
-    const existing = (await this.store.thumbnails(mediaId)).find(
+  private async cachedThumbnail(media: StoredMedia, target: ThumbnailCandidate, animated: boolean): Promise<MediaThumbnail> {
+    const key = `${media.uri}/${target.width}x${target.height}/${target.method}/${target.contentType}`;
+    const existing = (await media.thumbnails()).find(
       (t) => t.width === target.width && t.height === target.height && t.method === target.method && t.contentType === target.contentType,
     );
-    const path = this.files.thumbnailPath(mediaId, target.width, target.height, target.contentType, target.method);
+    const path = media.thumbnailPath(target);
     if (existing && (await this.files.sizeOf(path)) !== undefined) return existing;
     const inFlight = this.rendering.get(key);
     if (inFlight) return inFlight;
     const render = (async (): Promise<MediaThumbnail> => {
       let bytes: Buffer;
       try {
-        bytes = await renderThumbnail(source, target, animated, this.maxImagePixels);
+        bytes = await renderThumbnail(media.path, target, animated, this.maxImagePixels);
       } catch (err) {
-        throw new MatrixError(400, 'M_UNKNOWN', `Cannot generate a thumbnail for ${mediaId}: ${(err as Error).message}`);
+        throw new MatrixError(400, 'M_UNKNOWN', `Cannot generate a thumbnail for ${media.uri}: ${(err as Error).message}`);
       }
       await this.files.writeAtomically(path, bytes);
-      const thumbnail: MediaThumbnail = { mediaId, width: target.width, height: target.height, method: target.method, contentType: target.contentType, size: bytes.length };
-      await this.store.insertThumbnail(thumbnail);
+      const thumbnail: MediaThumbnail = { mediaId: media.mediaId, width: target.width, height: target.height, method: target.method, contentType: target.contentType, size: bytes.length };
+      await media.recordThumbnail(thumbnail);
       return thumbnail;
     })();
     this.rendering.set(key, render);
@@ -321,6 +443,16 @@ export class MediaRepository {
     const info = canThumbnail(image.contentType) ? await readImageInfo(this.files.contentPath(mediaId)) : undefined;
     return { contentUri, size: image.body.length, width: info?.width, height: info?.height };
   }
+}
+
+/**
+ * Another server's Content-Type, if it is one (type/subtype and
+ * parameters, printable ASCII): anything else is served as
+ * application/octet-stream rather than put into our headers.
+ */
+function safeContentType(contentType: string | undefined): string {
+  const value = contentType?.trim() ?? '';
+  return /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w.+-]+=("[\x20-\x7e]*"|[\w.+-]+))*$/.test(value) ? value : 'application/octet-stream';
 }
 
 function cannotOverwrite(): MatrixError {

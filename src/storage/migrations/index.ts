@@ -19,6 +19,7 @@ import { outOfRoomMembershipsMigration } from './0019_out_of_room_memberships.js
 import { receivedTransactionsMigration } from './0020_received_transactions.js';
 import { federationOutboxMigration } from './0021_federation_outbox.js';
 import { backfillPositionsMigration } from './0026_backfill_positions.js';
+import { remoteMediaMigration } from './0024_remote_media.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly Migration[] = [
   receivedTransactionsMigration,
   federationOutboxMigration,
   backfillPositionsMigration,
+  remoteMediaMigration,
 ];
 
 /**
