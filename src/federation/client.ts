@@ -80,7 +80,8 @@ export class FederationClient {
     } catch {
       throw new FederationError('response', destination, `${destination} answered ${method} ${path} with a body that is not JSON`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    // Objects, as the spec requires; arrays too, for the v1 send_join, send_leave and invite `[200, body]` shape.
+    if (typeof parsed !== 'object' || parsed === null) {
       throw new FederationError('response', destination, `${destination} answered ${method} ${path} with JSON that is not an object`);
     }
     return parsed as T;
@@ -202,13 +203,17 @@ function queryString(query: FederationRequestOptions['query']): string {
 function httpError(destination: string, method: string, path: string, response: OutboundResponse): FederationError {
   let errcode: string | undefined;
   let error: string | undefined;
+  let extra: Record<string, JsonValue> | undefined;
   try {
-    const body = JSON.parse(response.body.toString('utf8')) as { errcode?: unknown; error?: unknown };
+    const body = JSON.parse(response.body.toString('utf8')) as Record<string, JsonValue>;
     if (typeof body.errcode === 'string') errcode = body.errcode;
     if (typeof body.error === 'string') error = body.error;
+    // Fields beside errcode and error (room_version of M_INCOMPATIBLE_ROOM_VERSION, ...) for callers passing the error on.
+    const { errcode: _errcode, error: _error, ...rest } = body;
+    if (errcode !== undefined) extra = rest;
   } catch {
     // Not a Matrix error body: the status is all there is.
   }
   const detail = errcode === undefined ? '' : `: ${errcode}${error === undefined ? '' : ` ${error}`}`;
-  return new FederationError('http', destination, `${destination} answered ${method} ${path} with HTTP ${response.status}${detail}`, response.status, errcode, error);
+  return new FederationError('http', destination, `${destination} answered ${method} ${path} with HTTP ${response.status}${detail}`, response.status, errcode, error, extra);
 }

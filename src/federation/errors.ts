@@ -2,6 +2,8 @@
 // whose message tells an operator what failed and, where there is one, what
 // to change. Callers branch on `kind`; people read `message`.
 
+import type { JsonValue } from '../core/types.js';
+
 export type FederationErrorKind =
   /** Our own policy refused before any connection: whitelist, our own name, IP ranges. */
   | 'refused'
@@ -28,6 +30,8 @@ export class FederationError extends Error {
     readonly status?: number,
     readonly errcode?: string,
     readonly remoteError?: string,
+    /** The rest of a remote Matrix error's body (e.g. room_version), to pass on with it. */
+    readonly remoteExtra?: Record<string, JsonValue>,
   ) {
     super(message);
     this.name = 'FederationError';

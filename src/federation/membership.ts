@@ -263,10 +263,10 @@ export class RemoteMembership implements RemoteRooms {
         failures.push(`${server}: ${(err as Error).message}`);
         this.deps.log(`could not ${kind} a room through a server`, { roomId, server, error: (err as Error).message });
         // A server that understood and said no (403 not invited, 400 bad version…) is worth passing on as such.
-        const { status, errcode } = err as { status?: number; errcode?: string };
+        const { status, errcode, remoteExtra } = err as { status?: number; errcode?: string; remoteExtra?: JsonObject };
         if (refusal === undefined && err instanceof MatrixError && err.status < 500) refusal = err;
         else if (refusal === undefined && status !== undefined && status >= 400 && status < 500 && typeof errcode === 'string') {
-          refusal = new MatrixError(status, errcode, `${server} refused to let ${kind === 'join' ? 'you join' : `you ${kind}`}: ${(err as Error).message}`);
+          refusal = new MatrixError(status, errcode, `${server} refused to let ${kind === 'join' ? 'you join' : `you ${kind}`}: ${(err as Error).message}`, remoteExtra);
         }
       }
     }
@@ -296,8 +296,8 @@ function isUnrecognised(err: unknown): boolean {
  */
 function asMatrixError(err: unknown, what: string): MatrixError {
   if (err instanceof MatrixError) return err;
-  const { status, errcode } = err as { status?: number; errcode?: string };
-  if (status !== undefined && status >= 400 && status < 500 && errcode) return new MatrixError(status, errcode, `${what}: ${(err as Error).message}`);
+  const { status, errcode, remoteExtra } = err as { status?: number; errcode?: string; remoteExtra?: JsonObject };
+  if (status !== undefined && status >= 400 && status < 500 && errcode) return new MatrixError(status, errcode, `${what}: ${(err as Error).message}`, remoteExtra);
   return new MatrixError(502, 'M_UNKNOWN', `${what}: ${(err as Error).message}`);
 }
 

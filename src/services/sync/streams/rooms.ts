@@ -153,8 +153,12 @@ export class RoomsStreamProvider implements StreamProvider {
       if (!departure) continue;
       const from = isInitial(ctx) || m.streamOrdering <= since ? 0 : since;
       // Never past the departure; within that, only what history visibility lets a non-member see.
-      const recent = (await this.store.events.recentEventsPerRoom([m.roomId], from, departure.streamOrdering, limit + 1)).get(m.roomId) ?? [];
-      const timeline = await this.timeline(ctx, m.roomId, recent, limit, from, (events) => this.visibility.filterVisible(ctx.userId, events));
+      // A rejected invite of a room this server is not in has nothing else: the leave is the whole story.
+      const recent = departure.outlier
+        ? [departure]
+        : ((await this.store.events.recentEventsPerRoom([m.roomId], from, departure.streamOrdering, limit + 1)).get(m.roomId) ?? []);
+      const visible = departure.outlier ? async (events: StoredEvent[]) => events : (events: StoredEvent[]) => this.visibility.filterVisible(ctx.userId, events);
+      const timeline = await this.timeline(ctx, m.roomId, recent, limit, from, visible);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = ((await stateEventsAtDeparture(this.store, departure)) ?? [departure]).filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
