@@ -201,14 +201,18 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     profiles: accounts.profiles,
     clock,
   });
-  const visibility = new HistoryVisibility(roomStore);
+  const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
+  const visibility = new HistoryVisibility({
+    store: roomStore,
+    ignoredUsers: (userId) => userData.accountData.ignoredUsers(userId),
+    erasedAmong: (userIds) => accounts.context.stores.users.erasedAmong(userIds),
+  });
   const timeline = new TimelineService(roomStore, visibility);
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
   pipeline.onPersisting((event, _room, streamOrdering) => relations.recordRelation(event, streamOrdering));
   const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });
   const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);
-  const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
   const media = new MediaRepository(db, config, clock);
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
   pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
@@ -237,7 +241,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
-    ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents }),
+    ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents, visibility: services.visibility }),
     ...openIdRoutes(services.push.openId),
     ...voipRoutes(config.turn, clock),
     ...thirdPartyRoutes(),

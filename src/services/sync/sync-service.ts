@@ -22,6 +22,7 @@ import { NotificationCountsProvider } from './streams/notification-counts.js';
 import { PresenceStreamProvider } from './streams/presence.js';
 import type { StreamProvider } from './streams/provider.js';
 import { RoomsStreamProvider } from './streams/rooms.js';
+import { TimelineReader } from './timelines.js';
 import { formatSyncToken, type StreamPositions } from './token.js';
 
 export interface SyncServiceDeps {
@@ -54,6 +55,8 @@ export interface SyncRequest {
 
 export class SyncService {
   readonly serializer: SyncEventSerializer;
+  /** Room timelines as the user may see them; sliding sync reads them too. */
+  readonly timelines: TimelineReader;
   /**
    * Providers in phases: those of a phase read independently and run
    * together (on PostgreSQL, over separate connections); a later phase may
@@ -63,9 +66,10 @@ export class SyncService {
 
   constructor(private readonly deps: SyncServiceDeps) {
     this.serializer = new SyncEventSerializer(deps.formatter);
+    this.timelines = new TimelineReader(deps.store, deps.visibility);
     this.phases = [
       [
-        new RoomsStreamProvider(deps.store, this.serializer, deps.visibility),
+        new RoomsStreamProvider(deps.store, this.serializer, this.timelines),
         new TypingStreamProvider(deps.typing),
         new ReceiptsStreamProvider(deps.receipts),
         new PresenceStreamProvider(deps.presence, deps.store.memberships),

@@ -11,6 +11,7 @@ import { relationsMigration } from './0007_relations.js';
 import { e2eeMigration } from './0008_e2ee.js';
 import { pushSummaryMigration } from './0009_push_summary.js';
 import { txnScopeMigration } from './0010_txn_scope.js';
+import { userErasureMigration } from './0012_user_erasure.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   e2eeMigration,
   pushSummaryMigration,
   txnScopeMigration,
+  userErasureMigration,
 ];
 
 /**

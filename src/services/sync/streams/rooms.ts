@@ -9,23 +9,20 @@ import type { RoomMembership, RoomStore, StoredEvent } from '../../../storage/ro
 import { lazyLoadMembers, timelineLimit } from '../../filters/index.js';
 import { isInitial, sinceOf, type SyncContext } from '../context.js';
 import { storedEventMatches, type SyncEventSerializer } from '../events.js';
-import type { HistoryVisibility } from '../../rooms/visibility.js';
 import { stateEventsAtDeparture } from '../../rooms/departure.js';
 import { paginationToken } from '../../rooms/timeline.js';
 import type { LeftRoomResponse, SyncResponseBuilder } from '../response.js';
 import { roomSummary, STRIPPED_STATE_TYPES, strippedEvent } from '../room-summary.js';
+import type { Timeline, TimelineReader, TimelineWindow } from '../timelines.js';
 import type { StreamProvider } from './provider.js';
 
-interface Timeline {
-  events: StoredEvent[];
-  limited: boolean;
-}
+const EMPTY_TIMELINE: Timeline = { events: [], limited: false, membersChanged: false };
 
 export class RoomsStreamProvider implements StreamProvider {
   constructor(
     private readonly store: RoomStore,
     private readonly serializer: SyncEventSerializer,
-    private readonly visibility: Pick<HistoryVisibility, 'filterVisible'>,
+    private readonly timelines: TimelineReader,
   ) {}
 
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
@@ -49,15 +46,12 @@ export class RoomsStreamProvider implements StreamProvider {
     // A full_state sync still limits the timeline by `since` (sync.yaml, full_state), except for new joins.
     const since = sinceOf(ctx, 'events');
     const fromOf = (m: RoomMembership) => (isInitial(ctx) || m.streamOrdering > since ? 0 : since);
-    const fresh = rooms.filter((m) => fromOf(m) === 0).map((m) => m.roomId);
-    const stale = rooms.filter((m) => fromOf(m) !== 0).map((m) => m.roomId);
-    const [recentFresh, recentStale, states] = await Promise.all([
-      this.store.events.recentEventsPerRoom(fresh, 0, ctx.to.events, limit + 1),
-      this.store.events.recentEventsPerRoom(stale, since, ctx.to.events, limit + 1),
+    const [timelines, states] = await Promise.all([
+      this.readTimelines(ctx, rooms.map((m) => ({ roomId: m.roomId, after: fromOf(m), upTo: ctx.to.events })), limit),
       this.store.currentState.getCurrentStateEventsForRooms(ids),
     ]);
     for (const roomId of ids) {
-      const timeline = this.timeline(ctx, recentFresh.get(roomId) ?? recentStale.get(roomId) ?? [], limit);
+      const timeline = timelines.get(roomId) ?? EMPTY_TIMELINE;
       const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
@@ -73,21 +67,22 @@ export class RoomsStreamProvider implements StreamProvider {
     if (rooms.length === 0) return;
     const since = sinceOf(ctx, 'events');
     const limit = timelineLimit(ctx.filter.room.timeline);
-    const recent = await this.store.events.recentEventsPerRoom(rooms.map((m) => m.roomId), since, ctx.to.events, limit + 1);
-    for (const [roomId, events] of recent) {
-      const timeline = this.timeline(ctx, events, limit);
+    const timelines = await this.readTimelines(ctx, rooms.map((m) => ({ roomId: m.roomId, after: since, upTo: ctx.to.events })), limit);
+    for (const [roomId, timeline] of timelines) {
+      // Only events the user may not be served (an ignored user's messages) changed: nothing to say.
+      if (timeline.events.length === 0 && !timeline.limited) continue;
       // sync.yaml, state: "Updates to the state, between the time indicated by
       // the since parameter, and the start of the timeline" — only a gap has any.
       let state: StoredEvent[] = [];
-      if (timeline.limited && events.length > 0) {
-        const start = timeline.events[0]?.streamOrdering ?? events.at(-1)!.streamOrdering + 1;
+      if (timeline.limited) {
+        const start = timeline.events[0]?.streamOrdering ?? ctx.to.events + 1;
         state = latestPerKey(await this.store.events.stateEventsBetween(roomId, since, start));
       }
       state = await this.withTimelineSenders(ctx, roomId, this.lazyMembers(ctx, state, timeline.events), timeline.events);
       const room = out.joined(roomId);
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
-      if (events.some((e) => e.type === 'm.room.member')) {
+      if (timeline.membersChanged) {
         room.summary = roomSummary(await this.store.currentState.getCurrentStateEvents(roomId, { types: ['m.room.member'] }), ctx.userId);
       }
     }
@@ -135,14 +130,13 @@ export class RoomsStreamProvider implements StreamProvider {
         (full ? ctx.filter.room.includeLeave || (!isInitial(ctx) && m.streamOrdering > since) : m.streamOrdering > since),
     );
     const limit = timelineLimit(ctx.filter.room.timeline);
+    // Never past the departure; within that, only what history visibility lets a non-member see.
+    const windows = departed.map((m) => ({ roomId: m.roomId, after: isInitial(ctx) || m.streamOrdering <= since ? 0 : since, upTo: m.streamOrdering }));
+    const timelines = await this.readTimelines(ctx, windows, limit);
     for (const m of departed) {
       const departure = await this.store.events.getEvent(m.eventId);
       if (!departure) continue;
-      const from = isInitial(ctx) || m.streamOrdering <= since ? 0 : since;
-      // Never past the departure; within that, only what history visibility lets a non-member see.
-      const recent = (await this.store.events.recentEventsPerRoom([m.roomId], from, departure.streamOrdering, limit + 1)).get(m.roomId) ?? [];
-      const raw = await this.visibility.filterVisible(ctx.userId, recent);
-      const timeline = this.timeline(ctx, raw, limit);
+      const timeline = timelines.get(m.roomId) ?? EMPTY_TIMELINE;
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = ((await stateEventsAtDeparture(this.store, departure)) ?? [departure]).filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
@@ -152,14 +146,9 @@ export class RoomsStreamProvider implements StreamProvider {
     }
   }
 
-  /** Keeps the newest `limit` events that pass the filter; limited when older ones were left out. */
-  private timeline(ctx: SyncContext, raw: readonly StoredEvent[], limit: number): Timeline {
-    const visible = raw.filter(
-      // ignore_users.md: ignored users' messages are hidden; their state changes are not.
-      (e) => (e.stateKey !== null || !ctx.ignoredUsers.has(e.sender)) && storedEventMatches(e, ctx.filter.room.timeline),
-    );
-    const limited = raw.length > limit;
-    return { events: visible.slice(-limit), limited };
+  /** The rooms' timelines: what the user may be served and the filter's timeline part keeps. */
+  private readTimelines(ctx: SyncContext, windows: readonly TimelineWindow[], limit: number): Promise<Map<string, Timeline>> {
+    return this.timelines.read(ctx.userId, windows, limit, (e) => storedEventMatches(e, ctx.filter.room.timeline));
   }
 
   private async fillTimeline(ctx: SyncContext, room: { timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string } }, timeline: Timeline): Promise<void> {
