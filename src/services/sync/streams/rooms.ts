@@ -50,8 +50,12 @@ export class RoomsStreamProvider implements StreamProvider {
       this.readTimelines(ctx, rooms.map((m) => ({ roomId: m.roomId, after: fromOf(m), upTo: ctx.to.events })), limit),
       this.store.currentState.getCurrentStateEventsForRooms(ids),
     ]);
-    for (const roomId of ids) {
-      const timeline = timelines.get(roomId) ?? EMPTY_TIMELINE;
+    for (const m of rooms) {
+      const roomId = m.roomId;
+      const read = timelines.get(roomId) ?? EMPTY_TIMELINE;
+      // As Synapse: a room joined since the token is always limited, so the
+      // client pages back through whatever history it may see before the join.
+      const timeline = isInitial(ctx) || m.streamOrdering <= since ? read : { ...read, limited: true };
       const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
