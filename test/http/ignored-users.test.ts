@@ -40,6 +40,8 @@ for (const engine of ENGINES) {
         const fromAlice = await c().send(alice, roomId, { msgtype: 'm.text', body: 'plain words' });
         await c().send(dave, roomId, { 'm.relates_to': { rel_type: 'm.annotation', event_id: fromAlice, key: '👍' } }, 'm.reaction');
         await c().send(alice, roomId, { msgtype: 'm.text', body: 'on the thread', 'm.relates_to': { rel_type: 'm.thread', event_id: fromDave } });
+        const aliceReply = await c().send(alice, roomId, { msgtype: 'm.text', body: 'a reply', 'm.relates_to': { rel_type: 'm.thread', event_id: fromAlice } });
+        await c().send(dave, roomId, { msgtype: 'm.text', body: 'the latest reply', 'm.relates_to': { rel_type: 'm.thread', event_id: fromAlice } });
         const notified = await c().ok('GET', '/notifications', undefined, bob);
         assert.ok((notified.notifications as Json[]).some((n) => n.event.event_id === fromDave), 'the mention notified bob before he ignored dave');
         const before = (await c().sync(bob)).next_batch as string;
@@ -48,7 +50,7 @@ for (const engine of ENGINES) {
         await c().ok('PUT', `${room(roomId)}/state/m.room.topic/`, { topic: 'set by dave' }, dave);
         await c().send(dave, roomId, { msgtype: 'm.text', body: 'kiwi again' });
 
-        const wanted = ['alice m.room.message', 'alice m.room.message', 'dave m.room.topic'];
+        const wanted = ['alice m.room.message', 'alice m.room.message', 'alice m.room.message', 'dave m.room.topic'];
         const page = await c().ok('GET', `${room(roomId)}/messages?dir=f&limit=100`, undefined, bob);
         assert.deepEqual(senders(page.chunk).filter((s) => s.startsWith('dave') || s.endsWith('message')), wanted, '/messages');
         const incremental = await c().sync(bob, { since: before });
@@ -63,9 +65,13 @@ for (const engine of ENGINES) {
         assert.equal((await c().call('GET', `${room(roomId)}/context/${encodeURIComponent(fromDave)}`, undefined, bob)).status, 403, '/context of it');
         assert.equal((await c().call('GET', `${room(roomId)}/event/${encodeURIComponent(fromDave)}`, undefined, bob)).status, 404, '/event');
         const relations = await c().ok('GET', `${room(roomId)}/relations/${encodeURIComponent(fromAlice)}`, undefined, bob, 'v1');
-        assert.deepEqual(relations.chunk, [], '/relations');
+        assert.deepEqual((relations.chunk as Json[]).map((e) => e.event_id), [aliceReply], '/relations');
         const threads = await c().ok('GET', `${room(roomId)}/threads`, undefined, bob, 'v1');
-        assert.deepEqual(threads.chunk, [], '/threads: the root is dave’s');
+        assert.deepEqual((threads.chunk as Json[]).map((e) => e.event_id), [fromAlice], '/threads: dave’s root is left out');
+        // Bundled aggregations neither count nor show the ignored user's reply.
+        const bundled = (page.chunk as Json[]).find((e) => e.event_id === fromAlice)!.unsigned['m.relations']['m.thread'];
+        assert.equal(bundled.count, 1);
+        assert.equal(bundled.latest_event.event_id, aliceReply);
         const search = await c().ok('POST', '/search', { search_categories: { room_events: { search_term: 'kiwi', filter: { rooms: [roomId] } } } }, bob);
         assert.deepEqual(search.search_categories.room_events.results, [], '/search');
         const notifications = await c().ok('GET', '/notifications', undefined, bob);

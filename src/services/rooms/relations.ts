@@ -134,10 +134,12 @@ export class RelationService implements RelationBundler {
     // State events do not receive bundled aggregations (_index.md "Aggregations of child events").
     const parents = events.filter((e) => e.stateKey === null);
     if (parents.length === 0 || depth > MAX_BUNDLE_DEPTH) return bundles;
-    const relations = await this.deps.relations.relationsTo(parents.map((e) => e.eventId));
+    const ignored = reader ? await this.deps.visibility.ignoredBy(reader.userId) : new Set<string>();
+    // An ignored user's replies and edits neither count nor show (as Synapse).
+    const relations = (await this.deps.relations.relationsTo(parents.map((e) => e.eventId))).filter((r) => !ignored.has(r.sender));
     if (relations.length === 0) return bundles;
     const byParent = groupBy(relations, (r) => r.relatesToId);
-    const childEvents = await this.deps.store.events.getEvents(latestChildIds(parents, byParent));
+    const childEvents = await this.servedChildren(latestChildIds(parents, byParent), reader);
     const formattedChildren = new Map(
       (await formatter.format([...childEvents.values()], reader, { depth: depth + 1 })).map((e) => [e.event_id, e]),
     );
@@ -154,6 +156,13 @@ export class RelationService implements RelationBundler {
       if (Object.keys(bundle).length > 0) bundles.set(parent.eventId, bundle);
     }
     return bundles;
+  }
+
+  /** The bundled children as the reader may be served them (all of them when there is no reader). */
+  private async servedChildren(eventIds: readonly string[], reader: Reader | undefined): Promise<Map<string, StoredEvent>> {
+    const children = [...(await this.deps.store.events.getEvents(eventIds)).values()];
+    const served = reader ? await this.deps.visibility.filterVisible(reader.userId, children) : children;
+    return new Map(served.map((e) => [e.eventId, e]));
   }
 
   /** The event and the events relating to it, through up to MAX_RECURSION_DEPTH relationships. */

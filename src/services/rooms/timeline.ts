@@ -113,12 +113,14 @@ export class TimelineService {
       const want = Math.min(Math.max(limit - chunk.length, 20), MAX_SCANNED_PER_PAGE - scanned);
       const batch = await this.store.events.getEventsByStream([roomId], position, to, want, backward ? 'backward' : 'forward');
       scanned += batch.length;
-      const passing = new Set((await this.visibility.filterVisible(userId, batch.filter((e) => matches(e, filter)))).map((e) => e.eventId));
+      // Served as the user may see them (an erased sender's events may come back redacted).
+      const served = new Map((await this.visibility.filterVisible(userId, batch.filter((e) => matches(e, filter)))).map((e) => [e.eventId, e]));
       let consumed = 0;
       for (const event of batch) {
         consumed += 1;
         position = backward ? event.streamOrdering - 1 : event.streamOrdering;
-        if (passing.has(event.eventId)) chunk.push(event);
+        const visible = served.get(event.eventId);
+        if (visible) chunk.push(visible);
         if (chunk.length === limit) break;
       }
       if (batch.length < want) {

@@ -90,6 +90,11 @@ export class HistoryVisibility {
     return (await this.filterVisible(userId, [event]))[0];
   }
 
+  /** The users `userId` ignores, whose non-state events rule 1 drops (bundled aggregations leave them out too). */
+  ignoredBy(userId: string): Promise<ReadonlySet<string>> {
+    return this.deps.ignoredUsers(userId);
+  }
+
   async canSee(userId: string, event: StoredEvent): Promise<boolean> {
     return (await this.visibleForm(userId, event)) !== undefined;
   }
