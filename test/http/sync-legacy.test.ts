@@ -61,3 +61,52 @@ describe('legacy sync endpoints', () => {
     assert.deepEqual(quiet.body.chunk, []);
   });
 });
+
+// GET /events (old_sync.yaml) with room_id follows one room, which the user
+// must be in: the stream never carries events of a room the requester is
+// not in; guests must name the room.
+describe('legacy GET /events is scoped to rooms the requester is in', () => {
+  let hs: TestHomeserver;
+  let alice: TestUser;
+  let bob: TestUser;
+  let txn = 0;
+  const api = (method: string, path: string, body: unknown, token: string) => call<Json>(hs.baseUrl, method, `/_matrix/client/v3${path}`, body, token);
+  const say = async (roomId: string, body: string) =>
+    assert.equal((await api('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/s${++txn}`, { msgtype: 'm.text', body }, alice.accessToken)).status, 200);
+
+  before(async () => {
+    hs = await startTestHomeserver({ config: { allowGuestAccess: true } });
+    [alice, bob] = await Promise.all([registerUser(hs.baseUrl, 'alice'), registerUser(hs.baseUrl, 'bob')]);
+  });
+  after(async () => hs.close());
+
+  for (const version of ['10', '12']) {
+    test(`room_id narrows the stream to that room, and a room not joined is 403 (v${version})`, async () => {
+      const create = async () => (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      const [followed, other, outside] = [await create(), await create(), await create()];
+      for (const roomId of [followed, other]) assert.equal((await api('POST', `/rooms/${encodeURIComponent(roomId)}/join`, {}, bob.accessToken)).status, 200);
+      const start = (await api('GET', `/events?room_id=${encodeURIComponent(followed)}&timeout=0`, undefined, bob.accessToken)).body.end as string;
+      await say(other, 'elsewhere');
+      await say(outside, 'not for bob');
+      await say(followed, 'here');
+      const res = await api('GET', `/events?room_id=${encodeURIComponent(followed)}&from=${encodeURIComponent(start)}&timeout=0`, undefined, bob.accessToken);
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        (res.body.chunk as Json[]).filter((e) => e.room_id !== undefined).map((e) => [e.room_id, e.content.body]),
+        [[followed, 'here']],
+      );
+      for (const roomId of [outside, '!nosuchroom:localhost']) {
+        const refused = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&timeout=0`, undefined, bob.accessToken);
+        assert.equal(refused.status, 403);
+        assert.equal(refused.body.errcode, 'M_FORBIDDEN');
+      }
+    });
+  }
+
+  test('a guest must name the room it follows', async () => {
+    const guest = await call<Json>(hs.baseUrl, 'POST', '/_matrix/client/v3/register?kind=guest', {});
+    const res = await api('GET', '/events?timeout=0', undefined, guest.body.access_token as string);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.errcode, 'M_MISSING_PARAM');
+  });
+});
