@@ -238,7 +238,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...userDataRoutes(services.userData),
     ...syncRoutes({ sync: services.sync, filters: services.userData.filters }),
     ...slidingSyncRoutes(services.slidingSync),
-    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore)),
+    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
     ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents, visibility: services.visibility }),

@@ -103,6 +103,27 @@ describe('legacy GET /events is scoped to rooms the requester is in', () => {
     });
   }
 
+  for (const version of ['10', '12']) {
+    test(`anyone may room-initialSync a world_readable room, and sees only its world_readable history (v${version})`, async () => {
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      await say(roomId, 'private');
+      assert.equal((await api('GET', `/rooms/${encodeURIComponent(roomId)}/initialSync`, undefined, bob.accessToken)).status, 403, 'not world_readable yet');
+      await api('PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' }, alice.accessToken);
+      await say(roomId, 'public');
+      await api('PUT', `/presence/${encodeURIComponent(alice.userId)}/status`, { presence: 'online' }, alice.accessToken);
+      const res = await api('GET', `/rooms/${encodeURIComponent(roomId)}/initialSync?limit=20`, undefined, bob.accessToken);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const chunk = res.body.messages.chunk as Json[];
+      assert.deepEqual(
+        chunk.map((e) => (e.type === 'm.room.message' ? e.content.body : `${e.type} ${e.content.history_visibility}`)),
+        ['m.room.history_visibility world_readable', 'public'],
+      );
+      assert.equal(res.body.membership, undefined, 'a peek has no membership');
+      assert.ok((res.body.state as Json[]).some((e) => e.type === 'm.room.create'));
+      assert.deepEqual((res.body.presence as Json[]).map((e) => e.sender), [alice.userId]);
+    });
+  }
+
   test('a guest must name the room it follows', async () => {
     const guest = await call<Json>(hs.baseUrl, 'POST', '/_matrix/client/v3/register?kind=guest', {});
     const res = await api('GET', '/events?timeout=0', undefined, guest.body.access_token as string);

@@ -107,10 +107,15 @@ export class HistoryVisibility {
   async requireReadableRoom(userId: string, roomId: string): Promise<void> {
     const { store } = this.deps;
     if (await store.memberships.getMembership(roomId, userId)) return;
-    const visibility = await store.currentState.getCurrentStateEvent(roomId, 'm.room.history_visibility', '');
-    if (visibility && historyVisibilityOf(contentOf(visibility)) === 'world_readable') return;
+    if (await this.isWorldReadable(roomId)) return;
     if (!(await store.rooms.getRoom(roomId))) throw notFound(`Unknown room ${roomId}`);
     throw forbidden(`${userId} has never been in ${roomId} and its history is not world readable`);
+  }
+
+  /** Whether the room's history is world_readable now: anyone may read (peek into) it. */
+  async isWorldReadable(roomId: string): Promise<boolean> {
+    const visibility = await this.deps.store.currentState.getCurrentStateEvent(roomId, 'm.room.history_visibility', '');
+    return visibility !== undefined && historyVisibilityOf(contentOf(visibility)) === 'world_readable';
   }
 
   /**

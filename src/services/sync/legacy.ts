@@ -5,8 +5,11 @@
 import type { JsonObject } from '../../core/types.js';
 import { forbidden } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
-import { parseFilter } from '../filters/index.js';
-import type { StreamPositions } from './token.js';
+import { DEFAULT_FILTER, parseFilter } from '../filters/index.js';
+import { paginationToken } from '../rooms/timeline.js';
+import type { HistoryVisibility } from '../rooms/visibility.js';
+import type { PresenceService } from '../user-data/index.js';
+import { formatSyncToken, type StreamPositions } from './token.js';
 import type { SyncService } from './sync-service.js';
 
 interface Who {
@@ -26,6 +29,8 @@ export class LegacySyncService {
   constructor(
     private readonly sync: SyncService,
     private readonly store: RoomStore,
+    private readonly visibility: Pick<HistoryVisibility, 'isWorldReadable'>,
+    private readonly presence: Pick<PresenceService, 'presenceSince'>,
   ) {}
 
   /**
@@ -59,9 +64,13 @@ export class LegacySyncService {
     return { end: body.next_batch, rooms, presence: body.presence.events, account_data: body.account_data.events };
   }
 
-  /** # GET /rooms/{roomId}/initialSync: one room, for a member or former member. */
+  /**
+   * # GET /rooms/{roomId}/initialSync: one room, for a member or former
+   * member — or for anyone while its history is world_readable (a peek).
+   */
   async roomInitialSync(who: Who, roomId: string, limit: number): Promise<JsonObject> {
     const membership = await this.store.memberships.getMembership(roomId, who.userId);
+    if (!membership && (await this.visibility.isWorldReadable(roomId))) return this.peek(who, roomId, limit);
     if (!membership || membership.forgotten || membership.membership === 'knock') throw forbidden(`${who.userId} is not in ${roomId}`);
     const filter = parseFilter({ room: { rooms: [roomId], include_leave: true, timeline: { limit: Math.max(1, limit) } } });
     const body = (await this.sync.sync({ ...who, timeoutMs: 0, fullState: false, filter, setPresence: 'offline' })) as SyncBody;
@@ -72,6 +81,29 @@ export class LegacySyncService {
       ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
     );
     return { ...info, presence: body.presence.events.filter((e) => members.has(e.sender as string)) };
+  }
+
+  /**
+   * A world_readable room seen from outside (as Synapse, no `membership`):
+   * its newest events the peeker may see — history visibility decides which,
+   * as on every read path — its current state, and its members' presence.
+   */
+  private async peek(who: Who, roomId: string, limit: number): Promise<JsonObject> {
+    const to = this.sync.currentPositions();
+    const reader = { ...who, filter: DEFAULT_FILTER };
+    const [timelines, state, members] = await Promise.all([
+      this.sync.timelines.read(who.userId, [{ roomId, after: 0, upTo: to.events }], Math.max(1, limit), () => true),
+      this.store.currentState.getCurrentStateEvents(roomId),
+      this.store.memberships.membersOfRoom(roomId, 'join'),
+    ]);
+    const timeline = timelines.get(roomId)?.events ?? [];
+    const first = timeline[0];
+    const section: RoomSection = {
+      timeline: { events: await this.sync.serializer.serialize(timeline, reader), prev_batch: paginationToken(first ? first.streamOrdering - 1 : to.events) },
+      state: { events: await this.sync.serializer.serialize(state.filter((e) => e.streamOrdering <= to.events), reader) },
+    };
+    const { membership: _peeker, ...info } = this.roomInfo(roomId, 'join', section, formatSyncToken(to), limit);
+    return { ...info, presence: await this.presence.presenceSince(0, members.map((m) => m.userId)) };
   }
 
   private roomInfo(roomId: string, section: 'join' | 'invite' | 'leave', room: RoomSection & { invite_state?: { events: JsonObject[] } }, end: string, limit: number): JsonObject {
