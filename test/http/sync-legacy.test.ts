@@ -124,6 +124,29 @@ describe('legacy GET /events is scoped to rooms the requester is in', () => {
     });
   }
 
+  for (const version of ['10', '12']) {
+    test(`a non-member may follow a world_readable room's events, typing included, and nothing else (v${version})`, async () => {
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      const other = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      await api('PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' }, alice.accessToken);
+      const start = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&timeout=0`, undefined, bob.accessToken);
+      assert.equal(start.status, 200, JSON.stringify(start.body));
+      await say(other, 'not followed');
+      await say(roomId, 'mice');
+      await api('PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 30_000 }, alice.accessToken);
+      const res = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&from=${encodeURIComponent(start.body.end as string)}&timeout=0`, undefined, bob.accessToken);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const roomEvents = (res.body.chunk as Json[]).filter((e) => e.room_id !== undefined);
+      assert.deepEqual(
+        roomEvents.map((e) => [e.room_id, e.type, e.content.body ?? e.content.user_ids]),
+        [
+          [roomId, 'm.room.message', 'mice'],
+          [roomId, 'm.typing', [alice.userId]],
+        ],
+      );
+    });
+  }
+
   test('a guest must name the room it follows', async () => {
     const guest = await call<Json>(hs.baseUrl, 'POST', '/_matrix/client/v3/register?kind=guest', {});
     const res = await api('GET', '/events?timeout=0', undefined, guest.body.access_token as string);

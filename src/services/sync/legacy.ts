@@ -36,16 +36,19 @@ export class LegacySyncService {
   /**
    * # GET /events: events after `from` (default: now), waiting up to
    * `timeoutMs` for some — of the user's joined rooms, or of `roomId` alone
-   * (old_sync.yaml), which the user must have joined: this stream never
-   * carries a room the user is not in.
+   * (old_sync.yaml), which the user must have joined or which must be
+   * world_readable (a peek, as Synapse): this stream never carries a room
+   * the user may not read.
    */
   async events(who: Who, from: StreamPositions | undefined, fromToken: string | undefined, timeoutMs: number, roomId?: string, signal?: AbortSignal): Promise<JsonObject> {
+    let peek: string[] = [];
     if (roomId !== undefined && (await this.store.memberships.getMembership(roomId, who.userId))?.membership !== 'join') {
-      throw forbidden(`${who.userId} is not in ${roomId}: join it to follow its events`);
+      if (!(await this.visibility.isWorldReadable(roomId))) throw forbidden(`${who.userId} is not in ${roomId}: join it to follow its events`);
+      peek = [roomId];
     }
     const since = from ?? this.sync.currentPositions();
     const filter = parseFilter(roomId === undefined ? {} : { room: { rooms: [roomId] } });
-    const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter, signal })) as SyncBody;
+    const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter, peek, signal })) as SyncBody;
     const chunk: JsonObject[] = [];
     for (const [roomId, room] of Object.entries(body.rooms.join)) {
       for (const event of [...(room.timeline?.events ?? []), ...(room.ephemeral?.events ?? [])]) chunk.push({ ...event, room_id: roomId });

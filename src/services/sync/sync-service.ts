@@ -12,7 +12,7 @@ import { STREAMS, type Notifier } from '../notifier.js';
 import type { ClientEventFormatter } from '../rooms/client-events.js';
 import type { HistoryVisibility } from '../rooms/visibility.js';
 import type { AccountDataService, PresenceService, PresenceState, ReceiptService, TypingService } from '../user-data/index.js';
-import type { SyncContext } from './context.js';
+import { followedRoomIds, type SyncContext } from './context.js';
 import { SyncEventSerializer } from './events.js';
 import { SyncResponseBuilder } from './response.js';
 import { AccountDataStreamProvider } from './streams/account-data.js';
@@ -48,6 +48,8 @@ export interface SyncRequest {
   timeoutMs: number;
   fullState: boolean;
   filter: Filter;
+  /** world_readable rooms to follow without being in them (SyncContext.peekedRoomIds). */
+  peek?: readonly string[];
   /** sync.yaml set_presence; absent means online. */
   setPresence?: PresenceState;
   signal?: AbortSignal;
@@ -103,7 +105,7 @@ export class SyncService {
       // A change committed while we were reading would not wake a waiter
       // registered after it: look again straight away instead.
       if (this.movedSince(to)) continue;
-      await this.deps.notifier.waitForChange(request.userId, new Set(ctx.joinedRoomIds), remaining, request.signal);
+      await this.deps.notifier.waitForChange(request.userId, new Set(followedRoomIds(ctx)), remaining, request.signal);
     }
   }
 
@@ -123,6 +125,7 @@ export class SyncService {
       filter: request.filter,
       memberships: visible,
       joinedRoomIds: visible.filter((m) => m.membership === 'join').map((m) => m.roomId),
+      peekedRoomIds: (request.peek ?? []).filter((roomId) => !visible.some((m) => m.roomId === roomId && m.membership === 'join')),
       ignoredUsers,
     };
   }

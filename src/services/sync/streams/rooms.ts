@@ -33,7 +33,8 @@ export class RoomsStreamProvider implements StreamProvider {
     const whole = joined.filter((m) => full || m.streamOrdering > since);
     const partial = joined.filter((m) => !whole.includes(m));
     await this.wholeRooms(ctx, whole, out);
-    await this.changedRooms(ctx, partial, out);
+    // A peek follows a room from a token on, as an incremental pass.
+    await this.changedRooms(ctx, [...partial.map((m) => m.roomId), ...(isInitial(ctx) ? [] : ctx.peekedRoomIds)], out);
     await this.strippedRooms(ctx, out);
     await this.leftRooms(ctx, out);
   }
@@ -66,12 +67,12 @@ export class RoomsStreamProvider implements StreamProvider {
     }
   }
 
-  /** Joined rooms the client already has: only what happened since its token. */
-  private async changedRooms(ctx: SyncContext, rooms: readonly RoomMembership[], out: SyncResponseBuilder): Promise<void> {
-    if (rooms.length === 0) return;
+  /** Joined (or peeked) rooms the client already has: only what happened since its token. */
+  private async changedRooms(ctx: SyncContext, roomIds: readonly string[], out: SyncResponseBuilder): Promise<void> {
+    if (roomIds.length === 0) return;
     const since = sinceOf(ctx, 'events');
     const limit = timelineLimit(ctx.filter.room.timeline);
-    const timelines = await this.readTimelines(ctx, rooms.map((m) => ({ roomId: m.roomId, after: since, upTo: ctx.to.events })), limit);
+    const timelines = await this.readTimelines(ctx, roomIds.map((roomId) => ({ roomId, after: since, upTo: ctx.to.events })), limit);
     for (const [roomId, timeline] of timelines) {
       // Only events the user may not be served (an ignored user's messages) changed: nothing to say.
       if (timeline.events.length === 0 && !timeline.limited) continue;
