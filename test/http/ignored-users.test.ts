@@ -44,11 +44,16 @@ for (const engine of ENGINES) {
         await c().send(dave, roomId, { msgtype: 'm.text', body: 'the latest reply', 'm.relates_to': { rel_type: 'm.thread', event_id: fromAlice } });
         const notified = await c().ok('GET', '/notifications', undefined, bob);
         assert.ok((notified.notifications as Json[]).some((n) => n.event.event_id === fromDave), 'the mention notified bob before he ignored dave');
-        const before = (await c().sync(bob)).next_batch as string;
+        const beforeIgnoring = await c().sync(bob);
+        const before = beforeIgnoring.next_batch as string;
+        const unread = () => c().sync(bob).then((body) => body.rooms.join[roomId].unread_notifications.notification_count as number);
+        assert.ok((await unread()) > 0);
 
         await ignore([dave]);
+        const unreadBefore = await unread();
         await c().ok('PUT', `${room(roomId)}/state/m.room.topic/`, { topic: 'set by dave' }, dave);
-        await c().send(dave, roomId, { msgtype: 'm.text', body: 'kiwi again' });
+        await c().send(dave, roomId, { msgtype: 'm.text', body: `kiwi again, ${bob.userId}`, 'm.mentions': { user_ids: [bob.userId] } });
+        assert.equal(await unread(), unreadBefore, 'an ignored user’s mention neither counts nor notifies');
 
         const wanted = ['alice m.room.message', 'alice m.room.message', 'alice m.room.message', 'dave m.room.topic'];
         const page = await c().ok('GET', `${room(roomId)}/messages?dir=f&limit=100`, undefined, bob);
