@@ -134,6 +134,10 @@ describe('legacy GET /events is scoped to rooms the requester is in', () => {
       await say(other, 'not followed');
       await say(roomId, 'mice');
       await api('PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 30_000 }, alice.accessToken);
+      await api('PUT', `/presence/${encodeURIComponent(alice.userId)}/status`, { presence: 'online', status_msg: `peeked in v${version}` }, alice.accessToken);
+      const mice = (await api('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=1`, undefined, alice.accessToken)).body.chunk[0].event_id as string;
+      const receipt = await api('POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(mice)}`, {}, alice.accessToken);
+      assert.equal(receipt.status, 200, JSON.stringify(receipt.body));
       const res = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&from=${encodeURIComponent(start.body.end as string)}&timeout=0`, undefined, bob.accessToken);
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const roomEvents = (res.body.chunk as Json[]).filter((e) => e.room_id !== undefined);
@@ -142,8 +146,12 @@ describe('legacy GET /events is scoped to rooms the requester is in', () => {
         [
           [roomId, 'm.room.message', 'mice'],
           [roomId, 'm.typing', [alice.userId]],
+          [roomId, 'm.receipt', undefined],
         ],
       );
+      // The members' presence comes too, naming its user in content as this API always did.
+      const presence = (res.body.chunk as Json[]).find((e) => e.type === 'm.presence' && e.content.status_msg === `peeked in v${version}`);
+      assert.equal(presence?.content.user_id, alice.userId);
     });
   }
 

@@ -53,7 +53,8 @@ export class LegacySyncService {
     for (const [roomId, room] of Object.entries(body.rooms.join)) {
       for (const event of [...(room.timeline?.events ?? []), ...(room.ephemeral?.events ?? [])]) chunk.push({ ...event, room_id: roomId });
     }
-    chunk.push(...body.presence.events);
+    // As Synapse's /events: presence content names its user, which clients of this API read.
+    chunk.push(...body.presence.events.map((e) => ({ ...e, content: { ...(e.content as JsonObject), user_id: e.sender } })));
     return { chunk, start: fromToken ?? body.next_batch, end: body.next_batch };
   }
 
