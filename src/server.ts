@@ -35,6 +35,7 @@ import { HistoryVisibility } from './services/rooms/visibility.js';
 import { TimelineService } from './services/rooms/timeline.js';
 import { RelationService } from './services/rooms/relations.js';
 import { RoomUpgrader } from './services/rooms/upgrade.js';
+import { suspendedSenderCheck } from './services/rooms/suspension.js';
 import { RelationStore } from './storage/rooms/relations.js';
 import { messageRoutes } from './http/client/messages.js';
 import { relationRoutes } from './http/client/relations.js';
@@ -49,9 +50,13 @@ import { notificationRoutes } from './http/client/notifications.js';
 import { openIdRoutes } from './http/client/openid.js';
 import { voipRoutes } from './http/client/voip.js';
 import { thirdPartyRoutes } from './http/client/thirdparty.js';
+import { appserviceRoutes } from './http/client/appservice.js';
 import { createDiscoveryServices, type DiscoveryServices } from './services/directory/discovery.js';
 import { directoryRoutes } from './http/client/directory.js';
 import { hierarchyRoutes } from './http/client/hierarchy.js';
+import { roomSummaryRoutes } from './http/client/room-summary.js';
+import { mutualRoomsRoutes } from './http/client/mutual-rooms.js';
+import { MutualRoomsService } from './services/rooms/mutual-rooms.js';
 import { publicRoomRoutes } from './http/client/public-rooms.js';
 import { userDirectoryRoutes } from './http/client/user-directory.js';
 import { searchRoutes } from './http/client/search.js';
@@ -61,6 +66,10 @@ import { keyRoutes } from './http/client/keys.js';
 import { toDeviceRoutes } from './http/client/to-device.js';
 import { roomKeyRoutes } from './http/client/room-keys.js';
 import { dehydratedDeviceRoutes } from './http/client/dehydrated-device.js';
+import { CaFileError } from './config/ca-files.js';
+import { createFederation, type FederationServices, type FederationTuning } from './federation/index.js';
+import { federationQueryRoutes } from './http/federation/query.js';
+import { axonVersion, federationVersionRoutes } from './http/federation/version.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -68,6 +77,8 @@ export interface StartOptions {
   logger: Logger;
   /** Time source for rate limits and key validity; tests pass a fake. */
   clock?: () => number;
+  /** Federation timeouts and lookups; tests shorten and fake them. */
+  federationTuning?: FederationTuning;
 }
 
 export interface RunningHomeserver {
@@ -101,7 +112,14 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
     const services = await createServices(opts, db, rateLimiters, clock);
     const { accounts } = services;
     const router = new Router(buildRoutes(opts, services));
-    const edge = { router, authenticate: accountAuthenticator(accounts), rateLimiters, logger, maxUploadSize: config.maxUploadSize };
+    const edge = {
+      router,
+      authenticate: accountAuthenticator(accounts),
+      authenticateServer: services.federation.authenticateRequest,
+      rateLimiters,
+      logger,
+      maxUploadSize: config.maxUploadSize,
+    };
     const inFlight = new InFlightRequests();
     for (const listener of config.listeners) {
       if (listener.type !== 'http') {
@@ -126,6 +144,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
+        services.federation.close();
         await db.close();
       },
     };
@@ -176,6 +195,8 @@ export interface HomeserverServices {
   discovery: DiscoveryServices;
   /** Device and one-time keys, cross-signing, to-device, device lists, key backup, dehydrated devices. */
   e2ee: E2eeServices;
+  /** The Server-Server API's transport: signed client, key ring, discovery, inbound authentication. */
+  federation: FederationServices;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -193,6 +214,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     clock,
     onError: (err, context) => opts.logger.error({ err }, context),
   });
+  pipeline.beforeSend(suspendedSenderCheck((userId) => accounts.administration.isSuspended(userId), roomStore.events));
   const rooms = new RoomService({
     serverName: config.serverName,
     defaultRoomVersion: config.defaultRoomVersion,
@@ -221,8 +243,27 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
-  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee };
+  const federation = startFederation(opts, db, clock);
+  const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events) });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation };
+}
+
+function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
+  try {
+    return createFederation({
+      config: opts.config,
+      signingKeys: opts.signingKeys,
+      db,
+      clock,
+      logger: opts.logger,
+      userAgent: `Axon/${axonVersion()}`,
+      tuning: opts.federationTuning,
+    });
+  } catch (err) {
+    // A CA file that was fine when the config was loaded may have gone since.
+    if (err instanceof CaFileError) throw new StartupError(`${opts.config.configPath}: federation_custom_ca_list: ${err.message}`);
+    throw err;
+  }
 }
 
 function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] {
@@ -245,8 +286,11 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...openIdRoutes(services.push.openId),
     ...voipRoutes(config.turn, clock),
     ...thirdPartyRoutes(),
+    ...appserviceRoutes(),
     ...directoryRoutes(services.discovery.aliases),
     ...hierarchyRoutes(services.discovery.hierarchy),
+    ...roomSummaryRoutes(services.discovery.roomSummaries),
+    ...mutualRoomsRoutes(new MutualRoomsService(services.roomStore.memberships)),
     ...publicRoomRoutes(services.discovery.publicRooms, { serverName: config.serverName, allowWithoutAuth: config.allowPublicRoomsWithoutAuth ?? false }),
     ...userDirectoryRoutes(services.discovery.userDirectory),
     ...searchRoutes(services.discovery.search),
@@ -258,8 +302,10 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...versionsRoutes({ unstableFeatures: { [SLIDING_SYNC_UNSTABLE_FEATURE]: true, 'org.matrix.msc3814': true } }),
     ...mediaUploadRoutes(services.media),
     ...mediaDownloadRoutes(services.media),
-    ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown }),
-    ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, clock }),
+    ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),
+    ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, keyRing: services.federation.keyRing, clock }),
+    ...federationVersionRoutes(),
+    ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles }),
   ];
 }
 

@@ -9,18 +9,23 @@ import { networkInterfaces } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { tryDecodeBase64 } from '../core/base64.js';
+import { isCommonNamespacedIdentifier, isValidUserId, parseServerName } from '../core/identifiers.js';
 import { ROOM_VERSIONS } from '../core/room-versions.js';
 import type { DatabaseTarget } from '../storage/open.js';
 import { describeFsError } from './access.js';
+import { CaFileError, readPemCertificates } from './ca-files.js';
 import { ConfigError, describeValue } from './errors.js';
 import { SILENT_SYNAPSE_KEYS, UNSUPPORTED_SYNAPSE_KEYS } from './keys.js';
 import type {
+  FederationHost,
   HomeserverConfig,
   ListenerConfig,
   ListenerResource,
   PresenceConfig,
   RateLimit,
   RateLimits,
+  SupportConfig,
+  SupportContact,
   ThumbnailSize,
   TrustedKeyServer,
   TurnConfig,
@@ -160,13 +165,17 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'federation_ip_range_blacklist',
   'ip_range_whitelist',
   'federation_verify_certificates',
+  'federation_certificate_verification_whitelist',
   'federation_custom_ca_list',
+  'federation_hosts',
   'trusted_key_servers',
+  'suppress_key_server_warning',
   'media_store_path',
   'max_upload_size',
   'url_preview_enabled',
   'url_preview_ip_range_blacklist',
   'url_preview_ip_range_whitelist',
+  'max_spider_size',
   'max_image_pixels',
   'dynamic_thumbnails',
   'thumbnail_sizes',
@@ -184,6 +193,8 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'allow_public_rooms_without_auth',
   'allow_public_rooms_over_federation',
   'user_directory',
+  'admin_contact',
+  'support',
 ]);
 
 function isRecognisedKey(key: string): boolean {
@@ -216,8 +227,11 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     federationIpRangeBlacklist: readFederationIpRangeBlacklist(src, root, ipRangeBlacklist),
     ipRangeWhitelist: readIpRanges(src, 'ip_range_whitelist', root['ip_range_whitelist'], []),
     federationVerifyCertificates,
-    federationCustomCaList: readPathList(src, 'federation_custom_ca_list', root['federation_custom_ca_list']),
+    federationCertificateVerificationWhitelist: readCertificateWhitelist(src, root['federation_certificate_verification_whitelist']),
+    federationCustomCaList: readCaList(src, root['federation_custom_ca_list']),
+    federationHosts: readFederationHosts(src, root['federation_hosts']),
     trustedKeyServers: readTrustedKeyServers(src, root, federationVerifyCertificates),
+    suppressKeyServerWarning: readBoolean(src, 'suppress_key_server_warning', root['suppress_key_server_warning'], false),
     mediaStorePath: readOptionalPath(src, 'media_store_path', root['media_store_path']) ?? resolve(src.baseDir, 'media_store'),
     maxUploadSize: isUnset(root['max_upload_size']) ? 50 * 1024 * 1024 : readSize(src, 'max_upload_size', root['max_upload_size']),
     ...readMediaOptions(src, root),
@@ -230,7 +244,77 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     allowPublicRoomsWithoutAuth: readBoolean(src, 'allow_public_rooms_without_auth', root['allow_public_rooms_without_auth'], false),
     allowPublicRoomsOverFederation: readBoolean(src, 'allow_public_rooms_over_federation', root['allow_public_rooms_over_federation'], false),
     userDirectory: readUserDirectory(src, root['user_directory']),
+    support: readSupport(src, root),
   };
+}
+
+/**
+ * GET /.well-known/matrix/support (support.yaml) from the `support` block —
+ * the spec's `contacts` and `support_page` — and Synapse's `admin_contact`
+ * (a mailto: address, a Matrix user ID or a web page), which adds an
+ * m.role.admin contact (or the page). Undefined when neither is set.
+ */
+function readSupport(src: ConfigSource, root: Mapping): SupportConfig | undefined {
+  const section = isUnset(root['support']) ? {} : readMapping(src, 'support', root['support']);
+  warnAboutUnknownSubkeys(src, 'support', section, ['contacts', 'support_page']);
+  const contacts = isUnset(section['contacts'])
+    ? []
+    : readList(src, 'support.contacts', section['contacts']).map((v, i) => readSupportContact(src, `support.contacts[${i}]`, v));
+  let supportPage = isUnset(section['support_page']) ? undefined : readWebUrl(src, 'support.support_page', section['support_page']);
+  if (!isUnset(root['admin_contact'])) {
+    const contact = readString(src, 'admin_contact', root['admin_contact']);
+    if (/^https?:\/\//i.test(contact)) supportPage ??= readWebUrl(src, 'admin_contact', contact);
+    else contacts.push(adminContact(src, contact));
+  }
+  if (contacts.length === 0 && supportPage === undefined) {
+    if (!isUnset(root['support'])) src.fail('support', 'needs contacts (a non-empty list) or support_page');
+    return undefined;
+  }
+  return { contacts, ...(supportPage !== undefined ? { supportPage } : {}) };
+}
+
+function readSupportContact(src: ConfigSource, keyPath: string, value: unknown): SupportContact {
+  const entry = readMapping(src, keyPath, value);
+  warnAboutUnknownSubkeys(src, keyPath, entry, ['matrix_id', 'email_address', 'role']);
+  if (isUnset(entry['role'])) src.fail(`${keyPath}.role`, 'is required: m.role.admin, m.role.security or a namespaced role such as org.example.role');
+  const role = readString(src, `${keyPath}.role`, entry['role']);
+  if (!isCommonNamespacedIdentifier(role)) src.fail(`${keyPath}.role`, `must be m.role.admin, m.role.security or a namespaced role such as org.example.role, got ${describeValue(role)}`);
+  if (isUnset(entry['matrix_id']) && isUnset(entry['email_address'])) src.fail(keyPath, 'needs matrix_id or email_address (or both)');
+  const contact: SupportContact = { role };
+  if (!isUnset(entry['matrix_id'])) contact.matrixId = readMatrixId(src, `${keyPath}.matrix_id`, entry['matrix_id']);
+  if (!isUnset(entry['email_address'])) contact.emailAddress = readEmailAddress(src, `${keyPath}.email_address`, entry['email_address']);
+  return contact;
+}
+
+/** Synapse's admin_contact as a contact: `mailto:address` or a Matrix user ID. */
+function adminContact(src: ConfigSource, value: string): SupportContact {
+  if (/^mailto:/i.test(value)) return { role: 'm.role.admin', emailAddress: readEmailAddress(src, 'admin_contact', value.slice('mailto:'.length)) };
+  if (value.startsWith('@')) return { role: 'm.role.admin', matrixId: readMatrixId(src, 'admin_contact', value) };
+  src.fail('admin_contact', `must be a mailto: address, a Matrix user ID or an https:// page, got ${describeValue(value)}`);
+}
+
+function readMatrixId(src: ConfigSource, keyPath: string, value: unknown): string {
+  const id = readString(src, keyPath, value);
+  if (!isValidUserId(id)) src.fail(keyPath, `must be a Matrix user ID such as @admin:example.org, got ${describeValue(id)}`);
+  return id;
+}
+
+function readEmailAddress(src: ConfigSource, keyPath: string, value: unknown): string {
+  const address = readString(src, keyPath, value);
+  if (!/^[^@\s]+@[^@\s]+$/.test(address)) src.fail(keyPath, `must be an email address such as admin@example.org, got ${describeValue(address)}`);
+  return address;
+}
+
+function readWebUrl(src: ConfigSource, keyPath: string, value: unknown): string {
+  const text = readString(src, keyPath, value);
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') src.fail(keyPath, `must be an http:// or https:// URL, got ${describeValue(value)}`);
+  return text;
 }
 
 /** Synapse's user_directory section. */
@@ -603,9 +687,52 @@ function readDomainWhitelist(src: ConfigSource, value: unknown): string[] | unde
   return readList(src, 'federation_domain_whitelist', value).map((v, i) => readServerName(src, `federation_domain_whitelist[${i}]`, v));
 }
 
-function readPathList(src: ConfigSource, key: string, value: unknown): string[] {
+/** Each file must hold PEM certificates: a wrong path fails here, not at the first federation request. */
+function readCaList(src: ConfigSource, value: unknown): string[] {
+  const key = 'federation_custom_ca_list';
   if (isUnset(value)) return [];
-  return readList(src, key, value).map((v, i) => readPath(src, `${key}[${i}]`, v));
+  return readList(src, key, value).map((v, i) => {
+    const path = readPath(src, `${key}[${i}]`, v);
+    try {
+      readPemCertificates(path);
+    } catch (err) {
+      if (err instanceof CaFileError) src.fail(`${key}[${i}]`, err.message);
+      throw err;
+    }
+    return path;
+  });
+}
+
+/** Globs matched against the host name a certificate is checked for (Synapse's glob_to_regex). */
+function readCertificateWhitelist(src: ConfigSource, value: unknown): string[] {
+  const key = 'federation_certificate_verification_whitelist';
+  if (isUnset(value)) return [];
+  return readList(src, key, value).map((v, i) => {
+    const glob = readString(src, `${key}[${i}]`, v);
+    if (!/^[\x21-\x7e]+$/.test(glob)) src.fail(`${key}[${i}]`, `must be a host name or a glob such as "*.lan", got ${describeValue(v)}`);
+    return glob;
+  });
+}
+
+/**
+ * Axon's own key: `federation_hosts: {whatsapp3: "192.168.1.20:8448"}` sends
+ * requests for a server name to that address, for networks where the name is
+ * in no DNS. The port defaults to 8448, as in discovery.
+ */
+function readFederationHosts(src: ConfigSource, value: unknown): Record<string, FederationHost> {
+  const key = 'federation_hosts';
+  if (isUnset(value)) return {};
+  const hosts: Record<string, FederationHost> = {};
+  for (const [serverName, target] of Object.entries(readMapping(src, key, value))) {
+    readServerName(src, `${key} key`, serverName);
+    const text = typeof target === 'number' ? String(target) : readString(src, `${key}.${serverName}`, target);
+    const parsed = parseServerName(text.trim());
+    if (parsed === null) {
+      src.fail(`${key}.${serverName}`, `must be host:port, e.g. "192.168.1.20:8448" or "hs.lan:8448" (IPv6 in brackets), got ${describeValue(target)}`);
+    }
+    hosts[serverName] = { host: parsed.host.replace(/^\[(.*)\]$/, '$1'), port: parsed.port ?? 8448 };
+  }
+  return hosts;
 }
 
 /**
@@ -664,6 +791,13 @@ function readVerifyKey(src: ConfigSource, keyPath: string, keyId: string, value:
 /** Synapse's defaults for the media repository options that are optional in HomeserverConfig. */
 export const MEDIA_DEFAULTS = {
   urlPreviewEnabled: false,
+  /**
+   * Axon's choice, where Synapse refuses to start without the key: previews
+   * fetch URLs any user names, so they never reach the server's own networks
+   * (loopback, private, link-local, …) unless the operator says otherwise.
+   */
+  urlPreviewIpRangeBlacklist: withAlwaysBlocked([...DEFAULT_IP_RANGE_BLACKLIST]) as readonly string[],
+  maxSpiderSize: 10 * 1024 * 1024,
   maxImagePixels: 32 * 1024 * 1024,
   dynamicThumbnails: false,
   thumbnailSizes: [
@@ -675,24 +809,18 @@ export const MEDIA_DEFAULTS = {
   ] as readonly ThumbnailSize[],
 } as const;
 
-type MediaOptions = Required<Pick<HomeserverConfig, 'urlPreviewEnabled' | 'urlPreviewIpRangeBlacklist' | 'urlPreviewIpRangeWhitelist' | 'maxImagePixels' | 'dynamicThumbnails' | 'thumbnailSizes'>>;
+type MediaOptions = Required<
+  Pick<HomeserverConfig, 'urlPreviewEnabled' | 'urlPreviewIpRangeBlacklist' | 'urlPreviewIpRangeWhitelist' | 'maxSpiderSize' | 'maxImagePixels' | 'dynamicThumbnails' | 'thumbnailSizes'>
+>;
 
 function readMediaOptions(src: ConfigSource, root: Mapping): MediaOptions {
-  const urlPreviewEnabled = readBoolean(src, 'url_preview_enabled', root['url_preview_enabled'], MEDIA_DEFAULTS.urlPreviewEnabled);
-  // As Synapse: previews fetch arbitrary URLs for anyone who can log in, so
-  // an operator must say which networks are off limits before turning them on.
-  if (urlPreviewEnabled && isUnset(root['url_preview_ip_range_blacklist'])) {
-    src.fail(
-      'url_preview_ip_range_blacklist',
-      'is required when url_preview_enabled is true: list the IP ranges previews must never fetch from (at least your private networks, e.g. the ip_range_blacklist defaults)',
-    );
-  }
   return {
-    urlPreviewEnabled,
-    urlPreviewIpRangeBlacklist: readIpRanges(src, 'url_preview_ip_range_blacklist', root['url_preview_ip_range_blacklist'], []),
+    urlPreviewEnabled: readBoolean(src, 'url_preview_enabled', root['url_preview_enabled'], MEDIA_DEFAULTS.urlPreviewEnabled),
+    urlPreviewIpRangeBlacklist: readIpRanges(src, 'url_preview_ip_range_blacklist', root['url_preview_ip_range_blacklist'], MEDIA_DEFAULTS.urlPreviewIpRangeBlacklist),
     urlPreviewIpRangeWhitelist: isUnset(root['url_preview_ip_range_whitelist'])
       ? []
       : readList(src, 'url_preview_ip_range_whitelist', root['url_preview_ip_range_whitelist']).map((v, i) => readCidr(src, `url_preview_ip_range_whitelist[${i}]`, v)),
+    maxSpiderSize: isUnset(root['max_spider_size']) ? MEDIA_DEFAULTS.maxSpiderSize : readSize(src, 'max_spider_size', root['max_spider_size']),
     maxImagePixels: isUnset(root['max_image_pixels']) ? MEDIA_DEFAULTS.maxImagePixels : readSize(src, 'max_image_pixels', root['max_image_pixels']),
     dynamicThumbnails: readBoolean(src, 'dynamic_thumbnails', root['dynamic_thumbnails'], MEDIA_DEFAULTS.dynamicThumbnails),
     thumbnailSizes: isUnset(root['thumbnail_sizes'])

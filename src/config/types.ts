@@ -38,6 +38,13 @@ export interface TrustedKeyServer {
   acceptKeysInsecurely: boolean;
 }
 
+/** Where federation_hosts sends a server name: a host (DNS name or IP) and port. */
+export interface FederationHost {
+  /** DNS name or IP address, IPv6 without brackets. */
+  host: string;
+  port: number;
+}
+
 /** One entry of Synapse's thumbnail_sizes. */
 export interface ThumbnailSize {
   width: number;
@@ -67,9 +74,22 @@ export interface HomeserverConfig {
   federationIpRangeBlacklist: string[];
   ipRangeWhitelist: string[];
   federationVerifyCertificates: boolean;
+  /**
+   * Host names (globs, Synapse's semantics: `*` and `?`, whole name, any case)
+   * whose certificates are not verified. Absent: none.
+   */
+  federationCertificateVerificationWhitelist?: string[];
   /** PEM files of extra CAs trusted for federation (e.g. a LAN's self-made CA). */
   federationCustomCaList: string[];
+  /**
+   * Axon's federation_hosts: server name → where to connect, ahead of every
+   * discovery step (for LANs without DNS). The certificate is still checked
+   * against the server name, and the address is still subject to the IP ranges.
+   */
+  federationHosts?: Record<string, FederationHost>;
   trustedKeyServers: TrustedKeyServer[];
+  /** Synapse's suppress_key_server_warning: no start-up warning about using matrix.org as notary. */
+  suppressKeyServerWarning?: boolean;
   mediaStorePath: string;
   /** Bytes. Synapse default "50M". */
   maxUploadSize: number;
@@ -79,10 +99,12 @@ export interface HomeserverConfig {
    * readers fall back to MEDIA_DEFAULTS (src/config/load.ts).
    */
   urlPreviewEnabled?: boolean;
-  /** CIDR ranges URL previews must never fetch from; required when previews are on. */
+  /** CIDR ranges URL previews must never fetch from; the private ranges of ip_range_blacklist unless set. */
   urlPreviewIpRangeBlacklist?: string[];
   /** CIDR ranges allowed even when inside the blacklist. */
   urlPreviewIpRangeWhitelist?: string[];
+  /** Bytes: the largest page or image a URL preview downloads. Synapse's max_spider_size, default "10M". */
+  maxSpiderSize?: number;
   /** Images with more pixels than this are not thumbnailed. Synapse default "32M". */
   maxImagePixels?: number;
   /** Generate thumbnails of exactly the requested size rather than the nearest configured one. */
@@ -102,6 +124,21 @@ export interface HomeserverConfig {
   allowPublicRoomsOverFederation?: boolean;
   /** Synapse's `user_directory:` section; absent means its defaults. */
   userDirectory?: UserDirectoryConfig;
+  /** What GET /.well-known/matrix/support answers; absent: 404 (nothing configured). */
+  support?: SupportConfig;
+}
+
+/** support.yaml's response: who runs the server and where users find help. */
+export interface SupportConfig {
+  contacts: SupportContact[];
+  supportPage?: string;
+}
+
+export interface SupportContact {
+  /** m.role.admin, m.role.security, or a namespaced role. */
+  role: string;
+  matrixId?: string;
+  emailAddress?: string;
 }
 
 /** Synapse's user_directory section. */

@@ -176,6 +176,29 @@ export function isValidEventId(s: string, rules?: Pick<RoomVersionRules, 'eventI
   return STANDARD_HASH_ID.test(body) || HASH_ID.test(body);
 }
 
+// ------------------------------------------------- namespaced identifiers
+
+const NAMESPACED_IDENTIFIER = /^[a-z][a-z0-9._-]*$/;
+const MAX_NAMESPACED_IDENTIFIER = 255;
+
+/**
+ * The Common Namespaced Identifier Grammar (appendices.md): 1–255
+ * characters of a–z 0–9 - _ . starting with a letter. Whether `m.` names
+ * are reserved, and whether a namespace is needed, is up to each use.
+ */
+export function isCommonNamespacedIdentifier(s: string): boolean {
+  return s.length <= MAX_NAMESPACED_IDENTIFIER && NAMESPACED_IDENTIFIER.test(s);
+}
+
+/**
+ * The server in a room version 1–2 event ID (`$opaque:domain`), whose
+ * signature those versions require; null for the hash formats of v3+.
+ */
+export function serverNameOfEventId(eventId: string): string | null {
+  if (!isValidEventId(eventId, { eventIdFormat: 'server' })) return null;
+  return parseSigilId(eventId, '$')?.serverName ?? null;
+}
+
 // ---------------------------------------------------------------- shared
 
 /** Splits `<sigil>localpart:server`, checking the server name and the 255-byte limit. */

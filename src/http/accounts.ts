@@ -4,11 +4,13 @@ import type { AccountServices } from '../services/accounts/index.js';
 import { sharedSecretRegisterRoutes } from './admin/register.js';
 import { registrationTokenAdminRoutes } from './admin/registration-tokens.js';
 import { accountManagementRoutes } from './client/account.js';
+import { adminRoutes } from './client/admin.js';
 import { capabilitiesRoutes } from './client/capabilities.js';
 import { deviceRoutes } from './client/devices.js';
 import { loginRoutes } from './client/login.js';
 import { profileRoutes } from './client/profile.js';
 import { registerRoutes } from './client/register.js';
+import { ssoRoutes } from './client/sso.js';
 import type { RateLimiters } from './rate-limit.js';
 import type { Requester, Route } from './types.js';
 
@@ -22,10 +24,12 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
   const { services } = deps;
   return [
     ...loginRoutes(deps),
+    ...ssoRoutes(),
     ...registerRoutes(services),
     ...accountManagementRoutes(services),
     ...deviceRoutes(services),
     ...profileRoutes(services),
+    ...adminRoutes(services),
     ...capabilitiesRoutes(services.context.config),
     ...sharedSecretRegisterRoutes(services),
     ...registrationTokenAdminRoutes(services),

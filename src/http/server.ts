@@ -10,8 +10,10 @@ import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ListenerResource } from '../config/types.js';
 import type { JsonValue } from '../core/types.js';
+import type { IncomingSignedRequest } from '../federation/inbound-auth.js';
 import { applyCors } from './cors.js';
 import { MatrixError } from '../core/errors.js';
+import { userLocked } from '../services/accounts/common.js';
 import type { RateLimiters } from './rate-limit.js';
 import { ClientAbortedError, MAX_JSON_BODY_BYTES, clientAddress, extractAccessToken, parseJsonBody, readBody, redactedUrl } from './request.js';
 import { pathSegments, type Router } from './router.js';
@@ -26,9 +28,14 @@ export interface SeenFrom {
 /** Resolves an access token to who holds it; undefined for an unknown or expired token. */
 export type AccessTokenAuthenticator = (token: string, seen?: SeenFrom) => Promise<Requester | undefined>;
 
+/** Verifies another server's X-Matrix signature and returns its name, or throws the MatrixError to answer with. */
+export type ServerAuthenticator = (request: IncomingSignedRequest) => Promise<string>;
+
 export interface EdgeOptions {
   router: Router;
   authenticate: AccessTokenAuthenticator;
+  /** For routes with auth 'federation'; required when the router has any. */
+  authenticateServer?: ServerAuthenticator;
   rateLimiters: RateLimiters;
   logger: Logger;
   /** Cap for raw (media) bodies: max_upload_size. */
@@ -75,7 +82,7 @@ async function authenticateRequest(
   remoteAddress: string,
   authenticate: AccessTokenAuthenticator,
 ): Promise<Requester | undefined> {
-  if (route.auth === 'none') return undefined;
+  if (route.auth === 'none' || route.auth === 'federation') return undefined;
   const { headers } = req;
   const token = extractAccessToken({ headers, query });
   if (token === undefined) {
@@ -87,7 +94,13 @@ async function authenticateRequest(
   // routes, so a client learns its session ended (soft_logout per
   // client-server-api/_index.md, "Soft logout").
   if (!requester) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', UNKNOWN_TOKEN_MESSAGE, { soft_logout: false });
+  if (requester.locked && !route.allowLocked) throw userLocked();
   return requester;
+}
+
+function authenticateServer(edge: EdgeOptions, req: IncomingMessage, uri: string, content: JsonValue | undefined): Promise<string> {
+  if (edge.authenticateServer === undefined) throw new Error('a route with auth: federation needs EdgeOptions.authenticateServer');
+  return edge.authenticateServer({ method: req.method ?? 'GET', uri, authorization: req.headers.authorization, content });
 }
 
 /** Which body a route reads. GET never has one; elsewhere JSON unless the route says otherwise. */
@@ -227,7 +240,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptio
     }
     if (route.rateLimit) edge.rateLimiters.enforceRoute(route.rateLimit, requester, remoteAddress);
     const { body, rawBody } = await readRouteBody(req, route, edge);
-    const response = await route.handler({ method: req.method ?? 'GET', params, query, headers: req.headers, body, rawBody, remoteAddress, requester, signal: clientGone(res) });
+    // The signature covers the body, so a server is authenticated after it is read.
+    const origin = route.auth === 'federation' ? await authenticateServer(edge, req, url, body) : undefined;
+    const response = await route.handler({ method: req.method ?? 'GET', params, query, headers: req.headers, body, rawBody, remoteAddress, requester, origin, signal: clientGone(res) });
     sendResponse(res, response, req.method);
   } catch (err) {
     if (err instanceof ClientAbortedError) {

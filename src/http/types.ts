@@ -14,6 +14,8 @@ export interface Requester {
   isAdmin: boolean;
   /** Row id of the access token used, for /logout. */
   accessTokenId: number;
+  /** An admin locked the account: the edge refuses every route not marked `allowLocked`. */
+  locked?: boolean;
 }
 
 export interface MatrixRequest {
@@ -30,6 +32,8 @@ export interface MatrixRequest {
   remoteAddress: string;
   /** Set when auth is 'required' (always) or 'optional' (if a token was sent). */
   requester: Requester | undefined;
+  /** Set when auth is 'federation': the server whose X-Matrix signature was verified. */
+  origin?: string;
   /** Aborts when the client disconnects before the response is sent (long-polls stop waiting). */
   signal?: AbortSignal;
 }
@@ -62,7 +66,13 @@ export interface Route {
    * answers them under /_matrix/client/r0 (legacy) — see `aliasVersions`.
    */
   path: string;
-  auth: 'required' | 'optional' | 'none';
+  /**
+   * 'required' / 'optional': an access token (Client-Server API).
+   * 'federation': an X-Matrix signature from another server, verified before
+   * the handler runs; `req.origin` names that server. Federation routes live
+   * under src/http/federation/.
+   */
+  auth: 'required' | 'optional' | 'none' | 'federation';
   body?: 'json' | 'raw' | 'none';
   /** Token-bucket limit applied per user (or per IP when unauthenticated). */
   rateLimit?: RateLimitName;
@@ -73,5 +83,11 @@ export interface Route {
    * other route a guest gets 403 M_GUEST_ACCESS_FORBIDDEN. Default false.
    */
   guests?: boolean;
+  /**
+   * A locked account may still call this route. client-server-api "Account
+   * locking" names only POST /logout and /logout/all; everything else answers
+   * 401 M_USER_LOCKED. Default false.
+   */
+  allowLocked?: boolean;
   handler: (req: MatrixRequest) => Promise<MatrixResponse>;
 }

@@ -1,6 +1,7 @@
 // The user directory (client-server-api/_index.md, "User directory"): who a
 // search can find, with their display name and avatar, and which rooms count
 // as public for deciding who may see whom.
+import { parseUserId } from '../core/identifiers.js';
 import type { Database, SqlValue } from './database.js';
 import { searchWords } from './search.js';
 
@@ -27,7 +28,7 @@ export interface DirectorySearch {
 
 /** ' alice smith ' for @alice:example.org named "Alice Smith": word prefixes match '% ali%'. */
 function wordsOf(userId: string, displayName: string | null): string {
-  const localpart = userId.slice(1, userId.includes(':') ? userId.indexOf(':') : undefined);
+  const localpart = parseUserId(userId)?.localpart ?? '';
   const words = new Set([...searchWords(localpart), ...searchWords(displayName ?? '')]);
   return ` ${[...words].join(' ')} `;
 }

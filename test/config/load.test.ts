@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_IP_RANGE_BLACKLIST, loadConfig, parseConfig } from '../../src/config/load.js';
 import type { HomeserverConfig } from '../../src/config/types.js';
+import { createTestCa } from '../helpers/tls.js';
 
 const FILE = '/etc/axon/homeserver.yaml';
 
@@ -299,8 +300,55 @@ describe('each key', () => {
     assert.match(errorOf(`${base}federation_domain_whitelist: ['ok.org', 'not ok']\n`), /federation_domain_whitelist\[1\]: must be a server name/);
   });
 
-  test('federation_custom_ca_list paths resolve against the config directory', () => {
-    assert.deepEqual(load(`${base}federation_custom_ca_list: [lan-ca.pem]\n`).config.federationCustomCaList, ['/etc/axon/lan-ca.pem']);
+  test('federation_custom_ca_list: paths resolve against the config directory; each file must hold PEM certificates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-ca-'));
+    try {
+      const ca = await createTestCa();
+      writeFileSync(join(dir, 'lan-ca.pem'), ca.certPem);
+      writeFileSync(join(dir, 'key.pem'), ca.keyPem);
+      writeFileSync(join(dir, 'broken.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+      const file = join(dir, 'homeserver.yaml');
+      const parse = (text: string) => parseConfig(text, file, { warn: () => {} });
+      assert.deepEqual(parse(`${base}federation_custom_ca_list: [lan-ca.pem]\n`).federationCustomCaList, [join(dir, 'lan-ca.pem')]);
+      const failure = (list: string): string => {
+        try {
+          parse(`${base}federation_custom_ca_list: [${list}]\n`);
+        } catch (err) {
+          assert.ok(err instanceof ConfigError);
+          return err.message;
+        }
+        assert.fail('expected a ConfigError');
+      };
+      assert.match(failure('missing.pem'), /federation_custom_ca_list\[0\]: Axon .* cannot read the CA certificate file .*missing\.pem: it does not exist$/);
+      assert.match(failure('lan-ca.pem, key.pem'), /federation_custom_ca_list\[1\]: .*key\.pem holds no PEM certificate/);
+      assert.match(failure('broken.pem'), /federation_custom_ca_list\[0\]: certificate 1 in .*broken\.pem cannot be parsed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('federation_hosts maps server names to host:port (8448 by default)', () => {
+    const { config } = load(`${base}federation_hosts:\n  whatsapp3: "192.168.1.20:8448"\n  hs.lan: hs.internal\n  "v6.lan:8448": "[fd00::1]:443"\n`);
+    assert.deepEqual(config.federationHosts, {
+      whatsapp3: { host: '192.168.1.20', port: 8448 },
+      'hs.lan': { host: 'hs.internal', port: 8448 },
+      'v6.lan:8448': { host: 'fd00::1', port: 443 },
+    });
+    assert.deepEqual(load(base).config.federationHosts, {});
+    assert.equal(
+      errorOf(`${base}federation_hosts:\n  whatsapp3: "192.168.1.20:99999"\n`),
+      `${FILE}: federation_hosts.whatsapp3: must be host:port, e.g. "192.168.1.20:8448" or "hs.lan:8448" (IPv6 in brackets), got "192.168.1.20:99999"`,
+    );
+    assert.match(errorOf(`${base}federation_hosts:\n  "not a name": "1.2.3.4"\n`), /federation_hosts key: must be a server name/);
+    assert.match(errorOf(`${base}federation_hosts: [a]\n`), /federation_hosts: must be a mapping/);
+  });
+
+  test('federation_certificate_verification_whitelist and suppress_key_server_warning', () => {
+    const { config } = load(`${base}federation_certificate_verification_whitelist: ['lon.example.com', '*.domain.com', '*.onion']\nsuppress_key_server_warning: true\n`);
+    assert.deepEqual(config.federationCertificateVerificationWhitelist, ['lon.example.com', '*.domain.com', '*.onion']);
+    assert.equal(config.suppressKeyServerWarning, true);
+    assert.equal(load(base).config.suppressKeyServerWarning, false);
+    assert.match(errorOf(`${base}federation_certificate_verification_whitelist: ['a b']\n`), /federation_certificate_verification_whitelist\[0\]: must be a host name or a glob/);
   });
 
   test('trusted_key_servers with verify_keys; insecure notaries refused when TLS is not verified', () => {
@@ -349,6 +397,38 @@ rc_federation:\n  window_size: 1000
     assert.equal(load(`${base}default_room_version: 10\n`).config.defaultRoomVersion, '10');
     assert.equal(load(`${base}default_room_version: "1"\n`).config.defaultRoomVersion, '1');
     assert.match(errorOf(`${base}default_room_version: "13"\n`), /: default_room_version: must be one of the room versions 1, 2, .*12, got "13"$/);
+  });
+
+  test('support and admin_contact make the support well-known; unset, there is none', () => {
+    assert.equal(load(base).config.support, undefined);
+    const full = load(
+      `${base}admin_contact: mailto:root@example.org\nsupport:\n  support_page: https://example.org/help\n  contacts:\n    - {matrix_id: '@sec:example.org', role: m.role.security}\n`,
+    );
+    assert.deepEqual(full.warnings, []);
+    assert.deepEqual(full.config.support, {
+      contacts: [
+        { role: 'm.role.security', matrixId: '@sec:example.org' },
+        { role: 'm.role.admin', emailAddress: 'root@example.org' },
+      ],
+      supportPage: 'https://example.org/help',
+    });
+    assert.deepEqual(load(`${base}admin_contact: '@admin:example.org'\n`).config.support, { contacts: [{ role: 'm.role.admin', matrixId: '@admin:example.org' }] });
+    assert.deepEqual(load(`${base}admin_contact: https://example.org/contact\n`).config.support, { contacts: [], supportPage: 'https://example.org/contact' });
+    assert.match(errorOf(`${base}admin_contact: call me\n`), /: admin_contact: must be a mailto: address, a Matrix user ID or an https:\/\/ page/);
+    assert.match(errorOf(`${base}support: {}\n`), /: support: needs contacts \(a non-empty list\) or support_page$/);
+    assert.match(errorOf(`${base}support:\n  contacts: [{matrix_id: '@a:example.org'}]\n`), /: support\.contacts\[0\]\.role: is required/);
+    assert.match(errorOf(`${base}support:\n  contacts: [{role: m.role.admin}]\n`), /: support\.contacts\[0\]: needs matrix_id or email_address/);
+    assert.match(errorOf(`${base}support:\n  contacts: [{role: m.role.admin, matrix_id: admin}]\n`), /matrix_id: must be a Matrix user ID/);
+    assert.match(errorOf(`${base}support:\n  support_page: ftp://example.org\n`), /support\.support_page: must be an http:\/\/ or https:\/\/ URL/);
+  });
+
+  test('url previews: the private ranges are off limits unless url_preview_ip_range_blacklist says otherwise; max_spider_size', () => {
+    const on = load(`${base}url_preview_enabled: true\n`).config;
+    assert.deepEqual(on.urlPreviewIpRangeBlacklist, [...DEFAULT_IP_RANGE_BLACKLIST, '0.0.0.0/32', '::/128']);
+    assert.equal(on.maxSpiderSize, 10 * 1024 * 1024);
+    const set = load(`${base}url_preview_enabled: true\nurl_preview_ip_range_blacklist: [10.0.0.0/8]\nmax_spider_size: 1M\n`).config;
+    assert.deepEqual(set.urlPreviewIpRangeBlacklist, ['10.0.0.0/8', '0.0.0.0/32', '::/128']);
+    assert.equal(set.maxSpiderSize, 1024 * 1024);
   });
 });
 

@@ -1,8 +1,9 @@
 // Two people chatting through matrix-js-sdk, the library Element is built on,
 // against a real Axon: register, create a room, invite, join, exchange
 // messages seen through the SDK's own sync loop, paginate back, redact, edit,
-// react, see each other's typing and receipts, and round-trip an uploaded
-// image and its thumbnail — on SQLite and on PostgreSQL.
+// react, see each other's typing and receipts, tag a room of version 12 and
+// mark it read, and round-trip an uploaded image and its thumbnail — on
+// SQLite and on PostgreSQL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
@@ -44,12 +45,14 @@ for (const engine of ENGINES) {
     let hs: TestHomeserver;
     let alice: sdk.MatrixClient;
     let bob: sdk.MatrixClient;
+    let aliceUser: TestUser;
     let bobUser: TestUser;
     let roomId: string;
 
     before(async () => {
       hs = await startTestHomeserver({ engine });
       const [a, b] = await Promise.all([registerUser(hs.baseUrl, 'alice'), registerUser(hs.baseUrl, 'bob')]);
+      aliceUser = a;
       bobUser = b;
       [alice, bob] = await Promise.all([startClient(hs, a), startClient(hs, b)]);
     });
@@ -128,6 +131,27 @@ for (const engine of ENGINES) {
       const event = await waitFor('bob to receive it', () => bob.getRoom(roomId)?.findEventById(latest));
       await bob.sendReadReceipt(event);
       await waitFor('alice to see bob’s receipt', () => alice.getRoom(roomId)?.getEventReadUpTo(bob.getUserId()!) === latest);
+    });
+
+    test('in a room of version 12 (room ID without a server part): a tag and the read marker, seen by the same client and a fresh one', async () => {
+      const { room_id: hashed } = await alice.createRoom({ name: 'Hashed', preset: sdk.Preset.PrivateChat, room_version: '12' });
+      assert.ok(!hashed.includes(':'), hashed);
+      const { event_id: latest } = await alice.sendTextMessage(hashed, 'mark me read');
+      await waitFor('alice to receive her message', () => alice.getRoom(hashed)?.findEventById(latest));
+      await alice.setRoomTag(hashed, 'm.favourite', { order: 0.5 });
+      await alice.setRoomReadMarkers(hashed, latest);
+      await waitFor('the tag through sync', () => alice.getRoom(hashed)?.tags['m.favourite']);
+      await waitFor('the read marker through sync', () => alice.getRoom(hashed)?.getAccountData('m.fully_read')?.getContent().event_id === latest);
+
+      // A client starting for a user with tags in a v12 room (matrix-js-sdk's start-up failed on this).
+      const fresh = await startClient(hs, await loginAgain(hs, aliceUser));
+      try {
+        const room = await waitFor('the room in the fresh client', () => fresh.getRoom(hashed));
+        assert.deepEqual(room.tags['m.favourite'], { order: 0.5 });
+        assert.equal(room.getAccountData('m.fully_read')?.getContent().event_id, latest);
+      } finally {
+        fresh.stopClient();
+      }
     });
 
     test('an uploaded image and its thumbnail round-trip', async () => {

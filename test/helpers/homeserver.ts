@@ -42,14 +42,14 @@ const UNTHROTTLED: RateLimit = { perSecond: 1000, burstCount: 1000 };
 export const TEST_REGISTRATION_SHARED_SECRET = 'axon-test-registration-shared-secret';
 
 /**
- * A port that was free a moment ago. The listener needs a fixed port before it
- * starts because public_baseurl (served in /.well-known) must name it.
+ * A port that was free on `address` a moment ago. The listener needs a fixed
+ * port before it starts because public_baseurl (served in /.well-known) must name it.
  */
-async function freePort(): Promise<number> {
+export async function freePort(address = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
-    probe.listen({ host: '127.0.0.1', port: 0 }, () => {
+    probe.listen({ host: address, port: 0 }, () => {
       const address = probe.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       probe.close(() => resolve(port));

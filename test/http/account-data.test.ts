@@ -70,9 +70,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const notObject = await call(hs.baseUrl, 'PUT', globalPath(alice, 'x.y'), [1, 2], alice.accessToken);
       assert.equal(notObject.status, 400);
       assert.equal(notObject.body.errcode, 'M_BAD_JSON');
-      const badRoom = await call(hs.baseUrl, 'GET', roomPath(alice, 'x.y', 'not-a-room'), undefined, alice.accessToken);
-      assert.equal(badRoom.status, 400);
-      assert.equal(badRoom.body.errcode, 'M_INVALID_PARAM');
+      for (const room of ['not-a-room', '!short', '!a:bad server']) {
+        const badRoom = await call(hs.baseUrl, 'GET', roomPath(alice, 'x.y', room), undefined, alice.accessToken);
+        assert.deepEqual([badRoom.status, badRoom.body.errcode], [400, 'M_INVALID_PARAM'], room);
+      }
     });
 
     test('m.ignored_user_list: validated, and read back as a set of user IDs', async () => {
@@ -80,6 +81,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await userData.ignoredUsers(alice.userId), new Set());
       const bad = await call(hs.baseUrl, 'PUT', globalPath(alice, 'm.ignored_user_list'), { ignored_users: ['@bob:x'] }, alice.accessToken);
       assert.equal(bad.status, 400);
+      for (const userId of ['@nocolon', '@bob:', '@bob:bad server']) {
+        const notUser = await call(hs.baseUrl, 'PUT', globalPath(alice, 'm.ignored_user_list'), { ignored_users: { [userId]: {} } }, alice.accessToken);
+        assert.deepEqual([notUser.status, notUser.body.errcode], [400, 'M_INVALID_PARAM'], userId);
+      }
       const ok = await call(hs.baseUrl, 'PUT', globalPath(alice, 'm.ignored_user_list'), { ignored_users: { [bob.userId]: {} } }, alice.accessToken);
       assert.equal(ok.status, 200);
       assert.deepEqual(await userData.ignoredUsers(alice.userId), new Set([bob.userId]));

@@ -1,18 +1,26 @@
-// The edge's own endpoints on a real homeserver: versions, well-known, key server.
+// The edge's own endpoints on a real homeserver: versions, well-known (client, server, support, policy_server), key server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBase64 } from '../../src/core/base64.js';
 import { verifyJsonSignature } from '../../src/core/signing.js';
 import type { JsonObject } from '../../src/core/types.js';
-import { KEY_VALIDITY_MS } from '../../src/http/key/server-keys.js';
+import { KEY_VALIDITY_MS } from '../../src/federation/own-keys.js';
 import { ENGINES } from '../helpers/databases.js';
+import { call, registerUser } from '../helpers/client.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 
 let hs: TestHomeserver;
 before(async () => {
-  hs = await startTestHomeserver({ config: { serveServerWellknown: true, publicBaseUrl: 'https://matrix.example.org/' }, clock: () => NOW });
+  hs = await startTestHomeserver({
+    config: {
+      serveServerWellknown: true,
+      publicBaseUrl: 'https://matrix.example.org/',
+      support: { contacts: [{ role: 'm.role.admin', matrixId: '@admin:example.org', emailAddress: 'admin@example.org' }], supportPage: 'https://example.org/help' },
+    },
+    clock: () => NOW,
+  });
 });
 after(async () => hs.close());
 
@@ -44,11 +52,26 @@ describe('/.well-known/matrix', () => {
     assert.deepEqual((await getJson('/.well-known/matrix/server')).json, { 'm.server': 'matrix.example.org:443' });
   });
 
-  test('server: 404 when serve_server_wellknown is off', async () => {
+  test('support: the configured contacts and page', async () => {
+    const r = await getJson('/.well-known/matrix/support');
+    assert.deepEqual([r.status, r.json], [
+      200,
+      { contacts: [{ role: 'm.role.admin', matrix_id: '@admin:example.org', email_address: 'admin@example.org' }], support_page: 'https://example.org/help' },
+    ]);
+  });
+
+  test('policy_server: 404 M_NOT_FOUND, Axon is not a Policy Server', async () => {
+    const r = await getJson('/.well-known/matrix/policy_server');
+    assert.deepEqual([r.status, r.json.errcode], [404, 'M_NOT_FOUND']);
+  });
+
+  test('server and support: 404 M_NOT_FOUND when not configured', async () => {
     const off = await startTestHomeserver();
     try {
-      const res = await fetch(`${off.baseUrl}/.well-known/matrix/server`);
-      assert.equal(res.status, 404);
+      for (const name of ['server', 'support']) {
+        const res = await fetch(`${off.baseUrl}/.well-known/matrix/${name}`);
+        assert.deepEqual([res.status, ((await res.json()) as JsonObject).errcode], [404, 'M_NOT_FOUND'], name);
+      }
     } finally {
       await off.close();
     }
@@ -81,6 +104,24 @@ describe('GET /_matrix/key/v2/server', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('endpoints of features Axon does not offer answer the spec’s error', () => {
+  test('SSO redirects: 404 M_NOT_FOUND (no identity provider is recognised)', async () => {
+    for (const path of ['/_matrix/client/v3/login/sso/redirect?redirectUrl=https://client.example/', '/_matrix/client/v3/login/sso/redirect/oidc-github']) {
+      const r = await getJson(path);
+      assert.deepEqual([r.status, r.json.errcode], [404, 'M_NOT_FOUND'], path);
+    }
+  });
+
+  test('application service endpoints: 403 M_FORBIDDEN for a token that is not an application service’s', async () => {
+    const user = await registerUser(hs.baseUrl, 'not-an-appservice');
+    const ping = await call(hs.baseUrl, 'POST', '/_matrix/client/v1/appservice/irc/ping', { transaction_id: 't' }, user.accessToken);
+    assert.deepEqual([ping.status, ping.body.errcode], [403, 'M_FORBIDDEN']);
+    const list = await call(hs.baseUrl, 'PUT', `/_matrix/client/v3/directory/list/appservice/irc/${encodeURIComponent('!r:example.org')}`, { visibility: 'public' }, user.accessToken);
+    assert.deepEqual([list.status, list.body.errcode], [403, 'M_FORBIDDEN']);
+    assert.equal((await call(hs.baseUrl, 'POST', '/_matrix/client/v1/appservice/irc/ping', {})).body.errcode, 'M_MISSING_TOKEN');
   });
 });
 

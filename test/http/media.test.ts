@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp, { type Metadata } from 'sharp';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
+import { ENGINES } from '../helpers/databases.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 
 async function upload(hs: TestHomeserver, user: TestUser, bytes: Buffer, contentType?: string, filename?: string): Promise<Response> {
@@ -230,72 +231,179 @@ describe('media repository', () => {
     assert.deepEqual([stillType, still.pages ?? 1, still.width, still.height], ['image/png', 1, 32, 32]);
   });
 
-  test('preview_url does not exist while url_preview_enabled is off', async () => {
-    const res = await get(hs, '/_matrix/client/v1/media/preview_url?url=http://example.org/', alice.accessToken);
-    assert.deepEqual(await errorOf(res), { status: 404, errcode: 'M_UNRECOGNIZED' });
+  test('preview_url refuses with 403 M_FORBIDDEN while url_preview_enabled is off', async () => {
+    for (const path of ['/_matrix/client/v1/media/preview_url', '/_matrix/media/v3/preview_url']) {
+      const res = await get(hs, `${path}?url=http://example.org/`, alice.accessToken);
+      assert.deepEqual(await errorOf(res), { status: 403, errcode: 'M_FORBIDDEN' }, path);
+    }
   });
 });
 
+/** An HTTP server on `host` answering from `pages`, counting the requests it gets. */
+async function pageServer(host: string, pages: Record<string, (res: ServerResponse) => void>): Promise<{ server: Server; url: string; hits: () => number }> {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits++;
+    const page = pages[req.url ?? '/'];
+    if (page) page(res);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { server, url: `http://${host}:${(server.address() as AddressInfo).port}`, hits: () => hits };
+}
+
+const html = (body: string) => (res: ServerResponse) => {
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  res.end(body);
+};
+
 describe('URL previews', () => {
-  let page: Server;
-  let pageUrl: string;
-  let blocked: TestHomeserver;
-  let allowed: TestHomeserver;
-  let user: TestUser;
-  let allowedUser: TestUser;
-  let requests = 0;
+  let image: Buffer;
+  let site: Awaited<ReturnType<typeof pageServer>>;
+  /** On 127.0.0.2, redirecting to the site on 127.0.0.1. */
+  let redirector: Awaited<ReturnType<typeof pageServer>>;
+  const MAX_SPIDER_SIZE = 4096;
 
   before(async () => {
-    const image = await png(64, 48);
-    page = createServer((req, res) => {
-      requests++;
-      if (req.url === '/image.png') {
-        res.writeHead(200, { 'Content-Type': 'image/png' }).end(image);
-        return;
-      }
-      if (req.url === '/redirect') {
-        res.writeHead(302, { Location: '/' }).end();
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end('<html><head><title>Fallback &amp; title</title><meta property="og:description" content="A page about caf&#233;s"><meta name="description" content="ignored"><meta property="og:image" content="/image.png"></head><body>hi</body></html>');
+    image = await png(64, 48);
+    site = await pageServer('127.0.0.1', {
+      '/': html(
+        '<html><head><title>Fallback &amp; title</title><meta property="og:description" content="A page about caf&#233;s"><meta name="description" content="ignored"><meta property="og:image" content="/image.png"></head><body>hi</body></html>',
+      ),
+      '/image.png': (res) => res.writeHead(200, { 'Content-Type': 'image/png' }).end(image),
+      '/redirect': (res) => res.writeHead(302, { Location: '/' }).end(),
+      '/plain': html(
+        '<html><head><title>Plain page</title><meta name="description" content="Described in a meta tag"></head><body><img src="/tiny.png" width="5" height="5"><img src="/image.png" width="64" height="48"></body></html>',
+      ),
+      '/heading': html('<html><body><nav>Menu</nav><script>var x = "<b>no</b>";</script><h1>The <em>heading</em></h1><p>First paragraph of the   body.</p></body></html>'),
+      '/big': html(`<html><title>${'x'.repeat(MAX_SPIDER_SIZE)}</title></html>`),
+      '/big-chunked': (res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        for (let i = 0; i < 8; i++) res.write('y'.repeat(MAX_SPIDER_SIZE / 4));
+        res.end();
+      },
     });
-    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
-    pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-    blocked = await startTestHomeserver({ config: { urlPreviewEnabled: true, urlPreviewIpRangeBlacklist: ['127.0.0.0/8', '::1/128'] } });
-    allowed = await startTestHomeserver({ config: { urlPreviewEnabled: true, urlPreviewIpRangeBlacklist: ['127.0.0.0/8', '::1/128'], urlPreviewIpRangeWhitelist: ['127.0.0.1/32'] } });
-    user = await registerUser(blocked.baseUrl, 'alice');
-    allowedUser = await registerUser(allowed.baseUrl, 'alice');
+    redirector = await pageServer('127.0.0.2', {
+      '/to-name': (res) => res.writeHead(302, { Location: site.url.replace('127.0.0.1', 'localhost') }).end(),
+      '/to-address': (res) => res.writeHead(302, { Location: `${site.url}/` }).end(),
+    });
   });
   after(async () => {
-    await blocked.close();
-    await allowed.close();
-    await new Promise<void>((resolve) => page.close(() => resolve()));
+    for (const { server } of [site, redirector]) await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  test('an address in url_preview_ip_range_blacklist is refused without a request', async () => {
-    const before = requests;
-    const direct = await call(blocked.baseUrl, 'GET', `/_matrix/client/v1/media/preview_url?url=${encodeURIComponent(`${pageUrl}/`)}`, undefined, user.accessToken);
-    assert.equal(direct.status, 403);
-    assert.equal(direct.body.error, 'IP address blocked by IP blacklist entry');
-    const viaName = await call(blocked.baseUrl, 'GET', `/_matrix/client/v1/media/preview_url?url=${encodeURIComponent(pageUrl.replace('127.0.0.1', 'localhost'))}`, undefined, user.accessToken);
-    assert.equal(viaName.status, 502);
-    assert.match(String(viaName.body.error), /blacklist/);
-    assert.equal(requests, before);
+  const preview = (hs: TestHomeserver, user: TestUser, url: string) =>
+    call(hs.baseUrl, 'GET', `/_matrix/client/v1/media/preview_url?url=${encodeURIComponent(url)}`, undefined, user.accessToken);
+
+  describe('with the default url_preview_ip_range_blacklist', () => {
+    let hs: TestHomeserver;
+    let user: TestUser;
+    before(async () => {
+      hs = await startTestHomeserver({ config: { urlPreviewEnabled: true } });
+      user = await registerUser(hs.baseUrl, 'alice');
+    });
+    after(async () => hs.close());
+
+    test('loopback is refused, by address and by name, without a request', async () => {
+      const before = site.hits();
+      const direct = await preview(hs, user, `${site.url}/`);
+      assert.equal(direct.status, 403);
+      assert.equal(direct.body.error, 'IP address blocked by IP blacklist entry');
+      const viaName = await preview(hs, user, site.url.replace('127.0.0.1', 'localhost'));
+      assert.equal(viaName.status, 502);
+      assert.match(String(viaName.body.error), /blacklist/);
+      assert.equal(site.hits(), before);
+    });
   });
 
-  test('a whitelisted address is previewed: OpenGraph fields, title fallback, image stored as media', async () => {
-    const res = await call(allowed.baseUrl, 'GET', `/_matrix/client/v1/media/preview_url?url=${encodeURIComponent(`${pageUrl}/redirect`)}`, undefined, allowedUser.accessToken);
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body['og:title'], 'Fallback & title');
-    assert.equal(res.body['og:description'], 'A page about cafés');
-    assert.match(String(res.body['og:image']), /^mxc:\/\//);
-    assert.equal(res.body['og:image:width'], 64);
-    assert.equal(res.body['og:image:height'], 48);
-    assert.equal(typeof res.body['matrix:image:size'], 'number');
-    const before = requests;
-    const cached = await call(allowed.baseUrl, 'GET', `/_matrix/client/v1/media/preview_url?url=${encodeURIComponent(`${pageUrl}/redirect`)}`, undefined, allowedUser.accessToken);
-    assert.deepEqual(cached.body, res.body);
-    assert.equal(requests, before);
+  describe('redirects', () => {
+    let hs: TestHomeserver;
+    let user: TestUser;
+    before(async () => {
+      // Only the redirector is allowed; the site it points to stays blocked.
+      hs = await startTestHomeserver({ config: { urlPreviewEnabled: true, urlPreviewIpRangeWhitelist: ['127.0.0.2/32'] } });
+      user = await registerUser(hs.baseUrl, 'alice');
+    });
+    after(async () => hs.close());
+
+    test('every hop is checked again, after its own DNS lookup', async () => {
+      const before = site.hits();
+      const toName = await preview(hs, user, `${redirector.url}/to-name`);
+      assert.equal(toName.status, 502, JSON.stringify(toName.body));
+      assert.match(String(toName.body.error), /resolves to 127\.0\.0\.1/);
+      const toAddress = await preview(hs, user, `${redirector.url}/to-address`);
+      assert.equal(toAddress.status, 403);
+      assert.equal(site.hits(), before, 'the blocked site was never contacted');
+      assert.ok(redirector.hits() >= 2);
+    });
   });
+
+  for (const engine of ENGINES) {
+    describe(`with loopback whitelisted (${engine})`, () => {
+      let hs: TestHomeserver;
+      let user: TestUser;
+      before(async () => {
+        hs = await startTestHomeserver({ engine, config: { urlPreviewEnabled: true, urlPreviewIpRangeWhitelist: ['127.0.0.0/8'], maxSpiderSize: MAX_SPIDER_SIZE } });
+        user = await registerUser(hs.baseUrl, 'alice');
+      });
+      after(async () => hs.close());
+
+      test('OpenGraph fields, title fallback, og:image stored as local media, then cached', async () => {
+        const res = await preview(hs, user, `${site.url}/redirect`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body['og:title'], 'Fallback & title');
+        assert.equal(res.body['og:description'], 'A page about cafés');
+        const mxc = /^mxc:\/\/([^/]+)\/([A-Za-z]+)$/.exec(String(res.body['og:image']));
+        assert.ok(mxc, `og:image is an mxc URI: ${String(res.body['og:image'])}`);
+        assert.deepEqual([res.body['og:image:width'], res.body['og:image:height'], res.body['og:image:type']], [64, 48, 'image/png']);
+        assert.equal(res.body['matrix:image:size'], image.length);
+        const stored = await get(hs, `/_matrix/client/v1/media/download/${mxc[1]}/${mxc[2]}`, user.accessToken);
+        assert.deepEqual(Buffer.from(await stored.arrayBuffer()), image);
+        const before = site.hits();
+        const cached = await call(hs.baseUrl, 'GET', `/_matrix/media/v3/preview_url?url=${encodeURIComponent(`${site.url}/redirect`)}&ts=1`, undefined, user.accessToken);
+        assert.deepEqual(cached.body, res.body);
+        assert.equal(site.hits(), before);
+      });
+
+      test('without OpenGraph: the title, the meta description and the largest image', async () => {
+        const res = await preview(hs, user, `${site.url}/plain`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body['og:title'], 'Plain page');
+        assert.equal(res.body['og:description'], 'Described in a meta tag');
+        assert.match(String(res.body['og:image']), /^mxc:\/\//);
+        assert.equal(res.body['og:image:width'], 64);
+      });
+
+      test('without a title or description: the first heading and the body text', async () => {
+        const res = await preview(hs, user, `${site.url}/heading`);
+        assert.deepEqual(res.body, { 'og:title': 'The heading', 'og:description': 'The heading First paragraph of the body.' });
+      });
+
+      test('an image URL is previewed as the image itself', async () => {
+        const res = await preview(hs, user, `${site.url}/image.png`);
+        assert.equal(res.status, 200);
+        assert.match(String(res.body['og:image']), /^mxc:\/\//);
+        assert.equal(res.body['matrix:image:size'], image.length);
+      });
+
+      test('max_spider_size bounds the download, declared or not: 502 M_TOO_LARGE', async () => {
+        for (const path of ['/big', '/big-chunked']) {
+          const res = await preview(hs, user, `${site.url}${path}`);
+          assert.deepEqual([res.status, res.body.errcode], [502, 'M_TOO_LARGE'], path);
+        }
+      });
+
+      test('bad URLs are 400; a page that fails is 502 and not cached', async () => {
+        for (const url of ['ftp://example.org/', 'not a url']) {
+          const res = await preview(hs, user, url);
+          assert.deepEqual([res.status, res.body.errcode], [400, 'M_INVALID_PARAM'], url);
+        }
+        assert.equal((await call(hs.baseUrl, 'GET', '/_matrix/client/v1/media/preview_url', undefined, user.accessToken)).body.errcode, 'M_MISSING_PARAM');
+        const before = site.hits();
+        assert.equal((await preview(hs, user, `${site.url}/missing`)).status, 502);
+        assert.equal((await preview(hs, user, `${site.url}/missing`)).status, 502);
+        assert.equal(site.hits(), before + 2);
+      });
+    });
+  }
 });

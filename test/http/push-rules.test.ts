@@ -75,7 +75,6 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         [`${RULES}/global/content/badaction`, { pattern: 'x', actions: ['explode'] }, 400, 'M_INVALID_PARAM'],
         [`${RULES}/global/override/badcond`, { actions: [], conditions: [{ key: 'type' }] }, 400, 'M_INVALID_PARAM'],
         [`${RULES}/global/weird/x`, { actions: [] }, 400, 'M_INVALID_PARAM'],
-        [`${RULES}/global/room/not-a-room`, { actions: [] }, 400, 'M_INVALID_PARAM'],
         [`${RULES}/global/content/a%2Fb`, { pattern: 'x', actions: [] }, 400, 'M_INVALID_PARAM'],
         [`${RULES}/global/content/new?before=nonexistent`, { pattern: 'x', actions: [] }, 400, 'M_INVALID_PARAM'],
         [`${RULES}/global/content/new?after=.m.rule.contains_user_name`, { pattern: 'x', actions: [] }, 400, 'M_INVALID_PARAM'],
@@ -89,6 +88,50 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([missing.status, missing.body.errcode], [404, 'M_NOT_FOUND']);
       const noAuth = await call(hs.baseUrl, 'GET', `${RULES}/`);
       assert.equal(noAuth.status, 401);
+    });
+
+    test('GET /pushrules/global/{kind}/ lists the rules of that kind', async () => {
+      const content = await get<Rule[]>(`${RULES}/global/content/`);
+      assert.equal(content.status, 200);
+      const all = await get<Ruleset>(`${RULES}/global/`);
+      assert.deepEqual(content.body, all.body.content);
+      assert.ok(content.body.some((r) => r.rule_id === '.m.rule.contains_user_name'));
+    });
+
+    test('room and sender rules are named freely, as on Synapse', async () => {
+      // SyTest's 61push/02add_rules.pl adds a room rule named '#spam:example.com'.
+      assert.equal((await put(`${RULES}/global/room/${encodeURIComponent('#spam:example.com')}`, { actions: ['dont_notify'] })).status, 200);
+      assert.equal((await put(`${RULES}/global/room/${encodeURIComponent('!hashedroomidofversiontwelve0000000000000000')}`, { actions: [] })).status, 200);
+      const rooms = await get<Rule[]>(`${RULES}/global/room/`);
+      assert.deepEqual(rooms.body.map((r) => r.rule_id).sort(), ['!hashedroomidofversiontwelve0000000000000000', '#spam:example.com']);
+    });
+
+    test('bad scopes, kinds, rule IDs and attributes get 400, not 404 or 405', async () => {
+      const cases: Array<[string, string, unknown, string]> = [
+        ['PUT', `${RULES}/`, {}, 'M_UNRECOGNIZED'],
+        ['PUT', `${RULES}/global`, {}, 'M_UNRECOGNIZED'],
+        ['PUT', `${RULES}/global/room`, {}, 'M_UNRECOGNIZED'],
+        ['DELETE', `${RULES}/global/room`, undefined, 'M_UNRECOGNIZED'],
+        ['PUT', `${RULES}/global/room/`, { actions: [] }, 'M_INVALID_PARAM'],
+        ['DELETE', `${RULES}/global/room/`, undefined, 'M_INVALID_PARAM'],
+        ['PUT', `${RULES}/not_a_scope/room/x`, { actions: [] }, 'M_INVALID_PARAM'],
+        ['DELETE', `${RULES}/not_a_scope/room/x`, undefined, 'M_INVALID_PARAM'],
+        ['PUT', `${RULES}/global/room/a%5Cb`, { actions: [] }, 'M_INVALID_PARAM'],
+        ['PUT', `${RULES}/global/override/.m.rule.master/not_an_attr`, { enabled: true }, 'M_INVALID_PARAM'],
+        ['GET', `${RULES}/global`, undefined, 'M_UNRECOGNIZED'],
+        ['GET', `${RULES}/global/room`, undefined, 'M_UNRECOGNIZED'],
+        ['GET', `${RULES}/not_a_scope/`, undefined, 'M_INVALID_PARAM'],
+        ['GET', `${RULES}/not_a_scope/room/`, undefined, 'M_INVALID_PARAM'],
+        ['GET', `${RULES}/global/not_a_kind/`, undefined, 'M_INVALID_PARAM'],
+        ['GET', `${RULES}/global/override/.m.rule.master/not_an_attr`, undefined, 'M_INVALID_PARAM'],
+        ['GET', `${RULES}/global/override//enabled`, undefined, 'M_INVALID_PARAM'],
+      ];
+      for (const [method, path, body, errcode] of cases) {
+        const res = await call(hs.baseUrl, method, path, body, alice.accessToken);
+        assert.deepEqual([res.status, res.body.errcode], [400, errcode], `${method} ${path}: ${JSON.stringify(res.body)}`);
+      }
+      // Synapse serves only /pushrules/ with its slash; without it there is no endpoint.
+      assert.equal((await get(RULES)).status, 404);
     });
 
     test('DELETE removes user rules; default rules cannot be deleted; unknown is 404', async () => {

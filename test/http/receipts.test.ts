@@ -88,6 +88,10 @@ describe('receipts', () => {
     }
     const threadOnMarker = await post(bob, 'm.fully_read', first, { thread_id: 'main' });
     assert.equal(threadOnMarker.status, 400);
+    for (const notEventId of ['nope', '$', '$short']) {
+      const res = await post(bob, 'm.read', notEventId);
+      assert.deepEqual([res.status, res.body.errcode], [400, 'M_INVALID_PARAM'], notEventId);
+    }
     const unknown = await post(bob, 'm.read', '$nope:localhost');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.errcode, 'M_NOT_FOUND');

@@ -1,9 +1,10 @@
-// Reporting events and rooms over real HTTP, and reading reports back through
+// Reporting events, rooms and users over real HTTP, and reading reports back through
 // Synapse's admin API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
+import { ENGINES } from '../helpers/databases.js';
 
 describe('reporting content', () => {
   let hs: TestHomeserver;
@@ -70,3 +71,44 @@ describe('reporting content', () => {
     assert.equal((await api('GET', '/_synapse/admin/v1/event_reports')).status, 401);
   });
 });
+
+for (const engine of ENGINES) {
+  describe(`reporting users (${engine})`, () => {
+    let hs: TestHomeserver;
+    let alice: TestUser;
+    let bob: TestUser;
+    let admin: TestUser;
+    const report = (target: string, body: unknown, user: TestUser) => call(hs.baseUrl, 'POST', `/_matrix/client/v3/users/${encodeURIComponent(target)}/report`, body, user.accessToken);
+    const listing = (query = '', user = admin) => call(hs.baseUrl, 'GET', `/_synapse/admin/v1/user_reports${query}`, undefined, user.accessToken);
+
+    before(async () => {
+      hs = await startTestHomeserver({ engine });
+      [alice, bob, admin] = await Promise.all([registerUser(hs.baseUrl, 'alice'), registerUser(hs.baseUrl, 'bob'), registerUser(hs.baseUrl, 'admin')]);
+      await hs.server.accounts.context.stores.users.setAdmin(admin.userId, true);
+    });
+    after(async () => hs.close());
+
+    test('a report about a local user is kept for admins; unknown and remote users are not disclosed', async () => {
+      assert.equal((await report(bob.userId, { reason: 'spam invites' }, alice)).status, 200);
+      assert.equal((await report(`@ghost:${hs.config.serverName}`, { reason: 'x' }, alice)).status, 200);
+      assert.equal((await report('@someone:elsewhere.example', { reason: 'x' }, alice)).status, 200);
+      assert.equal((await report(alice.userId, { reason: '' }, bob)).status, 200, 'the reason may be blank');
+      const list = await listing();
+      assert.equal(list.status, 200);
+      assert.equal(list.body.total, 2);
+      const [newest, oldest] = list.body.user_reports as Array<Record<string, unknown>>;
+      assert.deepEqual([newest!.target_user_id, newest!.user_id, newest!.reason], [alice.userId, bob.userId, '']);
+      assert.deepEqual([oldest!.target_user_id, oldest!.user_id, oldest!.reason], [bob.userId, alice.userId, 'spam invites']);
+      const filtered = await listing(`?target_user_id=${encodeURIComponent(bob.userId)}&limit=1`);
+      assert.deepEqual([filtered.body.total, (filtered.body.user_reports as unknown[]).length, filtered.body.next_token], [1, 1, undefined]);
+      assert.equal((await listing('', alice)).status, 403);
+    });
+
+    test('reason is required and at most 1000 characters; the user ID must be valid', async () => {
+      assert.equal((await report(bob.userId, {}, alice)).body.errcode, 'M_MISSING_PARAM');
+      const long = await report(bob.userId, { reason: 'x'.repeat(1001) }, alice);
+      assert.deepEqual([long.status, long.body.errcode], [400, 'M_BAD_JSON']);
+      assert.equal((await report('not-a-user', { reason: 'x' }, alice)).body.errcode, 'M_INVALID_PARAM');
+    });
+  });
+}

@@ -64,6 +64,13 @@ describe('parseFilter', () => {
     assert.equal(includeRedundantMembers(f), true);
   });
 
+  test('room IDs of both forms: !opaque:server and v12 !hash', () => {
+    const v12 = '!' + 'A1-_'.repeat(10) + 'xyz';
+    const f = parseFilter({ room: { rooms: [v12, '!a:example.org'], timeline: { not_rooms: [v12] } } });
+    assert.deepEqual(f.room.rooms, [v12, '!a:example.org']);
+    assert.deepEqual(f.room.timeline.notRooms, [v12]);
+  });
+
   test('rejects bad values, naming the field', () => {
     const reject = (json: unknown, errcode: string, field: string) => {
       assert.throws(
@@ -79,6 +86,10 @@ describe('parseFilter', () => {
     reject({ room: { include_leave: 1 } }, 'M_BAD_JSON', 'room.include_leave');
     reject({ room: { state: { contains_url: 'no' } } }, 'M_BAD_JSON', 'room.state.contains_url');
     reject({ room: { not_rooms: ['x'] } }, 'M_INVALID_PARAM', 'room.not_rooms[0]');
+    reject({ room: { rooms: ['!nocolon'] } }, 'M_INVALID_PARAM', 'room.rooms[0]');
+    reject({ room: { timeline: { not_rooms: ['!a:bad_server!'] } } }, 'M_INVALID_PARAM', 'room.timeline.not_rooms[0]');
+    reject({ room: { timeline: { senders: ['@nocolon'] } } }, 'M_INVALID_PARAM', 'room.timeline.senders[0]');
+    reject({ presence: { not_senders: ['@a:'] } }, 'M_INVALID_PARAM', 'presence.not_senders[0]');
     reject({ account_data: { not_types: [1] } }, 'M_BAD_JSON', 'account_data.not_types[0]');
     reject({ event_fields: 'type' }, 'M_BAD_JSON', 'event_fields');
     reject({ event_format: 'raw' }, 'M_INVALID_PARAM', 'event_format');

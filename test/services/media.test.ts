@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
 import { contentDisposition } from '../../src/http/media/serve.js';
-import { IpPolicy } from '../../src/services/media/ip-policy.js';
+import { IpPolicy } from '../../src/core/ip-policy.js';
 import { parseOpenGraph } from '../../src/services/media/preview.js';
 import { configuredCandidates, selectThumbnail, thumbnailDimensions } from '../../src/services/media/thumbnails.js';
 import { MEDIA_DEFAULTS } from '../../src/config/load.js';
@@ -98,6 +98,23 @@ describe('parseOpenGraph', () => {
     assert.equal(og['og:description']?.length, 500);
     assert.deepEqual(parseOpenGraph(Buffer.from('<title>\n  Just   a title </title>'), 'text/html; charset=utf-8'), { 'og:title': 'Just a title' });
   });
+
+  test('Twitter cards fill what OpenGraph lacks; itemprop images and favicons stand in for og:image', () => {
+    const og = parseOpenGraph(
+      Buffer.from('<meta name="twitter:title" content="Tweet title"><meta property="og:title" content="OG title"><meta name="twitter:image" content="/t.png"><meta name="twitter:site" content="@example">'),
+      'text/html',
+    );
+    assert.deepEqual(og, { 'og:title': 'OG title', 'og:image': '/t.png', 'og:site_name': '@example' });
+    assert.equal(parseOpenGraph(Buffer.from('<meta itemprop="image" content="/item.png"><img src="/img.png">'), 'text/html')['og:image'], '/item.png');
+    assert.equal(parseOpenGraph(Buffer.from('<link rel="shortcut icon" href="/favicon.ico"><title>t</title>'), 'text/html')['og:image'], '/favicon.ico');
+  });
+
+  test('a page of unclosed tags is parsed in linear time', () => {
+    const hostile = Buffer.from(`<body>${'<h1><title><script><!--<svg>'.repeat(100_000)}`);
+    const started = performance.now();
+    parseOpenGraph(hostile, 'text/html');
+    assert.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`);
+  });
 });
 
 describe('media config', () => {
@@ -112,8 +129,7 @@ describe('media config', () => {
     assert.deepEqual(config.thumbnailSizes, [...MEDIA_DEFAULTS.thumbnailSizes]);
   });
 
-  test('previews need an explicit IP blacklist', () => {
-    assert.throws(() => load('url_preview_enabled: true\n'), (err) => err instanceof ConfigError && /url_preview_ip_range_blacklist: is required/.test(err.message));
+  test('preview IP ranges and max_image_pixels', () => {
     const config = load('url_preview_enabled: true\nurl_preview_ip_range_blacklist: [10.0.0.0/8]\nurl_preview_ip_range_whitelist: [10.0.0.1]\nmax_image_pixels: 1M\n');
     assert.deepEqual(config.urlPreviewIpRangeBlacklist, ['10.0.0.0/8', '0.0.0.0/32', '::/128']);
     assert.deepEqual(config.urlPreviewIpRangeWhitelist, ['10.0.0.1/32']);

@@ -11,8 +11,15 @@ for (const engine of ENGINES) {
         assert.equal(await s.users.create({ userId: '@a:hs', passwordHash: 'h', isAdmin: true, createdTs: 5 }), true);
         assert.equal(await s.users.create({ userId: '@a:hs', passwordHash: 'x', createdTs: 6 }), false);
         assert.deepEqual(await s.users.get('@a:hs'), {
-          userId: '@a:hs', passwordHash: 'h', isAdmin: true, isGuest: false, deactivated: false, createdTs: 5,
+          userId: '@a:hs', passwordHash: 'h', isAdmin: true, isGuest: false, deactivated: false, locked: false, suspended: false, createdTs: 5,
         });
+        await s.users.create({ userId: '@b:hs', passwordHash: null, createdTs: 6 });
+        await s.users.setLocked('@a:hs', true);
+        await s.users.setSuspended('@a:hs', true);
+        await s.users.setSuspended('@b:hs', true);
+        await s.users.setSuspended('@b:hs', false);
+        assert.deepEqual([(await s.users.get('@a:hs'))?.locked, (await s.users.get('@a:hs'))?.suspended], [true, true]);
+        assert.deepEqual(await s.users.listSuspended(), ['@a:hs']);
         await s.users.setDeactivated('@a:hs', true);
         await s.users.setPasswordHash('@a:hs', null);
         const user = await s.users.get('@a:hs');
@@ -36,7 +43,7 @@ for (const engine of ENGINES) {
         const id2 = await s.accessTokens.insert('hash2', '@a:hs', 'D2', 1);
         assert.notEqual(id1, id2);
         assert.deepEqual(await s.accessTokens.findByHash('hash2'), {
-          tokenId: id2, userId: '@a:hs', deviceId: 'D2', isGuest: true, isAdmin: false, deactivated: false,
+          tokenId: id2, userId: '@a:hs', deviceId: 'D2', isGuest: true, isAdmin: false, deactivated: false, locked: false,
         });
         await s.devices.updateLastSeen('@a:hs', 'D2', '10.0.0.1', 'ua', 99);
         const d2 = await s.devices.get('@a:hs', 'D2');

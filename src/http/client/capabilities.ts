@@ -3,6 +3,7 @@
 import { ROOM_VERSIONS } from '../../core/room-versions.js';
 import type { JsonObject } from '../../core/types.js';
 import type { Route } from '../types.js';
+import { requesterOf } from './uia.js';
 
 export function capabilitiesRoutes(config: { defaultRoomVersion: string }): Route[] {
   const available: JsonObject = Object.fromEntries([...ROOM_VERSIONS.keys()].map((id) => [id, 'stable']));
@@ -11,9 +12,14 @@ export function capabilitiesRoutes(config: { defaultRoomVersion: string }): Rout
     'm.room_versions': { default: config.defaultRoomVersion, available },
     'm.set_displayname': { enabled: true },
     'm.set_avatar_url': { enabled: true },
+    // Every profile field may be set (profile.yaml; displayname and avatar_url included, as m.set_* say).
+    'm.profile_fields': { enabled: true },
     'm.3pid_changes': { enabled: false },
     'm.get_login_token': { enabled: false },
   };
+  // Server admins may lock and suspend accounts (admin.yaml); for anyone else
+  // the spec asks for the capability to be left out.
+  const adminCapabilities: JsonObject = { ...capabilities, 'm.account_moderation': { suspend: true, lock: true } };
   return [
     /** # GET /_matrix/client/v3/capabilities */
     {
@@ -21,7 +27,7 @@ export function capabilitiesRoutes(config: { defaultRoomVersion: string }): Rout
       guests: true,
       path: '/_matrix/client/v3/capabilities',
       auth: 'required',
-      handler: async () => ({ body: { capabilities } }),
+      handler: async (req) => ({ body: { capabilities: requesterOf(req).isAdmin ? adminCapabilities : capabilities } }),
     },
   ];
 }

@@ -63,6 +63,7 @@ export function loginRoutes(deps: LoginRouteDeps): Route[] {
       method: 'POST',
       path: '/_matrix/client/v3/logout',
       auth: 'required',
+      allowLocked: true,
       handler: async (req) => {
         const requester = requesterOf(req);
         await services.sessions.logout(requester.userId, requester.deviceId);
@@ -74,6 +75,7 @@ export function loginRoutes(deps: LoginRouteDeps): Route[] {
       method: 'POST',
       path: '/_matrix/client/v3/logout/all',
       auth: 'required',
+      allowLocked: true,
       handler: async (req) => {
         await services.sessions.logoutAll(requesterOf(req).userId);
         return { body: {} };

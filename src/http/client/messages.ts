@@ -104,6 +104,20 @@ export function messageRoutes({ timeline, store, formatter }: MessageRouteDeps):
         return { body: await formatter.formatOne(event, readerOf(req)) };
       },
     },
+    /**
+     * # GET /_matrix/client/v3/events/{eventId}
+     * Deprecated since r0 (old_sync.yaml), for clients that predate
+     * /rooms/{roomId}/event/{eventId}: the same read and visibility checks.
+     */
+    {
+      method: 'GET',
+      path: '/_matrix/client/v3/events/{eventId}',
+      auth: 'required',
+      handler: async (req) => {
+        const event = await timeline.requireVisibleEvent(req.requester!.userId, undefined, req.params.eventId!);
+        return { body: await formatter.formatOne(event, readerOf(req)) };
+      },
+    },
     /** # GET /_matrix/client/v3/rooms/{roomId}/members */
     {
       method: 'GET',
@@ -129,10 +143,11 @@ export function messageRoutes({ timeline, store, formatter }: MessageRouteDeps):
         const joined: JsonObject = {};
         for (const event of events) {
           const content = (JSON.parse(event.json) as { content: JsonObject }).content;
-          const member: JsonObject = {};
-          if (typeof content.displayname === 'string') member.display_name = content.displayname;
-          if (typeof content.avatar_url === 'string') member.avatar_url = content.avatar_url;
-          joined[event.stateKey!] = member;
+          // Both keys are always present, null when unset, as Synapse answers (clients index them directly).
+          joined[event.stateKey!] = {
+            display_name: typeof content.displayname === 'string' ? content.displayname : null,
+            avatar_url: typeof content.avatar_url === 'string' ? content.avatar_url : null,
+          };
         }
         return { body: { joined } };
       },

@@ -1,10 +1,20 @@
-// Profiles (client-server-api/_index.md, "Profiles"; data/api/client-server/profile.yaml).
-import type { JsonObject } from '../../core/types.js';
+// Profiles (client-server-api/_index.md, "Profiles"; data/api/client-server/profile.yaml):
+// the whole profile, and each field by name — displayname, avatar_url, m.tz
+// and custom namespaced fields (Matrix 1.16).
 import type { AccountServices } from '../../services/accounts/index.js';
-import { missingParam, notFound } from '../../core/errors.js';
-import type { Route } from '../types.js';
-import { optionalString, requireObject } from '../validate.js';
+import { MatrixError, missingParam } from '../../core/errors.js';
+import type { MatrixRequest, Route } from '../types.js';
+import { requireObject } from '../validate.js';
 import { requesterOf } from './uia.js';
+
+const FIELD_PATH = '/_matrix/client/v3/profile/{userId}/{keyName}';
+
+/** guest_access.md lets guests set their display name, and nothing else of their profile. */
+function requireGuestMayChange(req: MatrixRequest): void {
+  if (requesterOf(req).isGuest && req.params.keyName !== 'displayname') {
+    throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest accounts can only change their display name; register a full account');
+  }
+}
 
 export function profileRoutes(services: AccountServices): Route[] {
   const profiles = services.profiles;
@@ -14,64 +24,46 @@ export function profileRoutes(services: AccountServices): Route[] {
       method: 'GET',
       path: '/_matrix/client/v3/profile/{userId}',
       auth: 'optional',
-      handler: async (req) => {
-        const profile = await profiles.get(req.params.userId!);
-        const body: JsonObject = {};
-        if (profile.displayname !== null) body.displayname = profile.displayname;
-        if (profile.avatarUrl !== null) body.avatar_url = profile.avatarUrl;
-        return { body };
-      },
+      handler: async (req) => ({ body: await profiles.getAll(req.params.userId!) }),
     },
-    /** # GET /_matrix/client/v3/profile/{userId}/displayname */
+    /** # GET /_matrix/client/v3/profile/{userId}/{keyName} */
     {
       method: 'GET',
-      path: '/_matrix/client/v3/profile/{userId}/displayname',
+      path: FIELD_PATH,
       auth: 'optional',
       handler: async (req) => {
-        const { displayname } = await profiles.get(req.params.userId!);
-        if (displayname === null) throw notFound(`${req.params.userId} has no display name`);
-        return { body: { displayname } };
+        const { userId, keyName } = req.params as { userId: string; keyName: string };
+        return { body: { [keyName]: await profiles.getField(userId, keyName) } };
       },
     },
-    /** # PUT /_matrix/client/v3/profile/{userId}/displayname */
+    /** # PUT /_matrix/client/v3/profile/{userId}/{keyName} */
     {
       method: 'PUT',
-      path: '/_matrix/client/v3/profile/{userId}/displayname',
+      path: FIELD_PATH,
       auth: 'required',
       guests: true,
       handler: async (req) => {
+        requireGuestMayChange(req);
+        const { userId, keyName } = req.params as { userId: string; keyName: string };
         const body = requireObject(req.body);
-        await profiles.setDisplayname(requesterOf(req).userId, req.params.userId!, presentString(body, 'displayname'));
+        if (!Object.hasOwn(body, keyName)) throw missingParam(`The body must hold the field being set: {"${keyName}": …}`);
+        await profiles.setField(requesterOf(req).userId, userId, keyName, body[keyName]!);
         return { body: {} };
       },
     },
-    /** # GET /_matrix/client/v3/profile/{userId}/avatar_url */
+    /** # DELETE /_matrix/client/v3/profile/{userId}/{keyName} */
     {
-      method: 'GET',
-      path: '/_matrix/client/v3/profile/{userId}/avatar_url',
-      auth: 'optional',
-      handler: async (req) => {
-        const { avatarUrl } = await profiles.get(req.params.userId!);
-        if (avatarUrl === null) throw notFound(`${req.params.userId} has no avatar`);
-        return { body: { avatar_url: avatarUrl } };
-      },
-    },
-    /** # PUT /_matrix/client/v3/profile/{userId}/avatar_url */
-    {
-      method: 'PUT',
-      path: '/_matrix/client/v3/profile/{userId}/avatar_url',
+      method: 'DELETE',
+      path: FIELD_PATH,
       auth: 'required',
+      guests: true,
+      body: 'none',
       handler: async (req) => {
-        const body = requireObject(req.body);
-        await profiles.setAvatarUrl(requesterOf(req).userId, req.params.userId!, presentString(body, 'avatar_url'));
+        requireGuestMayChange(req);
+        const { userId, keyName } = req.params as { userId: string; keyName: string };
+        await profiles.deleteField(requesterOf(req).userId, userId, keyName);
         return { body: {} };
       },
     },
   ];
-}
-
-/** A field that must be sent, as a string or as null (null removes the value). */
-function presentString(body: JsonObject, field: string): string | null {
-  if (!(field in body)) throw missingParam(`Missing required field '${field}'`);
-  return optionalString(body, field) ?? null;
 }

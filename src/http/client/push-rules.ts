@@ -11,32 +11,62 @@ import {
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { PushRulesService } from '../../services/push/index.js';
 import type { UserRuleInput } from '../../storage/push/index.js';
-import { invalidParam, missingParam } from '../../core/errors.js';
+import { invalidParam, MatrixError, missingParam, unrecognized } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { requireBoolean, requireObject, requireString } from '../validate.js';
 import { requesterOf } from './uia.js';
 
 const PREFIX = '/_matrix/client/v3/pushrules';
-const RULE = `${PREFIX}/global/{kind}/{ruleId}`;
+const RULE = `${PREFIX}/{scope}/{kind}/{ruleId}`;
+const ATTRIBUTES = ['enabled', 'actions'] as const;
+type Attribute = (typeof ATTRIBUTES)[number];
 
+// Every path under /pushrules/ is matched with parameters, so a bad scope,
+// kind or attribute, or a missing part, gets a 400 naming the problem
+// instead of the router's 404/405, as Synapse answers
+// (synapse/rest/client/push_rule.py). A value outside the spec's enum is
+// M_INVALID_PARAM; a path missing a part (including the trailing slash that
+// asks for a whole scope or kind) is M_UNRECOGNIZED, Synapse's code for it.
+// `/pushrules` without its slash is not an endpoint: 404, as on Synapse.
 export function pushRulesRoutes(rules: PushRulesService): Route[] {
-  const allRules = async (req: MatrixRequest) => ({ body: { global: await rulesetJson(rules, requesterOf(req).userId) } });
-  const globalRules = async (req: MatrixRequest) => ({ body: await rulesetJson(rules, requesterOf(req).userId) });
+  const userOf = (req: MatrixRequest) => requesterOf(req).userId;
+  const incomplete = async (): Promise<never> => {
+    throw unrecognized('Name the rule to change: /pushrules/global/{kind}/{ruleId}', 400);
+  };
   return [
-    /** # GET /_matrix/client/v3/pushrules/ */
-    { method: 'GET', path: `${PREFIX}/`, auth: 'required', handler: allRules },
-    { method: 'GET', path: PREFIX, auth: 'required', handler: allRules },
-    /** # GET /_matrix/client/v3/pushrules/global/ */
-    { method: 'GET', path: `${PREFIX}/global/`, auth: 'required', handler: globalRules },
-    { method: 'GET', path: `${PREFIX}/global`, auth: 'required', handler: globalRules },
-    /** # GET /_matrix/client/v3/pushrules/global/{kind}/{ruleId} */
+    /**
+     * # GET /_matrix/client/v3/pushrules/ (scope empty): every ruleset.
+     * `/pushrules/global` without the slash is a scope, not a listing.
+     */
+    {
+      method: 'GET',
+      path: `${PREFIX}/{scope}`,
+      auth: 'required',
+      handler: async (req) => {
+        if (req.params.scope !== '') throw missingTrailingSlash(`/pushrules/${req.params.scope}`);
+        return { body: { global: await rulesetJson(rules, userOf(req)) } };
+      },
+    },
+    /** # GET /_matrix/client/v3/pushrules/global/ (kind empty) */
+    {
+      method: 'GET',
+      path: `${PREFIX}/{scope}/{kind}`,
+      auth: 'required',
+      handler: async (req) => {
+        scopeParam(req);
+        if (req.params.kind !== '') throw missingTrailingSlash(`/pushrules/global/${req.params.kind}`);
+        return { body: await rulesetJson(rules, userOf(req)) };
+      },
+    },
+    /** # GET /_matrix/client/v3/pushrules/global/{kind}/{ruleId}; with ruleId empty, the rules of that kind. */
     {
       method: 'GET',
       path: RULE,
       auth: 'required',
       handler: async (req) => {
-        const rule = await rules.rule(requesterOf(req).userId, kindParam(req), req.params.ruleId!);
-        return { body: rule as unknown as JsonObject };
+        const kind = kindParam(req);
+        if (req.params.ruleId === '') return { body: (await rules.ruleset(userOf(req)))[kind] as unknown as JsonValue[] };
+        return { body: (await rules.rule(userOf(req), kind, req.params.ruleId!)) as unknown as JsonObject };
       },
     },
     /** # PUT /_matrix/client/v3/pushrules/global/{kind}/{ruleId} */
@@ -47,10 +77,10 @@ export function pushRulesRoutes(rules: PushRulesService): Route[] {
       rateLimit: 'message',
       handler: async (req) => {
         const kind = kindParam(req);
-        const rule = userRuleFromBody(kind, newRuleId(kind, req.params.ruleId!), requireObject(req.body));
+        const rule = userRuleFromBody(kind, newRuleId(ruleIdParam(req)), requireObject(req.body));
         const before = req.query.get('before') ?? undefined;
         const after = req.query.get('after') ?? undefined;
-        await rules.putRule(requesterOf(req).userId, kind, rule, { before, after });
+        await rules.putRule(userOf(req), kind, rule, { before, after });
         return { body: {} };
       },
     },
@@ -60,52 +90,41 @@ export function pushRulesRoutes(rules: PushRulesService): Route[] {
       path: RULE,
       auth: 'required',
       handler: async (req) => {
-        await rules.deleteRule(requesterOf(req).userId, kindParam(req), req.params.ruleId!);
+        await rules.deleteRule(userOf(req), kindParam(req), ruleIdParam(req));
         return { body: {} };
       },
     },
-    /** # GET /_matrix/client/v3/pushrules/global/{kind}/{ruleId}/enabled */
+    /** # GET /_matrix/client/v3/pushrules/global/{kind}/{ruleId}/{enabled|actions} */
     {
       method: 'GET',
-      path: `${RULE}/enabled`,
+      path: `${RULE}/{attribute}`,
       auth: 'required',
       handler: async (req) => {
-        const rule = await rules.rule(requesterOf(req).userId, kindParam(req), req.params.ruleId!);
-        return { body: { enabled: rule.enabled } };
+        const attribute = attributeParam(req);
+        const rule = await rules.rule(userOf(req), kindParam(req), ruleIdParam(req));
+        const body: JsonObject = attribute === 'enabled' ? { enabled: rule.enabled } : { actions: rule.actions as JsonValue[] };
+        return { body };
       },
     },
-    /** # PUT /_matrix/client/v3/pushrules/global/{kind}/{ruleId}/enabled */
+    /** # PUT /_matrix/client/v3/pushrules/global/{kind}/{ruleId}/{enabled|actions} */
     {
       method: 'PUT',
-      path: `${RULE}/enabled`,
+      path: `${RULE}/{attribute}`,
       auth: 'required',
       handler: async (req) => {
-        const enabled = requireBoolean(requireObject(req.body), 'enabled');
-        await rules.setEnabled(requesterOf(req).userId, kindParam(req), req.params.ruleId!, enabled);
+        const attribute = attributeParam(req);
+        const kind = kindParam(req);
+        const ruleId = ruleIdParam(req);
+        const body = requireObject(req.body);
+        if (attribute === 'enabled') await rules.setEnabled(userOf(req), kind, ruleId, requireBoolean(body, 'enabled'));
+        else await rules.setActions(userOf(req), kind, ruleId, actionsFromBody(body));
         return { body: {} };
       },
     },
-    /** # GET /_matrix/client/v3/pushrules/global/{kind}/{ruleId}/actions */
-    {
-      method: 'GET',
-      path: `${RULE}/actions`,
-      auth: 'required',
-      handler: async (req) => {
-        const rule = await rules.rule(requesterOf(req).userId, kindParam(req), req.params.ruleId!);
-        return { body: { actions: rule.actions as JsonValue[] } };
-      },
-    },
-    /** # PUT /_matrix/client/v3/pushrules/global/{kind}/{ruleId}/actions */
-    {
-      method: 'PUT',
-      path: `${RULE}/actions`,
-      auth: 'required',
-      handler: async (req) => {
-        const actions = actionsFromBody(requireObject(req.body));
-        await rules.setActions(requesterOf(req).userId, kindParam(req), req.params.ruleId!, actions);
-        return { body: {} };
-      },
-    },
+    // Writes that stop before naming a rule.
+    ...(['PUT', 'DELETE'] as const).flatMap((method) =>
+      [`${PREFIX}/{scope}`, `${PREFIX}/{scope}/{kind}`].map((path): Route => ({ method, path, auth: 'required', handler: incomplete })),
+    ),
   ];
 }
 
@@ -113,7 +132,17 @@ async function rulesetJson(rules: PushRulesService, userId: string): Promise<Jso
   return (await rules.ruleset(userId)) as unknown as JsonObject;
 }
 
+function missingTrailingSlash(path: string): MatrixError {
+  return unrecognized(`${path} is not an endpoint; add a trailing slash (${path}/) to list its rules`, 400);
+}
+
+/** Only the `global` scope exists (push.md). */
+function scopeParam(req: MatrixRequest): void {
+  if (req.params.scope !== 'global') throw invalidParam(`Unknown push rule scope '${req.params.scope}'; the only scope is 'global'`);
+}
+
 function kindParam(req: MatrixRequest): PushRuleKind {
+  scopeParam(req);
   const kind = req.params.kind!;
   if (!(PUSH_RULE_KINDS as readonly string[]).includes(kind)) {
     throw invalidParam(`Unknown push rule kind '${kind}'; it must be one of ${PUSH_RULE_KINDS.join(', ')}`);
@@ -121,17 +150,28 @@ function kindParam(req: MatrixRequest): PushRuleKind {
   return kind as PushRuleKind;
 }
 
+function ruleIdParam(req: MatrixRequest): string {
+  if (req.params.ruleId === '') throw invalidParam('The push rule ID must not be empty');
+  return req.params.ruleId!;
+}
+
+function attributeParam(req: MatrixRequest): Attribute {
+  const attribute = req.params.attribute!;
+  if (!(ATTRIBUTES as readonly string[]).includes(attribute)) {
+    throw invalidParam(`Unknown push rule attribute '${attribute}'; it must be one of ${ATTRIBUTES.join(', ')}`);
+  }
+  return attribute as Attribute;
+}
+
 /**
  * pushrules.yaml: rule IDs starting with "." are reserved for server-default
- * rules, and slashes and backslashes are not allowed. Room and sender rules
- * are named by the room or user they match, so other IDs would never match.
+ * rules, and slashes and backslashes are not allowed. A room or sender rule's
+ * ID names the room or user it matches (push.md), but like Synapse we do not
+ * hold clients to it: such a rule is only ever matched by that exact ID.
  */
-function newRuleId(kind: PushRuleKind, ruleId: string): string {
-  if (ruleId === '') throw invalidParam('The push rule ID must not be empty');
+function newRuleId(ruleId: string): string {
   if (ruleId.startsWith('.')) throw invalidParam(`Rule IDs starting with '.' are reserved for server-default rules: ${ruleId}`);
   if (/[/\\]/.test(ruleId)) throw invalidParam(`Rule IDs must not contain '/' or '\\': ${ruleId}`);
-  if (kind === 'room' && !ruleId.startsWith('!')) throw invalidParam(`A room rule's ID is the room ID it applies to, not '${ruleId}'`);
-  if (kind === 'sender' && !ruleId.startsWith('@')) throw invalidParam(`A sender rule's ID is the user ID it applies to, not '${ruleId}'`);
   return ruleId;
 }
 

@@ -29,7 +29,8 @@ function txnOf(req: MatrixRequest, endpoint: 'send' | 'redact', ...pathParams: s
 export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEventRouteDeps): Route[] {
   const putState = async (req: MatrixRequest) => {
     const content = requireObject(req.body, 'state event content');
-    const sent = await rooms.sendState(req.requester!.userId, req.params.roomId!, req.params.eventType!, req.params.stateKey ?? '', content);
+    const { userId, isGuest } = req.requester!;
+    const sent = await rooms.sendState(userId, req.params.roomId!, req.params.eventType!, req.params.stateKey ?? '', content, isGuest);
     return { body: { event_id: sent.event.event_id } };
   };
   const getState = async (req: MatrixRequest) => {

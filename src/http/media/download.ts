@@ -56,7 +56,7 @@ export function mediaDownloadRoutes(media: MediaRepository): Route[] {
     return { body: preview };
   };
 
-  const routes: Route[] = [
+  return [
     /** # GET /_matrix/client/v1/media/download/{serverName}/{mediaId} */
     { method: 'GET', path: `${AUTHED_PREFIX}/download/{serverName}/{mediaId}`, auth: 'required', guests: true, handler: download(true) },
     /** # GET /_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName} */
@@ -73,15 +73,9 @@ export function mediaDownloadRoutes(media: MediaRepository): Route[] {
     { method: 'GET', path: `${LEGACY_PREFIX}/thumbnail/{serverName}/{mediaId}`, auth: 'none', aliasVersions: LEGACY_VERSIONS, handler: thumbnail(false) },
     /** # GET /_matrix/media/v3/config (deprecated) */
     { method: 'GET', path: `${LEGACY_PREFIX}/config`, auth: 'required', aliasVersions: LEGACY_VERSIONS, handler: config },
+    /** # GET /_matrix/client/v1/media/preview_url */
+    { method: 'GET', path: `${AUTHED_PREFIX}/preview_url`, auth: 'required', handler: previewUrl },
+    /** # GET /_matrix/media/v3/preview_url (deprecated) */
+    { method: 'GET', path: `${LEGACY_PREFIX}/preview_url`, auth: 'required', aliasVersions: LEGACY_VERSIONS, handler: previewUrl },
   ];
-  // As Synapse: with previews off the endpoint does not exist (404 M_UNRECOGNIZED).
-  if (media.previewer) {
-    routes.push(
-      /** # GET /_matrix/client/v1/media/preview_url */
-      { method: 'GET', path: `${AUTHED_PREFIX}/preview_url`, auth: 'required', handler: previewUrl },
-      /** # GET /_matrix/media/v3/preview_url (deprecated) */
-      { method: 'GET', path: `${LEGACY_PREFIX}/preview_url`, auth: 'required', aliasVersions: LEGACY_VERSIONS, handler: previewUrl },
-    );
-  }
-  return routes;
 }

@@ -73,6 +73,7 @@ export class AccountService {
       await devices.deleteAll(actor.userId);
       await profiles.setDisplayname(actor.userId, null);
       await profiles.setAvatarUrl(actor.userId, null);
+      await profiles.deleteAllFields(actor.userId);
       if (erase) await users.setErased(actor.userId);
       await this.uia.finish(authorised);
     });

@@ -1,6 +1,6 @@
 // What the accounts services share: the config they read, the clock, the
 // Matrix errors they raise, and user ID rules for accounts made here.
-import { isValidLocalpart } from '../../core/identifiers.js';
+import { isValidLocalpart, serverNameOfUserId } from '../../core/identifiers.js';
 import type { HomeserverConfig } from '../../config/types.js';
 import { MatrixError } from '../../core/errors.js';
 import type { AccountStores } from '../../storage/accounts/index.js';
@@ -58,6 +58,8 @@ export class AccountEvents {
 export const userInUse = (userId: string): MatrixError => new MatrixError(400, 'M_USER_IN_USE', `The user ID ${userId} is already taken`);
 export const invalidUsername = (message: string): MatrixError => new MatrixError(400, 'M_INVALID_USERNAME', message);
 export const userDeactivated = (): MatrixError => new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated');
+/** client-server-api "Account locking": the session survives the lock (soft_logout), so it works again once lifted. */
+export const userLocked = (): MatrixError => new MatrixError(401, 'M_USER_LOCKED', 'This account has been locked by a server administrator', { soft_logout: true });
 export const unknownError = (status: number, message: string): MatrixError => new MatrixError(status, 'M_UNKNOWN', message);
 
 /** Identifiers are at most 255 bytes including sigil and domain (appendices.md, "User Identifiers"). */
@@ -88,8 +90,7 @@ export function normaliseRequestedLocalpart(username: string, serverName: string
  * ID), or undefined when it names a user of another server.
  */
 export function resolveLocalUser(user: string, serverName: string): string | undefined {
+  // The sigil tells a full user ID from a bare localpart.
   if (!user.startsWith('@')) return userIdFor(user.toLowerCase(), serverName);
-  const colon = user.indexOf(':');
-  if (colon === -1 || user.slice(colon + 1) !== serverName) return undefined;
-  return user;
+  return serverNameOfUserId(user) === serverName ? user : undefined;
 }

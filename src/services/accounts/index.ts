@@ -3,6 +3,7 @@
 import type { Database } from '../../storage/database.js';
 import { createAccountStores } from '../../storage/accounts/index.js';
 import { AccountService } from './account.js';
+import { AccountAdministration } from './administration.js';
 import type { AccountsConfig, AccountsContext, Clock } from './common.js';
 import { AccountEvents } from './common.js';
 import { DeviceService } from './devices.js';
@@ -19,6 +20,7 @@ export type { Actor } from './account.js';
 export type { LoginThrottle, NewSession, TokenOwner } from './sessions.js';
 export { UiaIncomplete } from './uia.js';
 export { sharedSecretMac } from './shared-secret.js';
+export type { AdminActor, ModerationFlag } from './administration.js';
 
 export interface AccountServices {
   context: AccountsContext;
@@ -30,6 +32,8 @@ export interface AccountServices {
   account: AccountService;
   devices: DeviceService;
   profiles: ProfileService;
+  /** Whois, account locking and suspension (admin.yaml). */
+  administration: AccountAdministration;
   sharedSecret: SharedSecretRegistrationService;
   registrationTokens: RegistrationTokenService;
 }
@@ -40,6 +44,7 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
   const uia = new UserInteractiveAuth(context);
   const sessions = new SessionService(context);
   const registration = new RegistrationService(context, uia, sessions);
+  const administration = new AccountAdministration(context);
   return {
     context,
     events,
@@ -48,7 +53,8 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
     registration,
     account: new AccountService(context, uia),
     devices: new DeviceService(context, uia, sessions),
-    profiles: new ProfileService(context),
+    profiles: new ProfileService(context, administration),
+    administration,
     sharedSecret: new SharedSecretRegistrationService(context, registration, sessions),
     registrationTokens: new RegistrationTokenService(context),
   };

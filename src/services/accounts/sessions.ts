@@ -3,7 +3,7 @@
 // "Relationship between access tokens and devices").
 import { forbidden } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
-import { resolveLocalUser, userDeactivated } from './common.js';
+import { resolveLocalUser, userDeactivated, userLocked } from './common.js';
 import { verifyPassword } from './passwords.js';
 import { generateAccessToken, generateDeviceId, hashAccessToken } from './tokens.js';
 
@@ -20,6 +20,8 @@ export interface TokenOwner {
   isGuest: boolean;
   isAdmin: boolean;
   accessTokenId: number;
+  /** Locked by a server admin (client-server-api "Account locking"). */
+  locked: boolean;
 }
 
 /**
@@ -63,6 +65,7 @@ export class SessionService {
     }
     // Only someone who knows the password learns that the account is deactivated.
     if (user.deactivated) throw userDeactivated();
+    if (user.locked) throw userLocked();
     throttle?.onSuccess(userId);
     return this.createSession(userId, login.deviceId, login.initialDeviceDisplayName);
   }
@@ -128,6 +131,7 @@ export class SessionService {
       isGuest: owner.isGuest,
       isAdmin: owner.isAdmin,
       accessTokenId: owner.tokenId,
+      locked: owner.locked,
     };
   }
 

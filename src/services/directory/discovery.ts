@@ -1,10 +1,11 @@
 // Wires the discovery and search services (aliases, public room directory,
-// user directory, full-text search, content reports) and subscribes them to
+// space hierarchy, room summaries, user directory, full-text search, content reports) and subscribes them to
 // the events they follow: persisted room events and account changes.
 import type { HomeserverConfig } from '../../config/types.js';
 import { SpaceHierarchyService } from './hierarchy.js';
 import type { Database } from '../../storage/database.js';
 import type { ProfileStore } from '../../storage/accounts/profiles.js';
+import type { UserStore } from '../../storage/accounts/users.js';
 import { ReportStore } from '../../storage/reports.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import { SearchStore } from '../../storage/search.js';
@@ -18,11 +19,13 @@ import { SearchService, type VisibilityFilter } from '../search/index.js';
 import { UserDirectoryService } from '../user-directory/index.js';
 import { AliasService } from './aliases.js';
 import { PublicRoomsService } from './public-rooms.js';
+import { RoomSummaryService } from './room-summary.js';
 
 export interface DiscoveryServices {
   aliases: AliasService;
   publicRooms: PublicRoomsService;
   hierarchy: SpaceHierarchyService;
+  roomSummaries: RoomSummaryService;
   userDirectory: UserDirectoryService;
   search: SearchService;
   reports: ReportService;
@@ -37,6 +40,8 @@ export interface DiscoveryDeps {
   pipeline: EventPipeline;
   formatter: ClientEventFormatter;
   profiles: ProfileStore;
+  /** Whether a local user exists, for reports about users. */
+  users: Pick<UserStore, 'exists'>;
   accountEvents: AccountEvents;
   /** History visibility for search results, when the rooms area provides it. */
   visibility?: VisibilityFilter;
@@ -56,8 +61,9 @@ export function createDiscoveryServices(deps: DiscoveryDeps): DiscoveryServices 
     aliases: new AliasService({ serverName: config.serverName, store: roomStore, rooms, clock }),
     publicRooms: new PublicRoomsService(roomStore, rooms),
     hierarchy: new SpaceHierarchyService(roomStore, pipeline),
+    roomSummaries: new RoomSummaryService(roomStore, pipeline),
     userDirectory,
     search,
-    reports: new ReportService(new ReportStore(db), roomStore, clock),
+    reports: new ReportService(new ReportStore(db), roomStore, deps.users, config.serverName, clock),
   };
 }

@@ -9,6 +9,7 @@ import type { EventPipeline } from '../rooms/event-pipeline.js';
 import type { LoadedRoom } from '../rooms/room-state.js';
 import { isValidSpaceChild, orderSpaceChildren, type SpaceChild } from '../rooms/spaces.js';
 import { roomSummary } from './public-rooms.js';
+import { mayPreviewRoom } from './room-access.js';
 
 export interface HierarchyQuery {
   suggestedOnly: boolean;
@@ -67,20 +68,12 @@ export class SpaceHierarchyService {
 
   /**
    * space_hierarchy.yaml: a member, an invitee, a public or knockable room,
-   * a restricted room whose conditions the user meets, or a world_readable one.
+   * a restricted room whose conditions the user meets, or a world_readable
+   * one — but never for a user banned from it (its 403 names bans).
    */
   private async accessible(userId: string, room: LoadedRoom): Promise<boolean> {
-    const membership = room.membership(userId);
-    if (membership === 'join' || membership === 'invite') return true;
-    if (membership === 'ban') return false;
-    const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
-    if (joinRule === 'public' || joinRule === 'knock' || joinRule === 'knock_restricted') return true;
-    if (room.stateEvent('m.room.history_visibility')?.content.history_visibility === 'world_readable') return true;
-    if (joinRule === 'restricted') {
-      const joined = new Set((await this.store.memberships.roomsForUser(userId, ['join'])).map((m) => m.roomId));
-      return allowedRooms(room).some((roomId) => joined.has(roomId));
-    }
-    return false;
+    if (room.membership(userId) === 'ban') return false;
+    return mayPreviewRoom(this.store.memberships, userId, room);
   }
 }
 
@@ -98,15 +91,6 @@ function childrenOf(room: LoadedRoom, suggestedOnly: boolean): Child[] {
     });
   }
   return orderSpaceChildren(children);
-}
-
-/** The rooms whose members may join a restricted room (m.room.join_rules `allow`). */
-function allowedRooms(room: LoadedRoom): string[] {
-  const allow = room.stateEvent('m.room.join_rules')?.content.allow;
-  if (!Array.isArray(allow)) return [];
-  return allow.flatMap((rule) =>
-    typeof rule === 'object' && rule !== null && !Array.isArray(rule) && rule.type === 'm.room_membership' && typeof rule.room_id === 'string' ? [rule.room_id] : [],
-  );
 }
 
 /** Tokens carry the walk's parameters: they may not change between pages (space_hierarchy.yaml, 400). */

@@ -2,6 +2,7 @@
 // upload, ed25519 self-signature checks, and the Matrix errors they raise.
 import { tryDecodeBase64 } from '../../core/base64.js';
 import { canonicalJson } from '../../core/canonical-json.js';
+import { serverNameOfUserId } from '../../core/identifiers.js';
 import { verifyJsonSignature } from '../../core/signing.js';
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import { badJson, invalidParam, MatrixError } from '../../core/errors.js';
@@ -121,8 +122,7 @@ export function deviceSigningKeyOf(deviceKeys: JsonObject | undefined, deviceId:
 
 /** The server part of a user ID ('' for a malformed one). */
 export function serverOf(userId: string): string {
-  const colon = userId.indexOf(':');
-  return colon === -1 ? '' : userId.slice(colon + 1);
+  return serverNameOfUserId(userId) ?? '';
 }
 
 /** A per-key failure in a multi-key response (`failures`). */

@@ -4,6 +4,7 @@
 // typed Filter with every default filled in, for /sync, /messages and /context.
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import { badJson, invalidParam } from '../../core/errors.js';
+import { isValidRoomId, isValidUserId } from '../../core/identifiers.js';
 
 /** EventFilter: used for presence and global account data. */
 export interface EventFilter {
@@ -49,6 +50,15 @@ export interface Filter {
   room: RoomFilter;
 }
 
+interface IdGrammar {
+  isValid: (id: string) => boolean;
+  what: string;
+}
+
+// Synapse checks these with the same grammars (synapse/api/filtering.py, "matrix_room_id").
+const ROOM_IDS: IdGrammar = { isValid: (id) => isValidRoomId(id), what: 'room ID (!opaque:server, or !hash from room version 12)' };
+const USER_IDS: IdGrammar = { isValid: (id) => isValidUserId(id), what: 'user ID (@localpart:server)' };
+
 /** The filter of a request that gave none: everything passes. */
 export const DEFAULT_FILTER: Filter = parseFilter({});
 
@@ -66,8 +76,8 @@ export function parseFilter(json: JsonValue | undefined): Filter {
     presence: eventFilter(optionalObjectAt(root, 'presence', '') ?? {}, 'presence.'),
     accountData: eventFilter(optionalObjectAt(root, 'account_data', '') ?? {}, 'account_data.'),
     room: {
-      rooms: idArray(room, 'rooms', 'room.', '!', 'room ID'),
-      notRooms: idArray(room, 'not_rooms', 'room.', '!', 'room ID') ?? [],
+      rooms: idArray(room, 'rooms', 'room.', ROOM_IDS),
+      notRooms: idArray(room, 'not_rooms', 'room.', ROOM_IDS) ?? [],
       includeLeave: boolean(room, 'include_leave', 'room.') ?? false,
       ephemeral: roomEventFilter(optionalObjectAt(room, 'ephemeral', 'room.') ?? {}, 'room.ephemeral.'),
       state: roomEventFilter(optionalObjectAt(room, 'state', 'room.') ?? {}, 'room.state.'),
@@ -89,16 +99,16 @@ function eventFilter(obj: JsonObject, at: string): EventFilter {
     ...(limit !== undefined && { limit }),
     types: stringArray(obj, 'types', at),
     notTypes: stringArray(obj, 'not_types', at) ?? [],
-    senders: idArray(obj, 'senders', at, '@', 'user ID'),
-    notSenders: idArray(obj, 'not_senders', at, '@', 'user ID') ?? [],
+    senders: idArray(obj, 'senders', at, USER_IDS),
+    notSenders: idArray(obj, 'not_senders', at, USER_IDS) ?? [],
   };
 }
 
 function roomEventFilter(obj: JsonObject, at: string): RoomEventFilter {
   return {
     ...eventFilter(obj, at),
-    rooms: idArray(obj, 'rooms', at, '!', 'room ID'),
-    notRooms: idArray(obj, 'not_rooms', at, '!', 'room ID') ?? [],
+    rooms: idArray(obj, 'rooms', at, ROOM_IDS),
+    notRooms: idArray(obj, 'not_rooms', at, ROOM_IDS) ?? [],
     containsUrl: boolean(obj, 'contains_url', at),
     lazyLoadMembers: boolean(obj, 'lazy_load_members', at) ?? false,
     includeRedundantMembers: boolean(obj, 'include_redundant_members', at) ?? false,
@@ -160,11 +170,11 @@ function stringArray(obj: JsonObject, field: string, at: string): string[] | und
   return value as string[];
 }
 
-/** An array of user IDs ('@…') or room IDs ('!…'). */
-function idArray(obj: JsonObject, field: string, at: string, sigil: string, what: string): string[] | undefined {
+/** An array of user IDs or room IDs. */
+function idArray(obj: JsonObject, field: string, at: string, grammar: IdGrammar): string[] | undefined {
   const values = stringArray(obj, field, at);
   values?.forEach((id, i) => {
-    if (!id.startsWith(sigil)) throw invalidParam(`'${at}${field}[${i}]' must be a ${what} starting with '${sigil}', not '${id}'`);
+    if (!grammar.isValid(id)) throw invalidParam(`'${at}${field}[${i}]' must be a ${grammar.what}, not '${id}'`);
   });
   return values;
 }

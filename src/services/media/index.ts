@@ -11,7 +11,7 @@ import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import { MediaStore, type LocalMedia, type MediaThumbnail, type UploadedContent } from '../../storage/media.js';
 import { isSafeMediaId, MediaFiles } from './files.js';
-import { IpPolicy } from './ip-policy.js';
+import { IpPolicy } from '../../core/ip-policy.js';
 import { UrlPreviewer, type FetchedResource } from './preview.js';
 import {
   baseContentType,
@@ -73,7 +73,7 @@ export class MediaRepository {
   readonly files: MediaFiles;
   readonly serverName: string;
   readonly maxUploadSize: number;
-  /** Null when url_preview_enabled is false: the endpoint is then not served at all. */
+  /** Null when url_preview_enabled is false. */
   readonly previewer: UrlPreviewer | null;
   private readonly maxImagePixels: number;
   private readonly dynamicThumbnails: boolean;
@@ -98,9 +98,9 @@ export class MediaRepository {
     this.dynamicThumbnails = config.dynamicThumbnails ?? MEDIA_DEFAULTS.dynamicThumbnails;
     this.thumbnailSizes = config.thumbnailSizes ?? MEDIA_DEFAULTS.thumbnailSizes;
     const previewsOn = config.urlPreviewEnabled ?? MEDIA_DEFAULTS.urlPreviewEnabled;
-    this.previewer = previewsOn
-      ? new UrlPreviewer(new IpPolicy(config.urlPreviewIpRangeBlacklist ?? [], config.urlPreviewIpRangeWhitelist ?? []), (image, userId) => this.storePreviewImage(image, userId), clock)
-      : null;
+    const policy = new IpPolicy(config.urlPreviewIpRangeBlacklist ?? MEDIA_DEFAULTS.urlPreviewIpRangeBlacklist, config.urlPreviewIpRangeWhitelist ?? []);
+    const maxBytes = config.maxSpiderSize ?? MEDIA_DEFAULTS.maxSpiderSize;
+    this.previewer = previewsOn ? new UrlPreviewer(policy, maxBytes, (image, userId) => this.storePreviewImage(image, userId), clock) : null;
   }
 
   mxcUri(mediaId: string): string {
@@ -303,8 +303,14 @@ export class MediaRepository {
 
   // -------------------------------------------------------------- previews
 
+  /**
+   * GET /media/preview_url. With previews off the endpoint still exists (it
+   * is the spec's) and refuses: 403 M_FORBIDDEN, the server declining by
+   * policy, rather than a 404 that would claim the URL was not found.
+   * Clients treat any error as "no preview".
+   */
   async previewUrl(url: string, userId: string): Promise<JsonObject> {
-    if (!this.previewer) throw new MatrixError(404, 'M_UNRECOGNIZED', 'URL previews are disabled on this server (url_preview_enabled: false)');
+    if (!this.previewer) throw forbidden('URL previews are disabled on this server (url_preview_enabled: false)');
     return this.previewer.preview(url, userId);
   }
 

@@ -12,10 +12,9 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { JsonObject } from '../../core/types.js';
 import { MatrixError } from '../../core/errors.js';
-import type { IpPolicy } from './ip-policy.js';
+import type { IpPolicy } from '../../core/ip-policy.js';
 
-/** Synapse's max_spider_size default. */
-export const MAX_PREVIEW_BYTES = 10 * 1024 * 1024;
+/** One fetch, redirects included, must finish within this. */
 const FETCH_TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 5;
 const CACHE_TTL_MS = 60 * 60 * 1000;
@@ -57,8 +56,12 @@ function fetchFailed(message: string): MatrixError {
   return new MatrixError(502, 'M_UNKNOWN', message);
 }
 
-/** One GET, no redirects followed; resolves with the response head and a capped body. */
-function getOnce(url: URL, policy: IpPolicy, signal: AbortSignal): Promise<{ response: IncomingMessage; body: Buffer }> {
+function tooLarge(url: URL, maxBytes: number): MatrixError {
+  return new MatrixError(502, 'M_TOO_LARGE', `${url.href} is larger than the ${maxBytes}-byte limit for URL previews (max_spider_size)`);
+}
+
+/** One GET, no redirects followed; resolves with the response head and a body of at most `maxBytes`. */
+function getOnce(url: URL, policy: IpPolicy, signal: AbortSignal, maxBytes: number): Promise<{ response: IncomingMessage; body: Buffer }> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) !== 0 && policy.isBlocked(host)) return Promise.reject(blockedIp());
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -76,18 +79,18 @@ function getOnce(url: URL, policy: IpPolicy, signal: AbortSignal): Promise<{ res
     });
     req.on('response', (response) => {
       const declared = Number(response.headers['content-length'] ?? 0);
-      if (declared > MAX_PREVIEW_BYTES) {
+      if (declared > maxBytes) {
         response.destroy();
-        reject(new MatrixError(502, 'M_TOO_LARGE', `${url.href} is larger than the ${MAX_PREVIEW_BYTES}-byte limit for URL previews`));
+        reject(tooLarge(url, maxBytes));
         return;
       }
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_PREVIEW_BYTES) {
+        if (size > maxBytes) {
           response.destroy();
-          reject(new MatrixError(502, 'M_TOO_LARGE', `${url.href} is larger than the ${MAX_PREVIEW_BYTES}-byte limit for URL previews`));
+          reject(tooLarge(url, maxBytes));
           return;
         }
         chunks.push(chunk);
@@ -108,12 +111,12 @@ function parseHttpUrl(text: string, base?: URL): URL | undefined {
   }
 }
 
-/** GET with redirects, every hop checked against the IP policy. */
-export async function fetchForPreview(start: URL, policy: IpPolicy): Promise<FetchedResource> {
+/** GET with redirects, every hop's address checked against the IP policy after its own DNS lookup. */
+export async function fetchForPreview(start: URL, policy: IpPolicy, maxBytes: number): Promise<FetchedResource> {
   const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
   let url = start;
   for (let hop = 0; ; hop++) {
-    const { response, body } = await getOnce(url, policy, signal);
+    const { response, body } = await getOnce(url, policy, signal, maxBytes);
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location !== undefined) {
@@ -161,29 +164,114 @@ function decodeHtml(body: Buffer, contentType: string): string {
   }
 }
 
+/** Text of an element's content: entities decoded, whitespace collapsed; undefined when empty. */
+function elementText(inner: string | undefined): string | undefined {
+  if (inner === undefined) return undefined;
+  const text = decodeEntities(inner.replace(/<[^>]*>/g, ' ')).trim().replace(/\s+/g, ' ');
+  return text === '' ? undefined : text;
+}
+
 /**
- * OpenGraph fields of a page: every <meta property|name="og:…">, then
- * og:title from <title> and og:description from <meta name="description">
- * when the page has none. Regex scanning over a size-capped body: no DOM,
- * nothing a page can make grow beyond the bytes it sent.
+ * Where the element that starts at `open` ends: the index after its end tag
+ * (`</name>`, or `-->` for a comment), or the end of the text when it is
+ * never closed. One forward search, so a page of unclosed tags costs linear
+ * time, not quadratic as a lazy regex would.
+ */
+function elementEnd(html: string, open: RegExpExecArray): { contentStart: number; contentEnd: number; end: number } {
+  const contentStart = open.index + open[0].length;
+  const close = open[0].startsWith('<!--') ? /-->/g : new RegExp(`</${open[1]}\\s*>`, 'gi');
+  close.lastIndex = contentStart;
+  const found = close.exec(html);
+  return found ? { contentStart, contentEnd: found.index, end: found.index + found[0].length } : { contentStart, contentEnd: html.length, end: html.length };
+}
+
+/** The content of the first element whose start tag `open` matches (tag name in group 1). */
+function firstElement(html: string, open: RegExp): string | undefined {
+  const start = open.exec(html);
+  if (!start) return undefined;
+  const { contentStart, contentEnd } = elementEnd(html, start);
+  return html.slice(contentStart, contentEnd);
+}
+
+/** Comments, and elements whose text is not the page's prose (Synapse's parse_html_description skips the same). */
+const NON_PROSE = /<!--|<(script|style|noscript|svg|iframe|video|canvas|picture|header|nav|aside|footer|template)\b[^>]*>/gi;
+
+/** The start of the body's prose, as a description of last resort. */
+function bodyText(html: string): string | undefined {
+  const body = firstElement(html, /<(body)\b[^>]*>/i);
+  if (body === undefined) return undefined;
+  const prose: string[] = [];
+  let at = 0;
+  NON_PROSE.lastIndex = 0;
+  for (let skip = NON_PROSE.exec(body); skip; skip = NON_PROSE.exec(body)) {
+    prose.push(body.slice(at, skip.index));
+    at = elementEnd(body, skip).end;
+    NON_PROSE.lastIndex = at;
+  }
+  prose.push(body.slice(at));
+  return elementText(prose.join(' '));
+}
+
+/** Synapse's choice of picture for a page without og:image: the largest <img> over 10×10 pixels, else the first <img>. */
+function pageImage(html: string): string | undefined {
+  let best: { src: string; area: number } | undefined;
+  let first: string | undefined;
+  for (const m of html.matchAll(/<img\b([^>]*)>/gi)) {
+    const attrs = attributes(m[1]!);
+    const src = attrs.get('src');
+    if (!src) continue;
+    first ??= src;
+    const width = Number(attrs.get('width'));
+    const height = Number(attrs.get('height'));
+    if (width > 10 && height > 10 && (best === undefined || width * height > best.area)) best = { src, area: width * height };
+  }
+  return best?.src ?? first;
+}
+
+/** Twitter card tags name the same things OpenGraph does (Synapse reads them too). */
+const TWITTER_TO_OPEN_GRAPH: Readonly<Record<string, string>> = {
+  'twitter:title': 'og:title',
+  'twitter:description': 'og:description',
+  'twitter:image': 'og:image',
+  'twitter:image:src': 'og:image',
+  'twitter:image:alt': 'og:image:alt',
+  'twitter:site': 'og:site_name',
+};
+
+/**
+ * OpenGraph fields of a page, as Synapse builds them: every
+ * <meta property="og:…"> (and article:/profile:), then Twitter card tags
+ * for what is missing; without og:title the <title> or first heading;
+ * without og:image an itemprop image, the largest <img>, any <img>, or the
+ * favicon; without og:description <meta name="description"> or the start of
+ * the body's text. Regex scanning over a size-capped body: no DOM, nothing
+ * a page can make grow beyond the bytes it sent.
  */
 export function parseOpenGraph(body: Buffer, contentType: string): Record<string, string> {
   const html = decodeHtml(body, contentType);
   const og: Record<string, string> = {};
+  const twitter: Record<string, string> = {};
   let description: string | undefined;
+  let itempropImage: string | undefined;
   for (const m of html.matchAll(/<meta\b([^>]*)>/gi)) {
     const attrs = attributes(m[1]!);
-    const key = attrs.get('property') ?? attrs.get('name');
     const content = attrs.get('content');
-    if (key === undefined || content === undefined) continue;
-    if (key.startsWith('og:') && !(key in og)) og[key] = content;
-    if (key.toLowerCase() === 'description' && description === undefined) description = content;
+    if (content === undefined || content === '') continue;
+    const key = (attrs.get('property') ?? attrs.get('name'))?.toLowerCase();
+    if (key !== undefined && /^(og|article|profile):/.test(key)) og[key] ??= content;
+    const twitterKey = key === undefined ? undefined : TWITTER_TO_OPEN_GRAPH[key];
+    if (twitterKey !== undefined) twitter[twitterKey] ??= content;
+    if (key === 'description') description ??= content;
+    if (attrs.get('itemprop')?.toLowerCase() === 'image') itempropImage ??= content;
   }
-  if (og['og:title'] === undefined) {
-    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
-    if (title !== undefined && title.trim() !== '') og['og:title'] = decodeEntities(title).trim().replace(/\s+/g, ' ');
-  }
-  if (og['og:description'] === undefined && description !== undefined) og['og:description'] = description;
+  for (const [key, value] of Object.entries(twitter)) og[key] ??= value;
+  const title = elementText(firstElement(html, /<(title)\b[^>]*>/i)) ?? elementText(firstElement(html, /<(h[1-3])\b[^>]*>/i));
+  if (title !== undefined) og['og:title'] ??= title;
+  const favicon = [...html.matchAll(/<link\b([^>]*)>/gi)].map((m) => attributes(m[1]!)).find((a) => a.get('rel')?.toLowerCase().includes('icon') && a.get('href'));
+  const image = itempropImage ?? pageImage(html) ?? favicon?.get('href');
+  if (image !== undefined) og['og:image'] ??= image;
+  const summary = description ?? bodyText(html);
+  if (summary !== undefined) og['og:description'] ??= summary;
   if (og['og:description'] !== undefined) og['og:description'] = og['og:description'].slice(0, MAX_DESCRIPTION_CHARS);
   return og;
 }
@@ -195,6 +283,8 @@ export class UrlPreviewer {
 
   constructor(
     private readonly policy: IpPolicy,
+    /** max_spider_size: the largest page or image fetched. */
+    private readonly maxBytes: number,
     private readonly storeImage: StoreImage,
     private readonly clock: () => number,
   ) {}
@@ -221,7 +311,7 @@ export class UrlPreviewer {
   }
 
   private async build(url: URL, userId: string): Promise<JsonObject> {
-    const page = await fetchForPreview(url, this.policy);
+    const page = await fetchForPreview(url, this.policy, this.maxBytes);
     if (page.contentType.toLowerCase().startsWith('image/')) return this.imageFields(page, userId);
     if (!/^(text\/html|application\/xhtml\+xml)/i.test(page.contentType)) return {};
     const og: JsonObject = parseOpenGraph(page.body, page.contentType);
@@ -231,7 +321,7 @@ export class UrlPreviewer {
       // The spec's og:image is an mxc:// URI: the image is fetched and stored
       // here. A page whose image cannot be fetched still gets a preview.
       try {
-        Object.assign(og, await this.imageFields(await fetchForPreview(imageUrl, this.policy), userId));
+        Object.assign(og, await this.imageFields(await fetchForPreview(imageUrl, this.policy, this.maxBytes), userId));
       } catch {
         // keep the text-only preview
       }

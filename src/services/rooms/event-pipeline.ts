@@ -8,11 +8,12 @@ import { authEventKeys, authStateFromEvents, createEventRoomId } from '../../cor
 import { checkEventAuth } from '../../core/auth-rules.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { computeEventId, generateServerEventId } from '../../core/event-id.js';
+import { eventSizeViolation } from '../../core/event-size.js';
 import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU } from '../../core/types.js';
-import { forbidden, notFound } from '../../core/errors.js';
+import { forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { EventToPersist, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
@@ -47,6 +48,12 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  * that must wait for it goes to `Database.afterCommit`).
  */
 export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
+
+/**
+ * Consulted before a local event is built: throws (a MatrixError) to refuse
+ * the request outright, e.g. for a suspended sender.
+ */
+export type SendCheck = (request: EventRequest) => Promise<void>;
 
 /** A derived-data writer failed: the transaction is retried without derived data. */
 class DerivedDataError extends Error {
@@ -83,6 +90,7 @@ export class EventPipeline {
   private readonly rooms = new Map<string, LoadedRoom>();
   private readonly listeners: PersistedEventListener[] = [];
   private readonly derivers: PersistingEventListener[] = [];
+  private readonly sendChecks: SendCheck[] = [];
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -94,6 +102,15 @@ export class EventPipeline {
   /** Registers derived-data writes to run in each event's own transaction. */
   onPersisting(listener: PersistingEventListener): void {
     this.derivers.push(listener);
+  }
+
+  /** Registers a check every local event request must pass (in sendInRoom and createRoom). */
+  beforeSend(check: SendCheck): void {
+    this.sendChecks.push(check);
+  }
+
+  private async checkRequest(request: EventRequest): Promise<void> {
+    for (const check of this.sendChecks) await check(request);
   }
 
   /** Runs `fn` with the room loaded, in the room's queue. Undefined room: it does not exist here. */
@@ -118,6 +135,7 @@ export class EventPipeline {
       const existing = await this.deps.store.events.getEventIdForTxn(txn);
       if (existing) return this.existingEvent(existing);
     }
+    await this.checkRequest(request);
     const { event, sha256, json } = this.build(room, request);
     const decision = checkEventAuth(event, room.rules, this.authLookup(room, event));
     if (!decision.allowed) throw forbidden(decision.reason);
@@ -137,6 +155,8 @@ export class EventPipeline {
     buildRequests: (roomId: string) => EventRequest[],
     beforeCommit: (roomId: string) => Promise<void>,
   ): Promise<{ roomId: string; events: SentEvent[] }> {
+    // The initial events all come from the creator: checking the create event covers them.
+    await this.checkRequest(create);
     // Before v12 we choose the room ID; from v12 it is the create event's hash.
     const chosenId = rules.roomIdIsCreateEventHash ? '' : makeRoomId();
     const createBuilt = this.build(new LoadedRoom(chosenId, rules, new Map(), undefined, []), create);
@@ -246,7 +266,11 @@ export class EventPipeline {
     const pdu = finaliseEvent(unsigned, serverName, signingKey, rules);
     const eventId = rules.eventFormat === 1 ? pdu.event_id! : computeEventId(pdu, rules);
     const event = { ...pdu, event_id: eventId, room_id: roomId } as Event;
-    return { event, sha256: pdu.hashes.sha256, json: canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson }) };
+    const json = canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson });
+    // Every local event is built here, so no endpoint can store one over the spec's limits.
+    const tooLarge = eventSizeViolation(event, json);
+    if (tooLarge !== undefined) throw new MatrixError(413, 'M_TOO_LARGE', tooLarge);
+    return { event, sha256: pdu.hashes.sha256, json };
   }
 
   /**

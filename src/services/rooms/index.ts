@@ -6,12 +6,13 @@ import { randomInt } from 'node:crypto';
 import { RoomPowerLevels } from '../../core/power-levels.js';
 import { DEFAULT_ROOM_VERSION, roomVersion } from '../../core/room-versions.js';
 import type { JsonObject } from '../../core/types.js';
-import { isValidRoomAlias, isValidUserId } from '../../core/identifiers.js';
+import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, serverNameOfUserId } from '../../core/identifiers.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { ProfileService } from '../accounts/profiles.js';
 import { createEventRequest, initialEventRequests, topicContent, type Preset } from './create-room.js';
 import type { EventPipeline, SentEvent } from './event-pipeline.js';
+import { isRestricted, restrictedAllowedRooms } from './join-rules.js';
 import type { LoadedRoom } from './room-state.js';
 
 export interface CreateRoomRequest {
@@ -36,6 +37,9 @@ export interface RoomServiceDeps {
   profiles: ProfileService;
   clock: () => number;
 }
+
+/** Memberships whose events carry the member's profile (as Synapse adds it). */
+const PROFILE_MEMBERSHIPS: ReadonlySet<string> = new Set(['join', 'knock', 'invite']);
 
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -96,9 +100,9 @@ export class RoomService {
 
   /** Resolves a room ID or a local alias to a room ID. */
   async resolveRoom(roomIdOrAlias: string): Promise<string> {
-    if (roomIdOrAlias.startsWith('!')) return roomIdOrAlias;
-    if (!roomIdOrAlias.startsWith('#') || !isValidRoomAlias(roomIdOrAlias)) {
-      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!…) nor a room alias (#…:server)`);
+    if (isValidRoomId(roomIdOrAlias)) return roomIdOrAlias;
+    if (!isValidRoomAlias(roomIdOrAlias)) {
+      throw invalidParam(`'${roomIdOrAlias}' is neither a room ID (!opaque:server, or !hash from room version 12) nor a room alias (#name:server)`);
     }
     const alias = await this.deps.store.aliases.getAlias(roomIdOrAlias);
     if (!alias) throw notFound(`Room alias ${roomIdOrAlias} not found`);
@@ -110,17 +114,25 @@ export class RoomService {
     await this.deps.pipeline.withRoom(roomId, async (room) => {
       const joined = this.requireRoom(room, roomId);
       if (joined.membership(userId) === 'join') return;
-      // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
-      if (isGuest && joined.stateEvent('m.room.guest_access')?.content.guest_access !== 'can_join') {
-        throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${roomId} does not admit guests; register a full account to join it`);
-      }
-      const content: JsonObject = { ...(await this.profileContent(userId)), membership: 'join' };
-      if (reason !== undefined) content.reason = reason;
-      const authoriser = await this.restrictedJoinAuthoriser(joined, userId);
-      if (authoriser) content.join_authorised_via_users_server = authoriser;
-      await this.deps.pipeline.sendInRoom(joined, { type: 'm.room.member', stateKey: userId, sender: userId, content });
+      await this.joinInRoom(joined, userId, reason === undefined ? {} : { reason }, isGuest);
     });
     return roomId;
+  }
+
+  /**
+   * Joins a user who is not joined yet. `requested` is content the client
+   * chose (a reason, or a per-room display name given with PUT state); it
+   * wins over the global profile.
+   */
+  private async joinInRoom(room: LoadedRoom, userId: string, requested: JsonObject, isGuest: boolean): Promise<SentEvent> {
+    // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
+    if (isGuest && room.stateEvent('m.room.guest_access')?.content.guest_access !== 'can_join') {
+      throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${room.roomId} does not admit guests; register a full account to join it`);
+    }
+    const content: JsonObject = { ...(await this.profileContent(userId)), ...requested, membership: 'join' };
+    const authoriser = await this.restrictedJoinAuthoriser(room, userId);
+    if (authoriser) content.join_authorised_via_users_server = authoriser;
+    return this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: userId, sender: userId, content });
   }
 
   async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
@@ -199,11 +211,15 @@ export class RoomService {
   }
 
   /** PUT /rooms/{roomId}/state/{eventType}/{stateKey} */
-  async sendState(sender: string, roomId: string, type: string, stateKey: string, content: JsonObject): Promise<SentEvent> {
-    if (type === 'm.room.member') throw forbidden('Use the membership endpoints (/join, /invite, /kick, /ban, /leave) to change membership');
+  async sendState(sender: string, roomId: string, type: string, stateKey: string, content: JsonObject, isGuest = false): Promise<SentEvent> {
     if (type === 'm.room.create') throw forbidden('m.room.create cannot be changed; upgrade the room instead');
     return this.deps.pipeline.withRoom(roomId, async (room) => {
       const loaded = this.requireRoom(room, roomId);
+      if (type === 'm.room.member') {
+        const member = await this.memberStateContent(loaded, sender, stateKey, content);
+        if (member.joins) return this.joinInRoom(loaded, stateKey, member.content, isGuest);
+        content = member.content;
+      }
       if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
       if (type === 'm.room.topic' && typeof content.topic === 'string' && content['m.topic'] === undefined) {
         content = { ...content, ...topicContent(content.topic) };
@@ -216,6 +232,25 @@ export class RoomService {
       }
       return this.deps.pipeline.sendInRoom(loaded, { type, sender, content, stateKey });
     });
+  }
+
+  /**
+   * m.room.member sent as state is a membership change with the client's
+   * content, as Synapse treats it (synapse/rest/client/room.py → update_membership):
+   * Element's /myroomnick re-sends the member's `join` with a per-room
+   * `displayname`/`avatar_url`, which the auth rules allow. Joins,
+   * knocks and invites get the global profile where the client gave none;
+   * the restricted-join authoriser is always the server's choice. `joins`:
+   * the sender joins now, which goes through the join path (guest access,
+   * restricted rooms).
+   */
+  private async memberStateContent(room: LoadedRoom, sender: string, target: string, content: JsonObject): Promise<{ content: JsonObject; joins: boolean }> {
+    const { membership, join_authorised_via_users_server: _chosenByServer, ...requested } = content;
+    if (typeof membership !== 'string') throw badJson("m.room.member content needs 'membership', a string such as 'join' or 'leave'");
+    if (!isValidUserId(target)) throw invalidParam(`The state key of m.room.member must be a user ID, not '${target}'`);
+    if (membership === 'join' && target === sender && room.membership(target) !== 'join') return { content: requested, joins: true };
+    const profile = PROFILE_MEMBERSHIPS.has(membership) ? await this.profileContent(target) : {};
+    return { content: { ...profile, ...requested, membership }, joins: false };
   }
 
   /** PUT /rooms/{roomId}/redact/{eventId}/{txnId} */
@@ -262,14 +297,8 @@ export class RoomService {
    * the join rule allows. Undefined when the join does not need one.
    */
   private async restrictedJoinAuthoriser(room: LoadedRoom, userId: string): Promise<string | undefined> {
-    const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
-    const restricted = (joinRule === 'restricted' && room.rules.restrictedJoinRule) || (joinRule === 'knock_restricted' && room.rules.knockRestrictedJoinRule);
-    if (!restricted || room.membership(userId) === 'invite' || room.membership(userId) === 'join') return undefined;
-    const allow = room.stateEvent('m.room.join_rules')?.content.allow;
-    const allowedRooms = (Array.isArray(allow) ? allow : [])
-      .filter((a): a is JsonObject => typeof a === 'object' && a !== null && !Array.isArray(a) && a.type === 'm.room_membership')
-      .map((a) => a.room_id)
-      .filter((r): r is string => typeof r === 'string');
+    if (!isRestricted(room) || room.membership(userId) === 'invite' || room.membership(userId) === 'join') return undefined;
+    const allowedRooms = restrictedAllowedRooms(room);
     const memberships = await Promise.all(allowedRooms.map((id) => this.deps.store.memberships.getMembership(id, userId)));
     const inAllowedRoom = memberships.some((m) => m?.membership === 'join');
     if (!inAllowedRoom) {
@@ -281,7 +310,7 @@ export class RoomService {
     }
     const powers = this.powerLevels(room);
     const authoriser = [...room.state.values()].find(
-      (e) => e.type === 'm.room.member' && e.content.membership === 'join' && e.state_key!.endsWith(`:${this.deps.serverName}`) && powers.canInvite(e.state_key!),
+      (e) => e.type === 'm.room.member' && e.content.membership === 'join' && this.isLocalUser(e.state_key!) && powers.canInvite(e.state_key!),
     );
     if (!authoriser) throw forbidden('No member of this room on this server may invite you, so the restricted join cannot be authorised');
     return authoriser.state_key;
@@ -291,7 +320,7 @@ export class RoomService {
     const aliases = [content.alias, ...(Array.isArray(content.alt_aliases) ? content.alt_aliases : [])].filter((a) => a !== undefined && a !== null);
     for (const alias of aliases) {
       if (typeof alias !== 'string' || !isValidRoomAlias(alias)) throw new MatrixError(400, 'M_BAD_ALIAS', `'${String(alias)}' is not a valid room alias`);
-      if (alias.endsWith(`:${this.deps.serverName}`)) {
+      if (parseRoomAlias(alias)!.serverName === this.deps.serverName) {
         const record = await this.deps.store.aliases.getAlias(alias);
         if (record?.roomId !== roomId) throw new MatrixError(400, 'M_BAD_ALIAS', `The alias ${alias} does not point to this room`);
       }
@@ -299,12 +328,16 @@ export class RoomService {
   }
 
   private async profileContent(userId: string): Promise<JsonObject> {
-    if (!userId.endsWith(`:${this.deps.serverName}`)) return {};
+    if (!this.isLocalUser(userId)) return {};
     const profile = await this.deps.profiles.get(userId).catch(() => undefined);
     const content: JsonObject = {};
     if (profile?.displayname) content.displayname = profile.displayname;
     if (profile?.avatarUrl) content.avatar_url = profile.avatarUrl;
     return content;
+  }
+
+  private isLocalUser(userId: string): boolean {
+    return serverNameOfUserId(userId) === this.deps.serverName;
   }
 
   private newRoomId(): string {

@@ -75,6 +75,16 @@ export interface MembersQuery {
 
 /** message_pagination.yaml: the server caps `limit`. */
 export const MAX_MESSAGES_LIMIT = 1000;
+
+/**
+ * Events one page returns: the request's `limit`, bounded by the filter's
+ * own `limit` (RoomEventFilter: "the maximum number of events to return")
+ * and by the server's cap.
+ */
+function pageLimit(requested: number, filter: RoomEventFilter): number {
+  return Math.min(Math.max(requested, 0), filter.limit ?? MAX_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT);
+}
+
 /**
  * Events one page may look through to find `limit` visible ones, so a long
  * stretch of history the user may not see ends a page rather than scanning
@@ -101,7 +111,7 @@ export class TimelineService {
     const top = await this.store.events.maxStreamPosition();
     const from = request.from === undefined ? (backward ? top : 0) : parsePaginationToken(request.from);
     const to = request.to === undefined ? (backward ? 0 : top) : parsePaginationToken(request.to);
-    const limit = Math.min(Math.max(request.limit, 0), MAX_MESSAGES_LIMIT);
+    const limit = pageLimit(request.limit, filter);
     const start = request.from ?? paginationToken(from);
     if (limit === 0 || (backward ? from <= to : from >= to)) return { start, chunk: [], state: [] };
 
@@ -138,7 +148,7 @@ export class TimelineService {
     // Synapse: a room the user may not read, or an event in it they may not see, is 403 (an unknown event 404).
     await this.requireReadable(userId, roomId);
     const event = await this.visibility.requireVisibleEvent(userId, roomId, eventId, 'forbidden');
-    const capped = Math.min(Math.max(limit, 0), MAX_MESSAGES_LIMIT);
+    const capped = pageLimit(limit, filter);
     const beforeLimit = Math.floor(capped / 2);
     const afterLimit = capped - beforeLimit;
     const around = event.streamOrdering;
@@ -166,8 +176,12 @@ export class TimelineService {
     return this.visibility.canSee(userId, event);
   }
 
-  /** GET /rooms/{roomId}/event/{eventId}: the event as the user may see it; 404 otherwise. */
-  async requireVisibleEvent(userId: string, roomId: string, eventId: string): Promise<StoredEvent> {
+  /**
+   * GET /rooms/{roomId}/event/{eventId} — or, without `roomId`, the
+   * deprecated GET /events/{eventId} (old_sync.yaml), where the event may be
+   * in any room: the event as the user may see it; 404 otherwise.
+   */
+  async requireVisibleEvent(userId: string, roomId: string | undefined, eventId: string): Promise<StoredEvent> {
     return this.visibility.requireVisibleEvent(userId, roomId, eventId);
   }
 

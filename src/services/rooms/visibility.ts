@@ -120,19 +120,21 @@ export class HistoryVisibility {
 
   /**
    * The event as `userId` may be served it. An unknown event, or one of
-   * another room, is 404; one they may not see is 404 too (rooms.yaml
-   * GET /event: "not found or you do not have permission to read this
-   * event"), or 403 where the endpoint distinguishes the two.
+   * another room than `roomId` (undefined: any room), is 404; one they may
+   * not see is 404 too (rooms.yaml GET /event: "not found or you do not have
+   * permission to read this event"), or 403 where the endpoint distinguishes
+   * the two.
    */
-  async requireVisibleEvent(userId: string, roomId: string, eventId: string, hidden: 'not_found' | 'forbidden' = 'not_found'): Promise<StoredEvent> {
+  async requireVisibleEvent(userId: string, roomId: string | undefined, eventId: string, hidden: 'not_found' | 'forbidden' = 'not_found'): Promise<StoredEvent> {
+    const where = roomId === undefined ? '' : ` in ${roomId}`;
     const event = await this.deps.store.events.getEvent(eventId);
-    if (!event || event.roomId !== roomId || event.outlier || event.rejectedReason !== null) {
-      throw notFound(`Event ${eventId} not found in ${roomId}`);
+    if (!event || (roomId !== undefined && event.roomId !== roomId) || event.outlier || event.rejectedReason !== null) {
+      throw notFound(`Event ${eventId} not found${where}`);
     }
     const served = await this.visibleForm(userId, event);
     if (served) return served;
     if (hidden === 'forbidden') throw forbidden(`You may not see event ${eventId}: history visibility or an ignore hides it from you`);
-    throw notFound(`Event ${eventId} not found in ${roomId}, or you may not see it`);
+    throw notFound(`Event ${eventId} not found${where}, or you may not see it`);
   }
 
   private verdict(userId: string, event: StoredEvent, before: StateBefore, joinedLater: boolean): UserVerdict {

@@ -4,6 +4,7 @@
 // keeps them, so /sync delivers them with the rest of a room's account data.
 import type { JsonObject } from '../../core/types.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
+import { isValidRoomId, isValidUserId } from '../../core/identifiers.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from '../rooms/keyed-queue.js';
@@ -138,8 +139,9 @@ function checkOwner(requesterId: string, userId: string, action: 'set' | 'read')
   }
 }
 
+/** Either form of room ID: `!opaque:server` (v1–11) or v12's `!hash`. */
 function checkRoomId(roomId: string): void {
-  if (!roomId.startsWith('!') || !roomId.includes(':')) throw invalidParam(`'${roomId}' is not a valid room ID`);
+  if (!isValidRoomId(roomId)) throw invalidParam(`'${roomId}' is not a valid room ID (!opaque:server, or !hash from room version 12)`);
 }
 
 function checkClientSettable(type: string): void {
@@ -157,7 +159,7 @@ function validateKnownContent(type: string, content: JsonObject): void {
     throw badJson("m.ignored_user_list needs 'ignored_users', an object whose keys are the ignored user IDs");
   }
   for (const userId of Object.keys(ignored)) {
-    if (!userId.startsWith('@') || !userId.includes(':')) throw invalidParam(`'${userId}' in 'ignored_users' is not a user ID`);
+    if (!isValidUserId(userId)) throw invalidParam(`'${userId}' in 'ignored_users' is not a user ID (@localpart:server)`);
   }
 }
 

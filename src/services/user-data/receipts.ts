@@ -2,6 +2,7 @@
 // endpoint that sets them together with m.fully_read (read_markers.md).
 import type { JsonObject } from '../../core/types.js';
 import { forbidden, invalidParam, notFound } from '../../core/errors.js';
+import { isValidEventId } from '../../core/identifiers.js';
 import type { EventStore } from '../../storage/rooms/events.js';
 import type { Receipt, ReceiptStore } from '../../storage/user-data/receipts.js';
 import type { Notifier } from '../notifier.js';
@@ -112,7 +113,7 @@ export class ReceiptService {
 
   /** The event's position in the events stream; 404 unless it is in this room. */
   private async eventOrdering(roomId: string, eventId: string, field: string): Promise<number> {
-    if (!eventId.startsWith('$')) throw invalidParam(`'${field}' must be an event ID starting with '$', not '${eventId}'`);
+    if (!isValidEventId(eventId)) throw invalidParam(`'${field}' must be an event ID ($…), not '${eventId}'`);
     const event = await this.events.getEvent(eventId);
     if (!event || event.roomId !== roomId) throw notFound(`Event ${eventId} is not known in ${roomId}`);
     return event.streamOrdering;

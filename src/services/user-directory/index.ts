@@ -5,6 +5,7 @@
 // users who share a joined room with them or are joined to a public room.
 import type { UserDirectoryConfig } from '../../config/types.js';
 import type { Event } from '../../core/types.js';
+import { serverNameOfUserId } from '../../core/identifiers.js';
 import type { ProfileStore } from '../../storage/accounts/profiles.js';
 import { searchWords } from '../../storage/search.js';
 import type { DirectoryUser, UserDirectoryStore } from '../../storage/user-directory.js';
@@ -63,7 +64,7 @@ export class UserDirectoryService {
   /** Local users by their global profile (per-room names do not leak); remote users by their join event. */
   private async profileOf(member: Event): Promise<DirectoryUser> {
     const userId = member.state_key!;
-    if (userId.endsWith(`:${this.serverName}`)) {
+    if (serverNameOfUserId(userId) === this.serverName) {
       const profile = await this.profiles.get(userId);
       return { userId, displayName: profile?.displayname ?? null, avatarUrl: profile?.avatarUrl ?? null };
     }

@@ -13,6 +13,7 @@ export interface AccessTokenOwner {
   isGuest: boolean;
   isAdmin: boolean;
   deactivated: boolean;
+  locked: boolean;
 }
 
 interface OwnerRow {
@@ -22,6 +23,7 @@ interface OwnerRow {
   is_guest: number;
   is_admin: number;
   deactivated: number;
+  locked: number;
 }
 
 /** Enough for every active session of a large server; past it the cache starts over. */
@@ -58,7 +60,7 @@ export class AccessTokenStore {
 
   private async readOwner(tokenHash: string): Promise<AccessTokenOwner | undefined> {
     const row = await this.db.queryOne<OwnerRow>(
-      `SELECT t.id, t.user_id, t.device_id, u.is_guest, u.is_admin, u.deactivated
+      `SELECT t.id, t.user_id, t.device_id, u.is_guest, u.is_admin, u.deactivated, u.locked
        FROM access_tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ?`,
       [tokenHash],
     );
@@ -70,6 +72,7 @@ export class AccessTokenStore {
       isGuest: Number(row.is_guest) === 1,
       isAdmin: Number(row.is_admin) === 1,
       deactivated: Number(row.deactivated) === 1,
+      locked: Number(row.locked) === 1,
     };
   }
 

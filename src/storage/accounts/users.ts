@@ -1,5 +1,5 @@
 // Local user accounts: password hash, admin and guest flags, deactivation,
-// erasure.
+// the moderation flags (locked, suspended), and erasure.
 import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database } from '../database.js';
 import { placeholders, queryInChunks } from '../rooms/sql.js';
@@ -11,6 +11,10 @@ export interface UserRecord {
   isAdmin: boolean;
   isGuest: boolean;
   deactivated: boolean;
+  /** Every request but logout is refused (client-server-api "Account locking"). */
+  locked: boolean;
+  /** Reads work; sending, joining and profile changes do not ("Account suspension"). */
+  suspended: boolean;
   createdTs: number;
 }
 
@@ -20,6 +24,8 @@ interface UserRow {
   is_admin: number;
   is_guest: number;
   deactivated: number;
+  locked: number;
+  suspended: number;
   created_ts: number;
 }
 
@@ -62,7 +68,7 @@ export class UserStore {
 
   async get(userId: string): Promise<UserRecord | undefined> {
     const row = await this.db.queryOne<UserRow>(
-      'SELECT user_id, password_hash, is_admin, is_guest, deactivated, created_ts FROM users WHERE user_id = ?',
+      'SELECT user_id, password_hash, is_admin, is_guest, deactivated, locked, suspended, created_ts FROM users WHERE user_id = ?',
       [userId],
     );
     return row && toUser(row);
@@ -104,6 +110,21 @@ export class UserStore {
     this.onFlagsChanged(userId);
   }
 
+  async setLocked(userId: string, locked: boolean): Promise<void> {
+    await this.db.execute('UPDATE users SET locked = ? WHERE user_id = ?', [locked, userId]);
+    this.onFlagsChanged(userId);
+  }
+
+  async setSuspended(userId: string, suspended: boolean): Promise<void> {
+    await this.db.execute('UPDATE users SET suspended = ? WHERE user_id = ?', [suspended, userId]);
+  }
+
+  /** Every suspended user; few enough to hold in memory. */
+  async listSuspended(): Promise<string[]> {
+    const rows = await this.db.query<{ user_id: string }>('SELECT user_id FROM users WHERE suspended = 1');
+    return rows.map((r) => r.user_id);
+  }
+
   /** The next number for a generated localpart (Synapse gives users without a chosen name numeric IDs). */
   async nextGeneratedLocalpart(): Promise<number> {
     const row = await this.db.queryOne<{ value: number }>(
@@ -121,6 +142,8 @@ function toUser(row: UserRow): UserRecord {
     isAdmin: Number(row.is_admin) === 1,
     isGuest: Number(row.is_guest) === 1,
     deactivated: Number(row.deactivated) === 1,
+    locked: Number(row.locked) === 1,
+    suspended: Number(row.suspended) === 1,
     createdTs: Number(row.created_ts),
   };
 }

@@ -12,6 +12,9 @@ import { e2eeMigration } from './0008_e2ee.js';
 import { pushSummaryMigration } from './0009_push_summary.js';
 import { txnScopeMigration } from './0010_txn_scope.js';
 import { userErasureMigration } from './0012_user_erasure.js';
+import { accountModerationMigration } from './0015_account_moderation.js';
+import { profileFieldsMigration } from './0016_profile_fields.js';
+import { serverKeysMigration } from './0017_server_keys.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -35,6 +38,9 @@ export const MIGRATIONS: readonly Migration[] = [
   pushSummaryMigration,
   txnScopeMigration,
   userErasureMigration,
+  accountModerationMigration,
+  profileFieldsMigration,
+  serverKeysMigration,
 ];
 
 /**

@@ -1,6 +1,7 @@
-// Which IP addresses a server-side fetch (URL previews) may reach: anything
-// not in the blacklist, unless the whitelist names it (Synapse's
-// check_against_blacklist). IPv4-mapped IPv6 addresses match IPv4 ranges.
+// Which IP addresses an outbound connection (URL previews, federation) may
+// reach: anything not in the blacklist, unless the whitelist names it
+// (Synapse's check_against_blacklist). IPv4-mapped IPv6 addresses match IPv4
+// ranges. Pure data: the callers apply it after they resolve a name.
 import { BlockList, isIP } from 'node:net';
 
 function blockListOf(ranges: readonly string[]): BlockList {
