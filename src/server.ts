@@ -259,7 +259,12 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     remote: roomFederation.remote,
   });
   const memberships = serveMemberships(roomFederation, roomFederationSetup, rooms);
-  const visibility = new HistoryVisibility(roomStore);
+  const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
+  const visibility = new HistoryVisibility({
+    store: roomStore,
+    ignoredUsers: (userId) => userData.accountData.ignoredUsers(userId),
+    erasedAmong: (userIds) => accounts.context.stores.users.erasedAmong(userIds),
+  });
   const timeline = new TimelineService(roomStore, visibility, (roomId) => roomFederation.backfill(roomId));
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
   pipeline.onPersisting((event, _room, streamOrdering) => relations.recordRelation(event, streamOrdering));
@@ -267,7 +272,6 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });
   const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);
-  const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
   const media = new MediaRepository(db, config, clock, new FederationMediaSource(federation.client));
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
   pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
@@ -311,10 +315,10 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...userDataRoutes(services.userData),
     ...syncRoutes({ sync: services.sync, filters: services.userData.filters }),
     ...slidingSyncRoutes(services.slidingSync),
-    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore)),
+    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
-    ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents }),
+    ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents, visibility: services.visibility }),
     ...openIdRoutes(services.push.openId),
     ...voipRoutes(config.turn, clock),
     ...thirdPartyRoutes(),

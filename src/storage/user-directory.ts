@@ -15,7 +15,11 @@ export interface DirectorySearch {
   searcher: string;
   /** Lower-cased words; each must prefix a word of the user's localpart or display name. */
   words: readonly string[];
-  /** false: only users who share a joined room with the searcher or are in a public room. */
+  /**
+   * false: only users who share a joined room with the searcher or are in a
+   * public room. Searchers find themselves only through a public room (as
+   * Synapse: sharing a private room means sharing it with someone else).
+   */
   searchAllUsers: boolean;
   /** Rank users of this server first (Synapse's prefer_local_users). */
   preferLocalServer?: string;
@@ -69,7 +73,8 @@ export class UserDirectoryStore {
         EXISTS (SELECT 1 FROM room_memberships m JOIN user_directory_public_rooms p ON p.room_id = m.room_id
                 WHERE m.user_id = d.user_id AND m.membership = 'join')
         OR EXISTS (SELECT 1 FROM room_memberships m1 JOIN room_memberships m2 ON m2.room_id = m1.room_id
-                   WHERE m1.user_id = d.user_id AND m1.membership = 'join' AND m2.user_id = ? AND m2.membership = 'join'))`);
+                   WHERE m1.user_id = d.user_id AND m1.membership = 'join' AND m2.user_id = ? AND m2.membership = 'join'
+                     AND m2.user_id <> m1.user_id))`);
       params.push(query.searcher);
     }
     const order: string[] = [];

@@ -61,3 +61,104 @@ describe('legacy sync endpoints', () => {
     assert.deepEqual(quiet.body.chunk, []);
   });
 });
+
+// GET /events (old_sync.yaml) with room_id follows one room, which the user
+// must be in: the stream never carries events of a room the requester is
+// not in; guests must name the room.
+describe('legacy GET /events is scoped to rooms the requester is in', () => {
+  let hs: TestHomeserver;
+  let alice: TestUser;
+  let bob: TestUser;
+  let txn = 0;
+  const api = (method: string, path: string, body: unknown, token: string) => call<Json>(hs.baseUrl, method, `/_matrix/client/v3${path}`, body, token);
+  const say = async (roomId: string, body: string) =>
+    assert.equal((await api('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/s${++txn}`, { msgtype: 'm.text', body }, alice.accessToken)).status, 200);
+
+  before(async () => {
+    hs = await startTestHomeserver({ config: { allowGuestAccess: true } });
+    [alice, bob] = await Promise.all([registerUser(hs.baseUrl, 'alice'), registerUser(hs.baseUrl, 'bob')]);
+  });
+  after(async () => hs.close());
+
+  for (const version of ['10', '12']) {
+    test(`room_id narrows the stream to that room, and a room not joined is 403 (v${version})`, async () => {
+      const create = async () => (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      const [followed, other, outside] = [await create(), await create(), await create()];
+      for (const roomId of [followed, other]) assert.equal((await api('POST', `/rooms/${encodeURIComponent(roomId)}/join`, {}, bob.accessToken)).status, 200);
+      const start = (await api('GET', `/events?room_id=${encodeURIComponent(followed)}&timeout=0`, undefined, bob.accessToken)).body.end as string;
+      await say(other, 'elsewhere');
+      await say(outside, 'not for bob');
+      await say(followed, 'here');
+      const res = await api('GET', `/events?room_id=${encodeURIComponent(followed)}&from=${encodeURIComponent(start)}&timeout=0`, undefined, bob.accessToken);
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        (res.body.chunk as Json[]).filter((e) => e.room_id !== undefined).map((e) => [e.room_id, e.content.body]),
+        [[followed, 'here']],
+      );
+      for (const roomId of [outside, '!nosuchroom:localhost']) {
+        const refused = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&timeout=0`, undefined, bob.accessToken);
+        assert.equal(refused.status, 403);
+        assert.equal(refused.body.errcode, 'M_FORBIDDEN');
+      }
+    });
+  }
+
+  for (const version of ['10', '12']) {
+    test(`anyone may room-initialSync a world_readable room, and sees only its world_readable history (v${version})`, async () => {
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      await say(roomId, 'private');
+      assert.equal((await api('GET', `/rooms/${encodeURIComponent(roomId)}/initialSync`, undefined, bob.accessToken)).status, 403, 'not world_readable yet');
+      await api('PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' }, alice.accessToken);
+      await say(roomId, 'public');
+      await api('PUT', `/presence/${encodeURIComponent(alice.userId)}/status`, { presence: 'online' }, alice.accessToken);
+      const res = await api('GET', `/rooms/${encodeURIComponent(roomId)}/initialSync?limit=20`, undefined, bob.accessToken);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const chunk = res.body.messages.chunk as Json[];
+      assert.deepEqual(
+        chunk.map((e) => (e.type === 'm.room.message' ? e.content.body : `${e.type} ${e.content.history_visibility}`)),
+        ['m.room.history_visibility world_readable', 'public'],
+      );
+      assert.equal(res.body.membership, undefined, 'a peek has no membership');
+      assert.ok((res.body.state as Json[]).some((e) => e.type === 'm.room.create'));
+      assert.deepEqual((res.body.presence as Json[]).map((e) => e.sender), [alice.userId]);
+    });
+  }
+
+  for (const version of ['10', '12']) {
+    test(`a non-member may follow a world_readable room's events, typing included, and nothing else (v${version})`, async () => {
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      const other = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken)).body.room_id as string;
+      await api('PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.history_visibility/`, { history_visibility: 'world_readable' }, alice.accessToken);
+      const start = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&timeout=0`, undefined, bob.accessToken);
+      assert.equal(start.status, 200, JSON.stringify(start.body));
+      await say(other, 'not followed');
+      await say(roomId, 'mice');
+      await api('PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 30_000 }, alice.accessToken);
+      await api('PUT', `/presence/${encodeURIComponent(alice.userId)}/status`, { presence: 'online', status_msg: `peeked in v${version}` }, alice.accessToken);
+      const mice = (await api('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=1`, undefined, alice.accessToken)).body.chunk[0].event_id as string;
+      const receipt = await api('POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(mice)}`, {}, alice.accessToken);
+      assert.equal(receipt.status, 200, JSON.stringify(receipt.body));
+      const res = await api('GET', `/events?room_id=${encodeURIComponent(roomId)}&from=${encodeURIComponent(start.body.end as string)}&timeout=0`, undefined, bob.accessToken);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const roomEvents = (res.body.chunk as Json[]).filter((e) => e.room_id !== undefined);
+      assert.deepEqual(
+        roomEvents.map((e) => [e.room_id, e.type, e.content.body ?? e.content.user_ids]),
+        [
+          [roomId, 'm.room.message', 'mice'],
+          [roomId, 'm.typing', [alice.userId]],
+          [roomId, 'm.receipt', undefined],
+        ],
+      );
+      // The members' presence comes too, naming its user in content as this API always did.
+      const presence = (res.body.chunk as Json[]).find((e) => e.type === 'm.presence' && e.content.status_msg === `peeked in v${version}`);
+      assert.equal(presence?.content.user_id, alice.userId);
+    });
+  }
+
+  test('a guest must name the room it follows', async () => {
+    const guest = await call<Json>(hs.baseUrl, 'POST', '/_matrix/client/v3/register?kind=guest', {});
+    const res = await api('GET', '/events?timeout=0', undefined, guest.body.access_token as string);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.errcode, 'M_MISSING_PARAM');
+  });
+});

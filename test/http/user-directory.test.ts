@@ -52,6 +52,31 @@ for (const engine of ENGINES) {
       assert.deepEqual((await search(bob, 'carol')).results, [], 'bob shares no room with carol');
     });
 
+    for (const [what, open, closed] of [
+      ['join rules', { type: 'm.room.join_rules', content: { join_rule: 'public' } }, { type: 'm.room.join_rules', content: { join_rule: 'invite' } }],
+      ['history visibility', { type: 'm.room.history_visibility', content: { history_visibility: 'world_readable' } }, { type: 'm.room.history_visibility', content: { history_visibility: 'shared' } }],
+    ] as const) {
+      for (const version of ['10', '12']) {
+        test(`members of a room made private again by its ${what} are no longer found (v${version})`, async () => {
+          const name = `quinn${what.length}v${version}`;
+          const quinn = await registerUser(hs.baseUrl, name);
+          const room = (await api('POST', '/createRoom', { preset: 'private_chat', room_version: version, invite: [quinn.userId] }, alice)).body.room_id as string;
+          assert.equal((await api('POST', `/join/${encodeURIComponent(room)}`, {}, quinn)).status, 200);
+          // Sharing a private room is sharing it with someone else: quinn does not find herself through it.
+          assert.deepEqual((await search(quinn, name)).results, []);
+          assert.deepEqual((await search(dave, name)).results, []);
+          const put = (event: { type: string; content: Record<string, string> }) => api('PUT', `/rooms/${encodeURIComponent(room)}/state/${event.type}/`, event.content, alice);
+          assert.equal((await put(open)).status, 200);
+          assert.deepEqual((await search(quinn, name)).results.map((r) => r.user_id), [quinn.userId]);
+          assert.deepEqual((await search(dave, name)).results.map((r) => r.user_id), [quinn.userId]);
+          assert.equal((await put(closed)).status, 200);
+          assert.deepEqual((await search(quinn, name)).results, []);
+          assert.deepEqual((await search(dave, name)).results, []);
+          assert.deepEqual((await search(alice, name)).results.map((r) => r.user_id), [quinn.userId], 'alice still shares the room');
+        });
+      }
+    }
+
     test('display name changes are reflected', async () => {
       await api('PUT', `/profile/${encodeURIComponent(dave.userId)}/displayname`, { displayname: 'Arnold Rimmer' }, dave);
       assert.deepEqual((await search(alice, 'lister')).results, []);

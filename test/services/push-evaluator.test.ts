@@ -8,6 +8,7 @@ import type { Database } from '../../src/storage/database.js';
 import { createPushStores, type PushStores } from '../../src/storage/push/index.js';
 import { RoomStore } from '../../src/storage/rooms/index.js';
 import { Notifier } from '../../src/services/notifier.js';
+import { ignoredUserIds } from '../../src/services/user-data/account-data.js';
 import { PushEvaluator, PushRulesService, PusherDelivery, type RoomStateView } from '../../src/services/push/index.js';
 import type { GatewayResponse } from '../../src/services/push/outbound.js';
 import { useTestDatabase } from '../helpers/databases.js';
@@ -70,7 +71,8 @@ describe('PushEvaluator over persisted events', () => {
     db = database.db;
     stores = createPushStores(db);
     const roomStore = new RoomStore(db);
-    rules = new PushRulesService({ store: stores.rules, accountData: new AccountDataStore(db), notifier: new Notifier(), legacyMentionRules: true });
+    const accountData = new AccountDataStore(db);
+    rules = new PushRulesService({ store: stores.rules, accountData, notifier: new Notifier(), legacyMentionRules: true });
     delivery = new PusherDelivery({
       pushers: stores.pushers,
       notifications: stores.notifications,
@@ -81,7 +83,7 @@ describe('PushEvaluator over persisted events', () => {
       onError: () => {},
       options: { initialBackoffMs: 1, maxBackoffMs: 4, maxAttempts: 3 },
     });
-    evaluator = new PushEvaluator({ serverName: 'hs', rules, notifications: stores.notifications, delivery, events: roomStore.events, clock: () => 42, afterCommit: (task) => db.afterCommit(task) });
+    evaluator = new PushEvaluator({ serverName: 'hs', rules, notifications: stores.notifications, delivery, events: roomStore.events, clock: () => 42, afterCommit: (task) => db.afterCommit(task), ignoredUsers: async (userId) => ignoredUserIds(await accountData.getGlobal(userId, 'm.ignored_user_list')) });
     room = new TestRoom(roomStore);
     const send = async (sender: string, type: string, content: JsonObject, stateKey?: string) => {
       const { event, streamOrdering } = await room.send(sender, type, content, stateKey);

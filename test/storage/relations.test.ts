@@ -87,8 +87,8 @@ for (const engine of ENGINES) {
     });
 
     test('timeline helpers: last join, last event at a position, event near a timestamp', async () => {
-      assert.equal(await store.events.lastJoinStreamOrdering(ROOM, '@bob:test'), positions.get('$join'));
-      assert.equal(await store.events.lastJoinStreamOrdering(ROOM, '@alice:test'), undefined);
+      assert.deepEqual(await store.events.lastJoins('@bob:test', [ROOM]), new Map([[ROOM, positions.get('$join')]]));
+      assert.deepEqual(await store.events.lastJoins('@alice:test', [ROOM]), new Map());
       assert.equal((await store.events.getLastEventAtOrBefore(ROOM, positions.get('$r1')!))?.eventId, '$r1');
       assert.equal((await store.events.getEventNearTimestamp(ROOM, 1003, 'forward'))?.eventId, '$root2');
       assert.equal((await store.events.getEventNearTimestamp(ROOM, 1002, 'backward'))?.eventId, '$r1');

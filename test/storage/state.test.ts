@@ -88,6 +88,24 @@ for (const engine of ENGINES) {
       }
     });
 
+    test('lookupKeys reads a few keys of many snapshots through their diff layers, removals included', async () => {
+      const base = baseState('look');
+      const s1 = new Map(base).set(key('m.room.history_visibility', ''), '$look-hv1');
+      const s2 = new Map(s1).set(key('m.room.member', '@bob:test'), '$look-bob-join');
+      const s3 = new Map(s2).set(key('m.room.history_visibility', ''), '$look-hv2');
+      s3.delete(key('m.room.member', '@bob:test'));
+      const ids = [await store.snapshots.saveStateSnapshot(base)];
+      for (const s of [s1, s2, s3]) ids.push(await store.snapshots.saveStateSnapshot(s, ids.at(-1)));
+      assert.ok((await store.snapshots.snapshotInfo(ids[3]!))!.layer > 0, 'the last snapshot is a diff');
+      const keys = [key('m.room.history_visibility', ''), key('m.room.member', '@bob:test'), key('m.room.name', '')];
+      const found = await store.snapshots.lookupKeys(ids, keys);
+      for (const [i, s] of [base, s1, s2, s3].entries()) {
+        const expected = new Map(keys.filter((k) => s.has(k)).map((k) => [k, s.get(k)!]));
+        assert.deepEqual(found.get(ids[i]!), expected, `snapshot ${i}`);
+      }
+      assert.deepEqual(await store.snapshots.lookupKeys([], keys), new Map());
+    });
+
     test('stateDelta reports changed and removed keys', async () => {
       const a = baseState('delta');
       const b = new Map(a).set(key('m.room.topic', ''), '$delta-topic').set(key('m.room.create', ''), '$delta-create2');

@@ -36,8 +36,10 @@ export function accountManagementRoutes(services: AccountServices): Route[] {
       handler: async (req) => {
         const requester = requesterOf(req);
         const body = requireObject(req.body);
+        // account_deactivation.yaml: `erase` defaults to false.
+        const erase = optionalBoolean(body, 'erase') ?? false;
         return withUia(async () => {
-          await services.account.deactivate(requester, authDict(body));
+          await services.account.deactivate(requester, authDict(body), erase);
           // No identity server bindings are ever made here, so none were removed.
           return { body: { id_server_unbind_result: 'no-support' } };
         });

@@ -2,6 +2,7 @@
 // room_initial_sync.yaml), still used by older clients and bots.
 import type { LegacySyncService } from '../../services/sync/legacy.js';
 import { parseSyncToken } from '../../services/sync/token.js';
+import { missingParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { queryBoolean, queryInteger, queryString } from '../validate.js';
 import { requesterOf } from './uia.js';
@@ -18,10 +19,13 @@ export function legacyEventRoutes(legacy: LegacySyncService): Route[] {
       path: '/_matrix/client/v3/events',
       auth: 'required',
       handler: async (req) => {
-        const { userId, deviceId } = requesterOf(req);
+        const { userId, deviceId, isGuest } = requesterOf(req);
         const from = queryString(req.query, 'from') || undefined;
         const timeout = queryInteger(req.query, 'timeout', { min: 0 }) ?? 30_000;
-        return { body: await legacy.events({ userId, deviceId }, from === undefined ? undefined : parseSyncToken(from), from, timeout, req.signal) };
+        const roomId = queryString(req.query, 'room_id') || undefined;
+        // As Synapse: a guest follows one room at a time.
+        if (isGuest && roomId === undefined) throw missingParam("Guest users must give 'room_id': the room whose events to follow");
+        return { body: await legacy.events({ userId, deviceId }, from === undefined ? undefined : parseSyncToken(from), from, timeout, roomId, req.signal) };
       },
     },
     /** # GET /_matrix/client/v3/initialSync */

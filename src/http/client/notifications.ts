@@ -3,6 +3,7 @@
 // notified the user, newest first, paginated by stream position.
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
+import type { HistoryVisibility } from '../../services/rooms/visibility.js';
 import type { NotificationStore } from '../../storage/push/index.js';
 import type { EventStore } from '../../storage/rooms/index.js';
 import { invalidParam } from '../../core/errors.js';
@@ -18,6 +19,7 @@ export interface NotificationRouteDeps {
   notifications: NotificationStore;
   events: EventStore;
   formatter: ClientEventFormatter;
+  visibility: Pick<HistoryVisibility, 'filterVisible'>;
 }
 
 export function notificationRoutes(deps: NotificationRouteDeps): Route[] {
@@ -40,9 +42,11 @@ export function notificationRoutes(deps: NotificationRouteDeps): Route[] {
         });
         const shown = rows.slice(0, page);
         const stored = await deps.events.getEvents(shown.map((r) => r.eventId));
-        // A notification whose event has since been purged has nothing to show.
-        const present = shown.filter((row) => stored.has(row.eventId));
-        const clientEvents = await deps.formatter.format(present.map((row) => stored.get(row.eventId)!), requester);
+        // The same rule as every read path: a sender ignored since, or erased, changes what is served.
+        const served = new Map((await deps.visibility.filterVisible(requester.userId, [...stored.values()])).map((e) => [e.eventId, e]));
+        // A notification whose event has since been purged, or may no longer be served, has nothing to show.
+        const present = shown.filter((row) => served.has(row.eventId));
+        const clientEvents = await deps.formatter.format(present.map((row) => served.get(row.eventId)!), requester);
         const notifications: JsonValue[] = present.map((row, i) => ({
           actions: row.actions as JsonValue[],
           event: clientEvents[i]!,

@@ -54,9 +54,11 @@ export class AccountService {
    * POST /account/deactivate: the account can no longer log in, loses every
    * device and token, and its profile is cleared. The password hash is kept
    * so that a login with the right password is told M_USER_DEACTIVATED rather
-   * than a misleading "invalid password".
+   * than a misleading "invalid password". With `erase`, the user is marked
+   * erased: from then on their events reach only those who were in the room
+   * when they were sent, and others see them redacted (rooms/visibility.ts).
    */
-  async deactivate(actor: Actor, auth: JsonObject | undefined): Promise<void> {
+  async deactivate(actor: Actor, auth: JsonObject | undefined, erase = false): Promise<void> {
     const authorised = await this.uia.authenticate({
       operation: `deactivate:${actor.userId}`,
       flows: PASSWORD_FLOWS,
@@ -72,6 +74,7 @@ export class AccountService {
       await profiles.setDisplayname(actor.userId, null);
       await profiles.setAvatarUrl(actor.userId, null);
       await profiles.deleteAllFields(actor.userId);
+      if (erase) await users.setErased(actor.userId);
       await this.uia.finish(authorised);
     });
     if (deviceIds.length > 0) await this.ctx.events.emit('devicesDeleted', { userId: actor.userId, deviceIds });

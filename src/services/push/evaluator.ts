@@ -31,6 +31,8 @@ export interface PushEvaluatorDeps {
   clock: () => number;
   /** Database.afterCommit: gateway delivery waits for the event's commit. */
   afterCommit: (task: () => void) => void;
+  /** The users `userId` ignores (m.ignored_user_list). */
+  ignoredUsers: (userId: string) => Promise<ReadonlySet<string>>;
 }
 
 const MEMBER_PREFIX = stateKeyString('m.room.member', '');
@@ -55,6 +57,7 @@ export class PushEvaluator {
     const actions: NewPushAction[] = [];
     const notified: Notified[] = [];
     for (const userId of this.recipients(event, joined)) {
+      if (await this.ignoresSender(userId, event)) continue;
       const ctx = { userId, displayName: displayNameIn(room, userId), roomMemberCount: joined.length, powerLevels };
       const evaluation = evaluatePushRules(event as PushEvent, await this.deps.rules.ruleset(userId), ctx);
       if (!evaluation.notify) continue;
@@ -113,6 +116,17 @@ export class PushEvaluator {
     }
     users.delete(event.sender);
     return [...users];
+  }
+
+  /**
+   * ignore_users.md: an ignored user's messages and invites never reach the
+   * client, so they neither count as unread nor wake a phone (as Synapse);
+   * their other state changes are not ignored.
+   */
+  private async ignoresSender(userId: string, event: Event): Promise<boolean> {
+    const invite = event.type === 'm.room.member' && event.state_key === userId && event.content['membership'] === 'invite';
+    if (event.state_key !== undefined && !invite) return false;
+    return (await this.deps.ignoredUsers(userId)).has(event.sender);
   }
 
   private isLocal(userId: string): boolean {

@@ -7,6 +7,7 @@ import type { Database } from '../../storage/database.js';
 import { createPushStores, type PushStores } from '../../storage/push/index.js';
 import type { EventStore } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
+import { ignoredUserIds } from '../user-data/account-data.js';
 import { PusherDelivery, type DeliveryOptions } from './delivery.js';
 import { PushEvaluator } from './evaluator.js';
 import { OpenIdService } from './openid.js';
@@ -76,6 +77,7 @@ export function createPushServices(deps: PushServicesDeps): PushServices {
     events: deps.events,
     clock: deps.clock,
     afterCommit: (task) => deps.db.afterCommit(task),
+    ignoredUsers: async (userId) => ignoredUserIds(await deps.accountData.getGlobal(userId, 'm.ignored_user_list')),
   });
   const pushers = new PusherService(stores.pushers);
   deps.accountEvents.on('devicesDeleted', ({ userId, deviceIds }) => pushers.removeForDevices(userId, deviceIds));

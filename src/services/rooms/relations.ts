@@ -9,7 +9,6 @@
 // whole event), m.reference {chunk: [{event_id}]}. m.annotation is *not*
 // aggregated by the server (event_annotations.md).
 import type { Event, JsonObject, JsonValue } from '../../core/types.js';
-import { notFound } from '../../core/errors.js';
 import type { RoomStore, StoredEvent, StreamDirection } from '../../storage/rooms/index.js';
 import type { EventRelation, RelationStore } from '../../storage/rooms/relations.js';
 import type { ClientEvent, ClientEventFormatter, Reader, RelationBundler } from './client-events.js';
@@ -88,7 +87,8 @@ export class RelationService implements RelationBundler {
 
   /** GET /rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]] */
   async relations(userId: string, deviceId: string | undefined, roomId: string, parentId: string, query: RelationsQuery, formatter: ClientEventFormatter): Promise<RelationsPage> {
-    await this.requireVisibleEvent(userId, roomId, parentId);
+    await this.deps.visibility.requireReadableRoom(userId, roomId);
+    await this.deps.visibility.requireVisibleEvent(userId, roomId, parentId);
     const limit = Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
     const forward = query.direction === 'forward';
     const top = await this.deps.store.events.maxStreamPosition();
@@ -117,6 +117,7 @@ export class RelationService implements RelationBundler {
 
   /** GET /rooms/{roomId}/threads */
   async threads(userId: string, deviceId: string | undefined, roomId: string, include: 'all' | 'participated', from: string | undefined, limit: number, formatter: ClientEventFormatter): Promise<ThreadsPage> {
+    await this.deps.visibility.requireReadableRoom(userId, roomId);
     const position = from === undefined ? await this.deps.store.events.maxStreamPosition() : parsePaginationToken(from);
     const summaries = await this.deps.relations.threads(roomId, position, limit + 1, include === 'participated' ? userId : undefined);
     const page = summaries.slice(0, limit);
@@ -133,10 +134,12 @@ export class RelationService implements RelationBundler {
     // State events do not receive bundled aggregations (_index.md "Aggregations of child events").
     const parents = events.filter((e) => e.stateKey === null);
     if (parents.length === 0 || depth > MAX_BUNDLE_DEPTH) return bundles;
-    const relations = await this.deps.relations.relationsTo(parents.map((e) => e.eventId));
+    const ignored = reader ? await this.deps.visibility.ignoredBy(reader.userId) : new Set<string>();
+    // An ignored user's replies and edits neither count nor show (as Synapse).
+    const relations = (await this.deps.relations.relationsTo(parents.map((e) => e.eventId))).filter((r) => !ignored.has(r.sender));
     if (relations.length === 0) return bundles;
     const byParent = groupBy(relations, (r) => r.relatesToId);
-    const childEvents = await this.deps.store.events.getEvents(latestChildIds(parents, byParent));
+    const childEvents = await this.servedChildren(latestChildIds(parents, byParent), reader);
     const formattedChildren = new Map(
       (await formatter.format([...childEvents.values()], reader, { depth: depth + 1 })).map((e) => [e.event_id, e]),
     );
@@ -155,13 +158,11 @@ export class RelationService implements RelationBundler {
     return bundles;
   }
 
-  /** 404 when the event is unknown, in another room, or hidden by history visibility (relations.yaml). */
-  private async requireVisibleEvent(userId: string, roomId: string, eventId: string): Promise<StoredEvent> {
-    const event = await this.deps.store.events.getEvent(eventId);
-    if (!event || event.roomId !== roomId || event.outlier || !(await this.deps.visibility.canSee(userId, event))) {
-      throw notFound(`Event ${eventId} not found in ${roomId}, or you may not see it`);
-    }
-    return event;
+  /** The bundled children as the reader may be served them (all of them when there is no reader). */
+  private async servedChildren(eventIds: readonly string[], reader: Reader | undefined): Promise<Map<string, StoredEvent>> {
+    const children = [...(await this.deps.store.events.getEvents(eventIds)).values()];
+    const served = reader ? await this.deps.visibility.filterVisible(reader.userId, children) : children;
+    return new Map(served.map((e) => [e.eventId, e]));
   }
 
   /** The event and the events relating to it, through up to MAX_RECURSION_DEPTH relationships. */

@@ -14,11 +14,11 @@
 // also accepted as positions, since clients pass /sync's next_batch/prev_batch
 // to /messages; only their events position is used.
 import { stateKeyString, type JsonObject } from '../../core/types.js';
-import { forbidden, invalidParam, notFound } from '../../core/errors.js';
+import { invalidParam } from '../../core/errors.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { eventMatchesFilter, type RoomEventFilter } from '../filters/index.js';
 import { parseSyncToken } from '../sync/token.js';
-import { historyVisibilityOf, type HistoryVisibility } from './visibility.js';
+import type { HistoryVisibility } from './visibility.js';
 
 /** The pagination token for the gap after the event at `streamOrdering`. */
 export function paginationToken(streamOrdering: number): string {
@@ -107,17 +107,9 @@ export class TimelineService {
     private readonly backfill?: (roomId: string) => Promise<boolean>,
   ) {}
 
-  /**
-   * Who may read a room's timeline at all: anyone who is or was in it (their
-   * events are then filtered by history visibility), or anyone while the
-   * room is world_readable.
-   */
+  /** 403 unless the user may read the room's timeline at all (HistoryVisibility.requireReadableRoom). */
   async requireReadable(userId: string, roomId: string): Promise<void> {
-    if (await this.store.memberships.getMembership(roomId, userId)) return;
-    const visibility = await this.store.currentState.getCurrentStateEvent(roomId, 'm.room.history_visibility', '');
-    if (visibility && historyVisibilityOf(contentOf(visibility)) === 'world_readable') return;
-    if (!(await this.store.rooms.getRoom(roomId))) throw notFound(`Unknown room ${roomId}`);
-    throw forbidden(`${userId} has never been in ${roomId} and its history is not world readable`);
+    await this.visibility.requireReadableRoom(userId, roomId);
   }
 
   /**
@@ -151,12 +143,14 @@ export class TimelineService {
       const want = Math.min(Math.max(limit - chunk.length, 20), MAX_SCANNED_PER_PAGE - scanned);
       const batch = await this.store.events.getEventsByStream([roomId], position, to, want, backward ? 'backward' : 'forward');
       scanned += batch.length;
-      const passing = new Set((await this.visibility.filterVisible(userId, batch.filter((e) => matches(e, filter)))).map((e) => e.eventId));
+      // Served as the user may see them (an erased sender's events may come back redacted).
+      const served = new Map((await this.visibility.filterVisible(userId, batch.filter((e) => matches(e, filter)))).map((e) => [e.eventId, e]));
       let consumed = 0;
       for (const event of batch) {
         consumed += 1;
         position = backward ? event.streamOrdering - 1 : event.streamOrdering;
-        if (passing.has(event.eventId)) chunk.push(event);
+        const visible = served.get(event.eventId);
+        if (visible) chunk.push(visible);
         if (chunk.length === limit) break;
       }
       if (batch.length < want) {
@@ -171,7 +165,9 @@ export class TimelineService {
 
   /** GET /rooms/{roomId}/context/{eventId}: `limit` split between events before and after. */
   async context(userId: string, roomId: string, eventId: string, limit: number, filter: RoomEventFilter): Promise<ContextResult> {
-    const event = await this.requireVisibleEvent(userId, roomId, eventId);
+    // Synapse: a room the user may not read, or an event in it they may not see, is 403 (an unknown event 404).
+    await this.requireReadable(userId, roomId);
+    const event = await this.visibility.requireVisibleEvent(userId, roomId, eventId, 'forbidden');
     const capped = pageLimit(limit, filter);
     const beforeLimit = Math.floor(capped / 2);
     const afterLimit = capped - beforeLimit;
@@ -201,18 +197,12 @@ export class TimelineService {
   }
 
   /**
-   * The event, if it is in the room and the user may see it; 404 otherwise
-   * (rooms.yaml GET /event). Without `roomId` (the deprecated GET
-   * /events/{eventId}, old_sync.yaml) the event may be in any room, with the
-   * same checks.
+   * GET /rooms/{roomId}/event/{eventId} — or, without `roomId`, the
+   * deprecated GET /events/{eventId} (old_sync.yaml), where the event may be
+   * in any room: the event as the user may see it; 404 otherwise.
    */
   async requireVisibleEvent(userId: string, roomId: string | undefined, eventId: string): Promise<StoredEvent> {
-    const event = await this.store.events.getEvent(eventId);
-    const hidden = !event || (roomId !== undefined && event.roomId !== roomId) || event.outlier || event.rejectedReason !== null;
-    if (hidden || !(await this.visibility.canSee(userId, event))) {
-      throw notFound(`Event ${eventId} not found${roomId === undefined ? '' : ` in ${roomId}`}, or you may not see it`);
-    }
-    return event;
+    return this.visibility.requireVisibleEvent(userId, roomId, eventId);
   }
 
   /**

@@ -17,7 +17,18 @@ export interface SyncContext {
   /** The user's memberships, forgotten rooms left out, after the filter's rooms/not_rooms. */
   memberships: readonly RoomMembership[];
   joinedRoomIds: readonly string[];
+  /**
+   * world_readable rooms followed without being in them (the legacy /events
+   * with a room_id): an incremental pass sends their new events the user may
+   * see, their ephemeral events and their members' presence.
+   */
+  peekedRoomIds: readonly string[];
   ignoredUsers: ReadonlySet<string>;
+}
+
+/** The rooms whose events and ephemeral events this pass follows: joined and peeked. */
+export function followedRoomIds(ctx: SyncContext): string[] {
+  return [...ctx.joinedRoomIds, ...ctx.peekedRoomIds];
 }
 
 /** The position a stream's incremental read starts after (0 on an initial sync). */

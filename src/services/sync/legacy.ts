@@ -5,8 +5,11 @@
 import type { JsonObject } from '../../core/types.js';
 import { forbidden } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
-import { parseFilter } from '../filters/index.js';
-import type { StreamPositions } from './token.js';
+import { DEFAULT_FILTER, parseFilter } from '../filters/index.js';
+import { paginationToken } from '../rooms/timeline.js';
+import type { HistoryVisibility } from '../rooms/visibility.js';
+import type { PresenceService } from '../user-data/index.js';
+import { formatSyncToken, type StreamPositions } from './token.js';
 import type { SyncService } from './sync-service.js';
 
 interface Who {
@@ -26,17 +29,32 @@ export class LegacySyncService {
   constructor(
     private readonly sync: SyncService,
     private readonly store: RoomStore,
+    private readonly visibility: Pick<HistoryVisibility, 'isWorldReadable'>,
+    private readonly presence: Pick<PresenceService, 'presenceSince'>,
   ) {}
 
-  /** # GET /events: events after `from` (default: now), waiting up to `timeoutMs` for some. */
-  async events(who: Who, from: StreamPositions | undefined, fromToken: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<JsonObject> {
+  /**
+   * # GET /events: events after `from` (default: now), waiting up to
+   * `timeoutMs` for some — of the user's joined rooms, or of `roomId` alone
+   * (old_sync.yaml), which the user must have joined or which must be
+   * world_readable (a peek, as Synapse): this stream never carries a room
+   * the user may not read.
+   */
+  async events(who: Who, from: StreamPositions | undefined, fromToken: string | undefined, timeoutMs: number, roomId?: string, signal?: AbortSignal): Promise<JsonObject> {
+    let peek: string[] = [];
+    if (roomId !== undefined && (await this.store.memberships.getMembership(roomId, who.userId))?.membership !== 'join') {
+      if (!(await this.visibility.isWorldReadable(roomId))) throw forbidden(`${who.userId} is not in ${roomId}: join it to follow its events`);
+      peek = [roomId];
+    }
     const since = from ?? this.sync.currentPositions();
-    const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter: parseFilter({}), signal })) as SyncBody;
+    const filter = parseFilter(roomId === undefined ? {} : { room: { rooms: [roomId] } });
+    const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter, peek, signal })) as SyncBody;
     const chunk: JsonObject[] = [];
     for (const [roomId, room] of Object.entries(body.rooms.join)) {
       for (const event of [...(room.timeline?.events ?? []), ...(room.ephemeral?.events ?? [])]) chunk.push({ ...event, room_id: roomId });
     }
-    chunk.push(...body.presence.events);
+    // As Synapse's /events: presence content names its user, which clients of this API read.
+    chunk.push(...body.presence.events.map((e) => ({ ...e, content: { ...(e.content as JsonObject), user_id: e.sender } })));
     return { chunk, start: fromToken ?? body.next_batch, end: body.next_batch };
   }
 
@@ -50,9 +68,13 @@ export class LegacySyncService {
     return { end: body.next_batch, rooms, presence: body.presence.events, account_data: body.account_data.events };
   }
 
-  /** # GET /rooms/{roomId}/initialSync: one room, for a member or former member. */
+  /**
+   * # GET /rooms/{roomId}/initialSync: one room, for a member or former
+   * member — or for anyone while its history is world_readable (a peek).
+   */
   async roomInitialSync(who: Who, roomId: string, limit: number): Promise<JsonObject> {
     const membership = await this.store.memberships.getMembership(roomId, who.userId);
+    if (!membership && (await this.visibility.isWorldReadable(roomId))) return this.peek(who, roomId, limit);
     if (!membership || membership.forgotten || membership.membership === 'knock') throw forbidden(`${who.userId} is not in ${roomId}`);
     const filter = parseFilter({ room: { rooms: [roomId], include_leave: true, timeline: { limit: Math.max(1, limit) } } });
     const body = (await this.sync.sync({ ...who, timeoutMs: 0, fullState: false, filter, setPresence: 'offline' })) as SyncBody;
@@ -63,6 +85,29 @@ export class LegacySyncService {
       ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
     );
     return { ...info, presence: body.presence.events.filter((e) => members.has(e.sender as string)) };
+  }
+
+  /**
+   * A world_readable room seen from outside (as Synapse, no `membership`):
+   * its newest events the peeker may see — history visibility decides which,
+   * as on every read path — its current state, and its members' presence.
+   */
+  private async peek(who: Who, roomId: string, limit: number): Promise<JsonObject> {
+    const to = this.sync.currentPositions();
+    const reader = { ...who, filter: DEFAULT_FILTER };
+    const [timelines, state, members] = await Promise.all([
+      this.sync.timelines.read(who.userId, [{ roomId, after: 0, upTo: to.events }], Math.max(1, limit), () => true),
+      this.store.currentState.getCurrentStateEvents(roomId),
+      this.store.memberships.membersOfRoom(roomId, 'join'),
+    ]);
+    const timeline = timelines.get(roomId)?.events ?? [];
+    const first = timeline[0];
+    const section: RoomSection = {
+      timeline: { events: await this.sync.serializer.serialize(timeline, reader), prev_batch: paginationToken(first ? first.streamOrdering - 1 : to.events) },
+      state: { events: await this.sync.serializer.serialize(state.filter((e) => e.streamOrdering <= to.events), reader) },
+    };
+    const { membership: _peeker, ...info } = this.roomInfo(roomId, 'join', section, formatSyncToken(to), limit);
+    return { ...info, presence: await this.presence.presenceSince(0, members.map((m) => m.userId)) };
   }
 
   private roomInfo(roomId: string, section: 'join' | 'invite' | 'leave', room: RoomSection & { invite_state?: { events: JsonObject[] } }, end: string, limit: number): JsonObject {

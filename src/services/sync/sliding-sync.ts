@@ -15,7 +15,7 @@ import type { NotificationStore } from '../../storage/push/notifications.js';
 import type { RoomMembership, RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { DEFAULT_FILTER } from '../filters/index.js';
 import { STREAMS, type Notifier } from '../notifier.js';
-import type { ReceiptService, TypingService } from '../user-data/index.js';
+import type { AccountDataService, ReceiptService, TypingService } from '../user-data/index.js';
 import { contentOf, type SyncEventSerializer } from './events.js';
 import { roomSummary, strippedEvent, STRIPPED_STATE_TYPES } from './room-summary.js';
 import type { SyncService } from './sync-service.js';
@@ -23,6 +23,7 @@ import type { EncryptionSources } from './streams/encryption.js';
 import { stateEventsAtDeparture } from '../rooms/departure.js';
 import { isValidSpaceChild } from '../rooms/spaces.js';
 import { paginationToken } from '../rooms/timeline.js';
+import type { Timeline } from './timelines.js';
 import type { StreamPositions } from './token.js';
 
 /** Events that move a room up the list (Synapse's default bump event types). */
@@ -109,6 +110,7 @@ export interface SlidingSyncDeps {
   sync: SyncService;
   serializer: SyncEventSerializer;
   accountDataStore: AccountDataStore;
+  accountData: Pick<AccountDataService, 'ignoredUsers'>;
   typing: TypingService;
   receipts: ReceiptService;
   notifications: NotificationStore;
@@ -155,11 +157,14 @@ export class SlidingSyncService {
 
   private async compute(request: SlidingSyncRequest, previous: ConnectionPosition | undefined, to: StreamPositions) {
     const since = previous?.positions;
-    const memberships = (await this.deps.store.memberships.roomsForUser(request.userId)).filter(
-      (m) =>
-        !m.forgotten &&
-        m.streamOrdering <= to.events &&
-        (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock' || (since !== undefined && m.streamOrdering > since.events)),
+    const memberships = await this.withoutIgnoredInvites(
+      request.userId,
+      (await this.deps.store.memberships.roomsForUser(request.userId)).filter(
+        (m) =>
+          !m.forgotten &&
+          m.streamOrdering <= to.events &&
+          (m.membership === 'join' || m.membership === 'invite' || m.membership === 'knock' || (since !== undefined && m.streamOrdering > since.events)),
+      ),
     );
     const byRoom = new Map(memberships.map((m) => [m.roomId, m]));
     const joinedRoomIds = memberships.filter((m) => m.membership === 'join').map((m) => m.roomId);
@@ -199,6 +204,17 @@ export class SlidingSyncService {
     const extensions = await this.extensions(request, [...configs.keys()].filter((id) => byRoom.get(id)?.membership === 'join'), since, to);
     const hasNews = Object.keys(rooms).length > 0 || extensionsHaveNews(extensions);
     return { body: { lists, rooms, extensions } as JsonObject, sentRooms, joinedRoomIds, hasNews };
+  }
+
+  /** ignore_users.md: "Servers must not send room invites from ignored users to clients." */
+  private async withoutIgnoredInvites(userId: string, memberships: RoomMembership[]): Promise<RoomMembership[]> {
+    const invites = memberships.filter((m) => m.membership === 'invite');
+    if (invites.length === 0) return memberships;
+    const ignored = await this.deps.accountData.ignoredUsers(userId);
+    if (ignored.size === 0) return memberships;
+    const events = await this.deps.store.events.getEvents(invites.map((m) => m.eventId));
+    const fromIgnored = new Set(invites.filter((m) => ignored.has(events.get(m.eventId)?.sender ?? '')).map((m) => m.eventId));
+    return memberships.filter((m) => !fromIgnored.has(m.eventId));
   }
 
   private async bumpStamps(memberships: readonly RoomMembership[], to: StreamPositions): Promise<Map<string, number>> {
@@ -275,15 +291,13 @@ export class SlidingSyncService {
   }
 
   private async initialRoom(request: SlidingSyncRequest, membership: RoomMembership, config: RoomConfig, to: StreamPositions): Promise<JsonObject | undefined> {
-    const { store } = this.deps;
     if (membership.membership !== 'join' && membership.membership !== 'leave' && membership.membership !== 'ban') {
       return this.strippedRoom(membership);
     }
     const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
-    const raw = (await store.events.recentEventsPerRoom([membership.roomId], 0, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
-    const timeline = newest(raw, config.timelineLimit);
+    const { events: timeline, limited } = await this.timeline(request, membership.roomId, 0, upTo, config.timelineLimit);
     const state = await this.stateAsSeen(membership, upTo);
-    const room = await this.describe(request, state, timeline, to, raw.length > config.timelineLimit);
+    const room = await this.describe(request, state, timeline, to, limited);
     room.initial = true;
     room.required_state = await this.deps.serializer.serialize(selectState(state, config.requiredState, request.userId, timeline), syncUser(request));
     return room;
@@ -296,9 +310,8 @@ export class SlidingSyncService {
       return membership.streamOrdering > sent.upTo ? this.strippedRoom(membership) : undefined;
     }
     const upTo = membership.membership === 'join' ? to.events : membership.streamOrdering;
-    const raw = (await store.events.recentEventsPerRoom([membership.roomId], sent.upTo, upTo, config.timelineLimit + 1)).get(membership.roomId) ?? [];
-    if (raw.length === 0 && !asksForMore(sent.requiredState, config.requiredState)) return undefined;
-    const timeline = newest(raw, config.timelineLimit);
+    const { events: timeline, limited } = await this.timeline(request, membership.roomId, sent.upTo, upTo, config.timelineLimit);
+    if (timeline.length === 0 && !limited && !asksForMore(sent.requiredState, config.requiredState)) return undefined;
     const changedState = (await store.events.stateEventsBetween(membership.roomId, sent.upTo, upTo + 1)).filter((e) => e.streamOrdering <= upTo);
     const visible = await this.stateAsSeen(membership, upTo);
     // MSC4186: required_state carries the state changes since the last response
@@ -308,13 +321,19 @@ export class SlidingSyncService {
     const changed = new Set(changedState.map((e) => e.eventId));
     const held = new Set(selectState(visible, sent.requiredState, request.userId, timeline).map((e) => e.eventId));
     const required = selectState(visible, config.requiredState, request.userId, timeline).filter((e) => changed.has(e.eventId) || !held.has(e.eventId));
-    if (raw.length === 0 && required.length === 0) return undefined;
-    const room = await this.describe(request, visible, timeline, to, raw.length > config.timelineLimit);
+    if (timeline.length === 0 && !limited && required.length === 0) return undefined;
+    const room = await this.describe(request, visible, timeline, to, limited);
     room.required_state = await this.deps.serializer.serialize(required, syncUser(request));
     // Live events are those since the client's last response; a room coming
     // back into a range also brings what it missed while out of it.
     room.num_live = timeline.filter((e) => e.streamOrdering > since.events).length;
     return room;
+  }
+
+  /** The room's newest events in (after, upTo] that the user may be served (rooms/visibility.ts). */
+  private async timeline(request: SlidingSyncRequest, roomId: string, after: number, upTo: number, limit: number): Promise<Timeline> {
+    const timelines = await this.deps.sync.timelines.read(request.userId, [{ roomId, after, upTo }], limit, () => true);
+    return timelines.get(roomId) ?? { events: [], limited: false, membersChanged: false };
   }
 
   /**
@@ -443,11 +462,6 @@ function newlyJoined(membership: RoomMembership, sent: SentRoom): boolean {
  */
 function asksForMore(held: RequiredState, requested: RequiredState): boolean {
   return requested.some(([type, key]) => !held.some(([t, k]) => (t === '*' || t === type) && (k === '*' || k === key)));
-}
-
-/** The last `limit` events (none for 0: `slice(-0)` would be all of them). */
-function newest<T>(events: readonly T[], limit: number): T[] {
-  return limit > 0 ? events.slice(-limit) : [];
 }
 
 /** Rooms in lists and subscriptions combine: the union of required_state and the largest timeline_limit. */

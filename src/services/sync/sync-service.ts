@@ -12,7 +12,7 @@ import { STREAMS, type Notifier } from '../notifier.js';
 import type { ClientEventFormatter } from '../rooms/client-events.js';
 import type { HistoryVisibility } from '../rooms/visibility.js';
 import type { AccountDataService, PresenceService, PresenceState, ReceiptService, TypingService } from '../user-data/index.js';
-import type { SyncContext } from './context.js';
+import { followedRoomIds, type SyncContext } from './context.js';
 import { SyncEventSerializer } from './events.js';
 import { SyncResponseBuilder } from './response.js';
 import { AccountDataStreamProvider } from './streams/account-data.js';
@@ -22,6 +22,7 @@ import { NotificationCountsProvider } from './streams/notification-counts.js';
 import { PresenceStreamProvider } from './streams/presence.js';
 import type { StreamProvider } from './streams/provider.js';
 import { RoomsStreamProvider } from './streams/rooms.js';
+import { TimelineReader } from './timelines.js';
 import { formatSyncToken, type StreamPositions } from './token.js';
 
 export interface SyncServiceDeps {
@@ -47,6 +48,8 @@ export interface SyncRequest {
   timeoutMs: number;
   fullState: boolean;
   filter: Filter;
+  /** world_readable rooms to follow without being in them (SyncContext.peekedRoomIds). */
+  peek?: readonly string[];
   /** sync.yaml set_presence; absent means online. */
   setPresence?: PresenceState;
   signal?: AbortSignal;
@@ -54,6 +57,8 @@ export interface SyncRequest {
 
 export class SyncService {
   readonly serializer: SyncEventSerializer;
+  /** Room timelines as the user may see them; sliding sync reads them too. */
+  readonly timelines: TimelineReader;
   /**
    * Providers in phases: those of a phase read independently and run
    * together (on PostgreSQL, over separate connections); a later phase may
@@ -63,9 +68,10 @@ export class SyncService {
 
   constructor(private readonly deps: SyncServiceDeps) {
     this.serializer = new SyncEventSerializer(deps.formatter);
+    this.timelines = new TimelineReader(deps.store, deps.visibility);
     this.phases = [
       [
-        new RoomsStreamProvider(deps.store, this.serializer, deps.visibility),
+        new RoomsStreamProvider(deps.store, this.serializer, this.timelines),
         new TypingStreamProvider(deps.typing),
         new ReceiptsStreamProvider(deps.receipts),
         new PresenceStreamProvider(deps.presence, deps.store.memberships),
@@ -99,7 +105,7 @@ export class SyncService {
       // A change committed while we were reading would not wake a waiter
       // registered after it: look again straight away instead.
       if (this.movedSince(to)) continue;
-      await this.deps.notifier.waitForChange(request.userId, new Set(ctx.joinedRoomIds), remaining, request.signal);
+      await this.deps.notifier.waitForChange(request.userId, new Set(followedRoomIds(ctx)), remaining, request.signal);
     }
   }
 
@@ -119,6 +125,7 @@ export class SyncService {
       filter: request.filter,
       memberships: visible,
       joinedRoomIds: visible.filter((m) => m.membership === 'join').map((m) => m.roomId),
+      peekedRoomIds: (request.peek ?? []).filter((roomId) => !visible.some((m) => m.roomId === roomId && m.membership === 'join')),
       ignoredUsers,
     };
   }

@@ -122,11 +122,15 @@ export class AccountDataService {
 
   /** The users `userId` ignores: /sync and timelines hide their non-state events and invites. */
   async ignoredUsers(userId: string): Promise<Set<string>> {
-    const content = await this.store.getGlobal(userId, 'm.ignored_user_list');
-    const ignored = content?.ignored_users;
-    if (typeof ignored !== 'object' || ignored === null || Array.isArray(ignored)) return new Set();
-    return new Set(Object.keys(ignored));
+    return ignoredUserIds(await this.store.getGlobal(userId, 'm.ignored_user_list'));
   }
+}
+
+/** The user IDs an m.ignored_user_list content names (none if it is malformed). */
+export function ignoredUserIds(content: JsonObject | undefined): Set<string> {
+  const ignored = content?.ignored_users;
+  if (typeof ignored !== 'object' || ignored === null || Array.isArray(ignored)) return new Set();
+  return new Set(Object.keys(ignored));
 }
 
 function checkOwner(requesterId: string, userId: string, action: 'set' | 'read'): void {

@@ -1,6 +1,8 @@
 // Local user accounts: password hash, admin and guest flags, deactivation,
-// and the moderation flags (locked, suspended).
+// the moderation flags (locked, suspended), and erasure.
+import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database } from '../database.js';
+import { placeholders, queryInChunks } from '../rooms/sql.js';
 
 export interface UserRecord {
   userId: string;
@@ -35,7 +37,12 @@ export interface NewUser {
   createdTs: number;
 }
 
+/** Senders whose erasure flag stays cached (every served event's sender is looked up). */
+const CACHED_ERASURE_FLAGS = 100_000;
+
 export class UserStore {
+  private readonly erasure: CommitConsistentCache<boolean>;
+
   /**
    * `onFlagsChanged` hears of a change to the flags access tokens resolve
    * with (deactivated, admin), so cached resolutions can be dropped.
@@ -43,7 +50,9 @@ export class UserStore {
   constructor(
     private readonly db: Database,
     private readonly onFlagsChanged: (userId: string) => void = () => {},
-  ) {}
+  ) {
+    this.erasure = new CommitConsistentCache(db, CACHED_ERASURE_FLAGS);
+  }
 
   /** Inserts the user; false when the ID is already taken (any user, deactivated ones included). */
   async create(user: NewUser): Promise<boolean> {
@@ -86,6 +95,24 @@ export class UserStore {
   async setDeactivated(userId: string, deactivated: boolean): Promise<void> {
     await this.db.execute('UPDATE users SET deactivated = ? WHERE user_id = ?', [deactivated, userId]);
     this.onFlagsChanged(userId);
+  }
+
+  /** Records that the user asked for their data to be erased (deactivation with `erase`). */
+  async setErased(userId: string): Promise<void> {
+    await this.db.execute('UPDATE users SET erased = 1 WHERE user_id = ?', [userId]);
+    this.erasure.invalidate((key) => key === userId);
+  }
+
+  /** Which of `userIds` asked to be erased; users of other servers never are here. */
+  async erasedAmong(userIds: Iterable<string>): Promise<Set<string>> {
+    const flags = await this.erasure.getMany([...userIds], async (missing) => {
+      const rows = await queryInChunks(missing, (chunk) =>
+        this.db.query<{ user_id: string }>(`SELECT user_id FROM users WHERE erased = 1 AND user_id IN (${placeholders(chunk.length)})`, chunk),
+      );
+      const erased = new Set(rows.map((r) => r.user_id));
+      return new Map(missing.map((userId) => [userId, erased.has(userId)]));
+    });
+    return new Set([...flags].filter(([, erased]) => erased).map(([userId]) => userId));
   }
 
   async setAdmin(userId: string, isAdmin: boolean): Promise<void> {

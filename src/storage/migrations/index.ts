@@ -11,6 +11,7 @@ import { relationsMigration } from './0007_relations.js';
 import { e2eeMigration } from './0008_e2ee.js';
 import { pushSummaryMigration } from './0009_push_summary.js';
 import { txnScopeMigration } from './0010_txn_scope.js';
+import { userErasureMigration } from './0012_user_erasure.js';
 import { accountModerationMigration } from './0015_account_moderation.js';
 import { profileFieldsMigration } from './0016_profile_fields.js';
 import { serverKeysMigration } from './0017_server_keys.js';
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
   e2eeMigration,
   pushSummaryMigration,
   txnScopeMigration,
+  userErasureMigration,
   accountModerationMigration,
   profileFieldsMigration,
   serverKeysMigration,

@@ -71,6 +71,22 @@ export class CurrentStateStore {
     return byRoom;
   }
 
+  /** Which of these state events are part of their room's current state, looked up by their state keys. */
+  async whichAreCurrent(events: readonly StoredEvent[]): Promise<Set<string>> {
+    const state = events.filter((e) => e.stateKey !== null);
+    const rows = await queryInChunks(
+      state,
+      (chunk) =>
+        this.db.query<{ event_id: string }>(
+          `SELECT event_id FROM current_state WHERE (room_id, type, state_key) IN (VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')})`,
+          chunk.flatMap((e) => [e.roomId, e.type, e.stateKey!]),
+        ),
+      3,
+    );
+    const current = new Set(rows.map((r) => r.event_id));
+    return new Set(state.filter((e) => current.has(e.eventId)).map((e) => e.eventId));
+  }
+
   async getCurrentStateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
     const row = await this.db.queryOne<EventRow>(
       `SELECT ${EVENT_COLUMNS.map((c) => `e.${c}`).join(', ')}

@@ -379,18 +379,21 @@ export class EventStore {
   }
 
   /**
-   * The stream ordering of the user's most recent join to the room (a
-   * timeline m.room.member event with membership join), or undefined if they
-   * never joined. History visibility's "shared" rule asks whether the user
-   * joined at any point after an event.
+   * The stream ordering of the user's most recent join (a timeline
+   * m.room.member event with membership join) to each of `roomIds`; rooms
+   * they never joined are absent. History visibility's "shared" rule asks
+   * whether the user joined at any point after an event.
    */
-  async lastJoinStreamOrdering(roomId: string, userId: string): Promise<number | undefined> {
-    const row = await this.db.queryOne<{ pos: number | null }>(
-      `SELECT MAX(stream_ordering) AS pos FROM events
-       WHERE room_id = ? AND type = 'm.room.member' AND state_key = ? AND membership = 'join' AND ${timeline()}`,
-      [roomId, userId],
+  async lastJoins(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await queryInChunks(roomIds, (chunk) =>
+      this.db.query<{ room_id: string; pos: number }>(
+        `SELECT room_id, MAX(stream_ordering) AS pos FROM events
+         WHERE room_id IN (${placeholders(chunk.length)}) AND type = 'm.room.member' AND state_key = ? AND membership = 'join' AND ${timeline()}
+         GROUP BY room_id`,
+        [...chunk, userId],
+      ),
     );
-    return row?.pos == null ? undefined : Number(row.pos);
+    return new Map(rows.map((r) => [r.room_id, Number(r.pos)]));
   }
 
   /** The room's last timeline event at or before stream position `position` (the state at a pagination token). */

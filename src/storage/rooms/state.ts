@@ -147,6 +147,44 @@ export class StateSnapshotStore {
     return fullState(await this.loadChain(id));
   }
 
+  /**
+   * A few keys of many snapshots, without loading any snapshot whole (history
+   * visibility reads two keys of the state before every event it judges):
+   * one query per chunk of snapshots walks each one's diff chain and keeps,
+   * per key, the entry of the highest layer that has one. Keys a snapshot
+   * lacks are absent from its map.
+   */
+  async lookupKeys(ids: readonly SnapshotId[], keys: readonly string[]): Promise<Map<SnapshotId, StateMap>> {
+    const found = new Map<SnapshotId, StateMap>(ids.map((id) => [id, new Map()]));
+    if (ids.length === 0 || keys.length === 0) return found;
+    const pairs = keys.map(parseStateKeyString);
+    const rows = await queryInChunks([...new Set(ids)], (chunk) =>
+      this.db.query<{ origin: number; layer: number; type: string; state_key: string; event_id: string | null }>(
+        `WITH RECURSIVE chain (origin, id, parent_id, layer) AS (
+           SELECT id, id, parent_id, layer FROM state_snapshots WHERE id IN (${placeholders(chunk.length)})
+           UNION ALL
+           SELECT c.origin, s.id, s.parent_id, s.layer FROM state_snapshots s JOIN chain c ON s.id = c.parent_id
+         )
+         SELECT c.origin, c.layer, k.type, k.state_key, n.event_id
+         FROM chain c
+         JOIN state_snapshot_entries e ON e.snapshot_id = c.id
+         JOIN state_keys k ON k.id = e.key_nid
+         LEFT JOIN state_event_nids n ON n.id = e.event_nid
+         WHERE (k.type, k.state_key) IN (VALUES ${pairs.map(() => '(?, ?)').join(', ')})
+         ORDER BY c.layer`,
+        [...chunk, ...pairs.flat()],
+      ),
+    );
+    // Rows come base layer first, so a later row (a higher layer) overrides.
+    for (const row of rows) {
+      const state = found.get(Number(row.origin))!;
+      const key = stateKeyString(row.type, row.state_key);
+      if (row.event_id === null) state.delete(key);
+      else state.set(key, row.event_id);
+    }
+    return found;
+  }
+
   /** What changes from snapshot `fromId` to snapshot `toId`. */
   async stateDelta(fromId: SnapshotId, toId: SnapshotId): Promise<StateDelta> {
     if (fromId === toId) return { changed: new Map(), removed: [] };

@@ -4,7 +4,7 @@
 import type { JsonObject } from '../../../core/types.js';
 import { eventMatchesFilter } from '../../filters/index.js';
 import type { ReceiptService, TypingService } from '../../user-data/index.js';
-import { isInitial, sinceOf, type SyncContext } from '../context.js';
+import { followedRoomIds, isInitial, sinceOf, type SyncContext } from '../context.js';
 import type { SyncResponseBuilder } from '../response.js';
 import type { StreamProvider } from './provider.js';
 
@@ -18,7 +18,8 @@ export class TypingStreamProvider implements StreamProvider {
   constructor(private readonly typing: TypingService) {}
 
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
-    const rooms = isInitial(ctx) ? ctx.joinedRoomIds : this.typing.changedRoomsSince(sinceOf(ctx, 'typing'), ctx.joinedRoomIds);
+    const followed = followedRoomIds(ctx);
+    const rooms = isInitial(ctx) ? followed : this.typing.changedRoomsSince(sinceOf(ctx, 'typing'), followed);
     for (const roomId of rooms) {
       const userIds = this.typing.typingSnapshot(roomId).filter((u) => !ctx.ignoredUsers.has(u));
       if (isInitial(ctx) && userIds.length === 0) continue;
@@ -31,10 +32,11 @@ export class ReceiptsStreamProvider implements StreamProvider {
   constructor(private readonly receipts: ReceiptService) {}
 
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
-    if (ctx.joinedRoomIds.length === 0) return;
+    const followed = followedRoomIds(ctx);
+    if (followed.length === 0) return;
     const since = sinceOf(ctx, 'receipts');
     if (!isInitial(ctx) && since >= ctx.to.receipts) return;
-    const byRoom = await this.receipts.receiptsSince(ctx.joinedRoomIds, since, ctx.userId);
+    const byRoom = await this.receipts.receiptsSince(followed, since, ctx.userId);
     for (const [roomId, content] of byRoom) {
       addEphemeral(ctx, out, roomId, { type: 'm.receipt', content: content as unknown as JsonObject });
     }

@@ -9,26 +9,20 @@ import type { RoomMembership, RoomStore, StoredEvent } from '../../../storage/ro
 import { lazyLoadMembers, timelineLimit } from '../../filters/index.js';
 import { isInitial, sinceOf, type SyncContext } from '../context.js';
 import { storedEventMatches, type SyncEventSerializer } from '../events.js';
-import type { HistoryVisibility } from '../../rooms/visibility.js';
 import { stateEventsAtDeparture } from '../../rooms/departure.js';
 import { paginationToken } from '../../rooms/timeline.js';
 import type { LeftRoomResponse, SyncResponseBuilder } from '../response.js';
 import { roomSummary, STRIPPED_STATE_TYPES, strippedEvent } from '../room-summary.js';
+import type { Timeline, TimelineReader, TimelineWindow } from '../timelines.js';
 import type { StreamProvider } from './provider.js';
 
-/** Events a sync reads at most per room to fill a filtered timeline (the filter may match little of a busy room). */
-const MAX_TIMELINE_SCAN = 1000;
-
-interface Timeline {
-  events: StoredEvent[];
-  limited: boolean;
-}
+const EMPTY_TIMELINE: Timeline = { events: [], limited: false, membersChanged: false };
 
 export class RoomsStreamProvider implements StreamProvider {
   constructor(
     private readonly store: RoomStore,
     private readonly serializer: SyncEventSerializer,
-    private readonly visibility: Pick<HistoryVisibility, 'filterVisible'>,
+    private readonly timelines: TimelineReader,
   ) {}
 
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
@@ -39,7 +33,8 @@ export class RoomsStreamProvider implements StreamProvider {
     const whole = joined.filter((m) => full || m.streamOrdering > since);
     const partial = joined.filter((m) => !whole.includes(m));
     await this.wholeRooms(ctx, whole, out);
-    await this.changedRooms(ctx, partial, out);
+    // A peek follows a room from a token on, as an incremental pass.
+    await this.changedRooms(ctx, [...partial.map((m) => m.roomId), ...(isInitial(ctx) ? [] : ctx.peekedRoomIds)], out);
     await this.strippedRooms(ctx, out);
     await this.leftRooms(ctx, out);
   }
@@ -52,16 +47,16 @@ export class RoomsStreamProvider implements StreamProvider {
     // A full_state sync still limits the timeline by `since` (sync.yaml, full_state), except for new joins.
     const since = sinceOf(ctx, 'events');
     const fromOf = (m: RoomMembership) => (isInitial(ctx) || m.streamOrdering > since ? 0 : since);
-    const fresh = rooms.filter((m) => fromOf(m) === 0).map((m) => m.roomId);
-    const stale = rooms.filter((m) => fromOf(m) !== 0).map((m) => m.roomId);
-    const [recentFresh, recentStale, states] = await Promise.all([
-      this.store.events.recentEventsPerRoom(fresh, 0, ctx.to.events, limit + 1),
-      this.store.events.recentEventsPerRoom(stale, since, ctx.to.events, limit + 1),
+    const [timelines, states] = await Promise.all([
+      this.readTimelines(ctx, rooms.map((m) => ({ roomId: m.roomId, after: fromOf(m), upTo: ctx.to.events })), limit),
       this.store.currentState.getCurrentStateEventsForRooms(ids),
     ]);
     for (const m of rooms) {
-      const { roomId } = m;
-      const timeline = await this.timeline(ctx, roomId, recentFresh.get(roomId) ?? recentStale.get(roomId) ?? [], limit, fromOf(m));
+      const roomId = m.roomId;
+      const read = timelines.get(roomId) ?? EMPTY_TIMELINE;
+      // As Synapse: a room joined since the token is always limited, so the
+      // client pages back through whatever history it may see before the join.
+      const timeline = isInitial(ctx) || m.streamOrdering <= since ? read : { ...read, limited: true };
       const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
@@ -72,26 +67,27 @@ export class RoomsStreamProvider implements StreamProvider {
     }
   }
 
-  /** Joined rooms the client already has: only what happened since its token. */
-  private async changedRooms(ctx: SyncContext, rooms: readonly RoomMembership[], out: SyncResponseBuilder): Promise<void> {
-    if (rooms.length === 0) return;
+  /** Joined (or peeked) rooms the client already has: only what happened since its token. */
+  private async changedRooms(ctx: SyncContext, roomIds: readonly string[], out: SyncResponseBuilder): Promise<void> {
+    if (roomIds.length === 0) return;
     const since = sinceOf(ctx, 'events');
     const limit = timelineLimit(ctx.filter.room.timeline);
-    const recent = await this.store.events.recentEventsPerRoom(rooms.map((m) => m.roomId), since, ctx.to.events, limit + 1);
-    for (const [roomId, events] of recent) {
-      const timeline = await this.timeline(ctx, roomId, events, limit, since);
+    const timelines = await this.readTimelines(ctx, roomIds.map((roomId) => ({ roomId, after: since, upTo: ctx.to.events })), limit);
+    for (const [roomId, timeline] of timelines) {
+      // Only events the user may not be served (an ignored user's messages) changed: nothing to say.
+      if (timeline.events.length === 0 && !timeline.limited) continue;
       // sync.yaml, state: "Updates to the state, between the time indicated by
       // the since parameter, and the start of the timeline" — only a gap has any.
       let state: StoredEvent[] = [];
-      if (timeline.limited && events.length > 0) {
-        const start = timeline.events[0]?.streamOrdering ?? events.at(-1)!.streamOrdering + 1;
+      if (timeline.limited) {
+        const start = timeline.events[0]?.streamOrdering ?? ctx.to.events + 1;
         state = latestPerKey(await this.store.events.stateEventsBetween(roomId, since, start));
       }
       state = await this.withTimelineSenders(ctx, roomId, this.lazyMembers(ctx, state, timeline.events), timeline.events);
       const room = out.joined(roomId);
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
-      if (events.some((e) => e.type === 'm.room.member')) {
+      if (timeline.membersChanged) {
         room.summary = roomSummary(await this.store.currentState.getCurrentStateEvents(roomId, { types: ['m.room.member'] }), ctx.userId);
       }
     }
@@ -148,17 +144,14 @@ export class RoomsStreamProvider implements StreamProvider {
         (full ? ctx.filter.room.includeLeave || (!isInitial(ctx) && m.streamOrdering > since) : m.streamOrdering > since),
     );
     const limit = timelineLimit(ctx.filter.room.timeline);
+    // Never past the departure; within that, only what history visibility lets a non-member see.
+    const windows = departed.map((m) => ({ roomId: m.roomId, after: isInitial(ctx) || m.streamOrdering <= since ? 0 : since, upTo: m.streamOrdering }));
+    const timelines = await this.readTimelines(ctx, windows, limit);
     for (const m of departed) {
       const departure = await this.store.events.getEvent(m.eventId);
       if (!departure) continue;
-      const from = isInitial(ctx) || m.streamOrdering <= since ? 0 : since;
-      // Never past the departure; within that, only what history visibility lets a non-member see.
       // A rejected invite of a room this server is not in has nothing else: the leave is the whole story.
-      const recent = departure.outlier
-        ? [departure]
-        : ((await this.store.events.recentEventsPerRoom([m.roomId], from, departure.streamOrdering, limit + 1)).get(m.roomId) ?? []);
-      const visible = departure.outlier ? async (events: StoredEvent[]) => events : (events: StoredEvent[]) => this.visibility.filterVisible(ctx.userId, events);
-      const timeline = await this.timeline(ctx, m.roomId, recent, limit, from, visible);
+      const timeline = departure.outlier ? { events: [departure], limited: false, membersChanged: true } : (timelines.get(m.roomId) ?? EMPTY_TIMELINE);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = ((await stateEventsAtDeparture(this.store, departure)) ?? [departure]).filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
@@ -168,38 +161,9 @@ export class RoomsStreamProvider implements StreamProvider {
     }
   }
 
-  /**
-   * The newest `limit` events of the room's range (from, …] that pass the
-   * timeline filter (and `readable`, for rooms the user left): the filter's
-   * limit counts the events it lets through, as Synapse's filtered load does.
-   * `recent` is the newest limit + 1 events of the range, oldest first; only
-   * when the filter drops some of them are older ones read, in batches, up to
-   * MAX_TIMELINE_SCAN events. `limited`: the range holds more than `limit`
-   * events, so the client has a gap to fill with prev_batch.
-   */
-  private async timeline(
-    ctx: SyncContext,
-    roomId: string,
-    recent: readonly StoredEvent[],
-    limit: number,
-    from: number,
-    readable: (events: StoredEvent[]) => Promise<StoredEvent[]> = async (events) => events,
-  ): Promise<Timeline> {
-    const passes = async (events: readonly StoredEvent[]) =>
-      // ignore_users.md: ignored users' messages are hidden; their state changes are not.
-      readable(events.filter((e) => (e.stateKey !== null || !ctx.ignoredUsers.has(e.sender)) && storedEventMatches(e, ctx.filter.room.timeline)));
-    let kept = await passes(recent);
-    let oldest = recent[0]?.streamOrdering;
-    let exhausted = recent.length <= limit;
-    for (let scanned = recent.length; kept.length < limit && !exhausted && oldest !== undefined && scanned < MAX_TIMELINE_SCAN; ) {
-      const batch = Math.min(Math.max(limit * 2, 50), MAX_TIMELINE_SCAN - scanned);
-      const older = (await this.store.events.getEventsByStream([roomId], oldest - 1, from, batch, 'backward')).reverse();
-      scanned += older.length;
-      exhausted = older.length < batch;
-      oldest = older[0]?.streamOrdering;
-      kept = [...(await passes(older)), ...kept];
-    }
-    return { events: kept.slice(-limit), limited: recent.length > limit };
+  /** The rooms' timelines: what the user may be served and the filter's timeline part keeps. */
+  private readTimelines(ctx: SyncContext, windows: readonly TimelineWindow[], limit: number): Promise<Map<string, Timeline>> {
+    return this.timelines.read(ctx.userId, windows, limit, (e) => storedEventMatches(e, ctx.filter.room.timeline));
   }
 
   private async fillTimeline(ctx: SyncContext, room: { timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string } }, timeline: Timeline): Promise<void> {
