@@ -247,6 +247,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     signingKey: opts.signingKeys[0]!,
     clock,
     log,
+    erasedAmong: (userIds: Iterable<string>) => accounts.context.stores.users.erasedAmong(userIds),
   };
   const roomFederation = createRoomFederation(roomFederationSetup);
   const rooms = new RoomService({

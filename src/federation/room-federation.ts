@@ -34,6 +34,8 @@ export interface RoomFederationSetup {
   signingKey: SigningKey;
   clock: () => number;
   log: (message: string, fields?: Record<string, unknown>) => void;
+  /** Which of these users asked for their data to be erased. */
+  erasedAmong: (userIds: Iterable<string>) => Promise<ReadonlySet<string>>;
 }
 
 export interface RoomFederation {
@@ -86,7 +88,7 @@ export function createRoomFederation(setup: RoomFederationSetup): RoomFederation
   return {
     events,
     backfill: (roomId) => backfillRoom(events, pipeline, store, serverName, roomId, log),
-    queries: new FederationRoomQueries({ store, serverName, clock }),
+    queries: new FederationRoomQueries({ store, serverName, clock, erasedAmong: setup.erasedAmong }),
     remote: new RemoteMembership({ client: transport.client, pipeline, events, serverName, signingKey: setup.signingKey, clock, log }),
     transactions: new TransactionReceiver({ events, store, transactions: new ReceivedTransactionStore(db), clock, log }),
     sender,

@@ -21,7 +21,7 @@ for (const version of ['10', '12']) {
 
     before(() => {
       rooms = new PipelineRooms(database.db, version);
-      queries = new FederationRoomQueries({ store: rooms.store, serverName: LOCAL_SERVER, clock: () => 1234 });
+      queries = new FederationRoomQueries({ store: rooms.store, serverName: LOCAL_SERVER, clock: () => 1234, erasedAmong: async () => new Set() });
     });
 
     const joinBob = async (roomId: string): Promise<Event> => {

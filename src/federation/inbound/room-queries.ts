@@ -11,9 +11,9 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import { redactEvent } from '../../core/redaction.js';
 import { roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
 import { serverAclAllows } from '../../core/server-acl.js';
-import { stateKeyString, type JsonObject, type StateMap } from '../../core/types.js';
+import { parseStateKeyString, stateKeyString, type JsonObject, type StateMap } from '../../core/types.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
-import { historyVisibilityOf } from '../../services/rooms/visibility.js';
+import { historyVisibilityOf, serverMaySee } from '../../core/history-visibility.js';
 
 /** Synapse caps backfill and get_missing_events at 100 events per request. */
 const MAX_EVENTS_PER_REQUEST = 100;
@@ -22,6 +22,8 @@ export interface RoomQueryDeps {
   store: RoomStore;
   serverName: string;
   clock: () => number;
+  /** Which of these users asked for their data to be erased: their events go to other servers redacted. */
+  erasedAmong: (userIds: Iterable<string>) => Promise<ReadonlySet<string>>;
 }
 
 export class FederationRoomQueries {
@@ -199,20 +201,22 @@ export class FederationRoomQueries {
     return pdus;
   }
 
+  /** The history-visibility rule for servers (core/history-visibility.ts), from the state before the event. */
   private async serverMaySee(server: string, event: StoredEvent): Promise<boolean> {
-    if (event.stateSnapshotBefore === null) return true;
+    const senderErased = (await this.deps.erasedAmong([event.sender])).has(event.sender);
+    if (event.stateSnapshotBefore === null) return !senderErased;
     const state = await this.deps.store.snapshots.loadStateSnapshot(event.stateSnapshotBefore);
     const visibilityId = state.get(stateKeyString('m.room.history_visibility', ''));
     const visibilityEvent = visibilityId ? await this.deps.store.events.getEvent(visibilityId) : undefined;
-    const visibility = historyVisibilityOf(visibilityEvent && contentOf(visibilityEvent));
-    if (visibility === 'world_readable' || visibility === 'shared') return true;
-    const memberIds = [...state].filter(([key]) => key.startsWith('m.room.member\u0000') && serverNameOfUserId(key.slice('m.room.member\u0000'.length)) === server);
-    const members = await this.deps.store.events.getEvents(memberIds.map(([, id]) => id));
-    return [...members.values()].some((m) => {
-      const membership = contentOf(m)['membership'];
-      return membership === 'join' || (visibility === 'invited' && membership === 'invite');
+    const memberIds = [...state].filter(([key]) => {
+      const [type, stateKey] = parseStateKeyString(key);
+      return type === 'm.room.member' && serverNameOfUserId(stateKey) === server;
     });
+    const members = await this.deps.store.events.getEvents(memberIds.map(([, id]) => id));
+    const memberships = [...members.values()].map((m) => contentOf(m)['membership']).filter((m): m is string => typeof m === 'string');
+    return serverMaySee({ visibility: historyVisibilityOf(visibilityEvent && contentOf(visibilityEvent)), memberships, senderErased });
   }
+
 
   private transaction(body: { pdus: JsonObject[] }): JsonObject {
     return { origin: this.deps.serverName, origin_server_ts: this.deps.clock(), ...body };

@@ -21,9 +21,9 @@
 // are not in now, and cached reads of the user's memberships, ignored users
 // and the senders' erasure flags. Nothing is read per event.
 //
-// Federation will ask the same of a server ("may server X see event E"):
-// the snapshot facts are the same, the member keys those of X's users, and
-// core's serverMaySee decides.
+// Federation asks the same of a server ("may server X see event E") in
+// federation/inbound/room-queries.ts: the state before the event, the member
+// keys of X's users, and core's serverMaySee deciding.
 import { canonicalJson } from '../../core/canonical-json.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import { historyVisibilityOf, userMaySee, type HistoryVisibilityValue, type UserVerdict, type UserViewOfEvent } from '../../core/history-visibility.js';
