@@ -73,29 +73,42 @@ for (const version of ['10', '12']) {
       assert.deepEqual(timeline.slice(-3), [one.event.event_id, two.event.event_id, three.event.event_id]);
     });
 
-    test('a gap get_missing_events cannot fill is crossed with the state the remote reports', async () => {
+    test('a live event whose prev_events its server will not give is dropped, and no state is asked for it', async () => {
       const { roomId, bobJoin } = await roomWithBob();
       fetcher.missingEventsAnswer = 'none';
       const auth = await rooms.auth(roomId, bobJoin);
-      const topic = remote.event(rooms.rules, roomId, { type: 'm.room.topic', sender: BOB, stateKey: '', content: { topic: 'across the gap' }, prev: [bobJoin], auth });
-      const after = message(roomId, [topic.event], auth, 'after');
-      fetcher.stateBefore.set(topic.event.event_id, await currentStateIds(roomId));
-      assert.equal((await send(roomId, after.pdu)).status, 'accepted');
-      assert.ok(fetcher.calls.includes(`state_ids ${topic.event.event_id}`));
-      assert.equal((await rooms.state(roomId, 'm.room.topic')).content.topic, 'across the gap');
-      assert.ok(!(await rooms.timelineIds(roomId)).includes(topic.event.event_id), 'the gap event itself is only an outlier');
+      const hidden = message(roomId, [bobJoin], auth, 'hidden');
+      const after = message(roomId, [hidden.event], auth, 'after');
+      await assert.rejects(send(roomId, after.pdu), (err: Error) => err instanceof DroppedPduError && err.reason === 'missing-prev-events');
+      assert.deepEqual(fetcher.calls, ['get_missing_events']);
+      assert.equal(await rooms.store.events.getEvent(after.event.event_id), undefined);
     });
 
-    test("auth events we lack are fetched with event_auth", async () => {
+    test('a gap behind a pulled event is crossed with the state the remote reports at it', async () => {
       const { roomId, bobJoin } = await roomWithBob();
-      // Bob's server raised his power level in an event we never got.
+      fetcher.missingEventsAnswer = 'nearest';
+      const auth = await rooms.auth(roomId, bobJoin);
+      // The topic is never given; the message after it comes from get_missing_events.
+      const topic = remote.event(rooms.rules, roomId, { type: 'm.room.topic', sender: BOB, stateKey: '', content: { topic: 'across the gap' }, prev: [bobJoin], auth });
+      const pulled = message(roomId, [topic.event], auth, 'pulled');
+      const live = message(roomId, [pulled.event], auth, 'live');
+      fetcher.stateBefore.set(topic.event.event_id, await currentStateIds(roomId));
+      assert.equal((await send(roomId, live.pdu)).status, 'accepted');
+      assert.ok(fetcher.calls.includes(`state_ids ${topic.event.event_id}`));
+      assert.equal((await rooms.state(roomId, 'm.room.topic')).content.topic, 'across the gap');
+      const timeline = await rooms.timelineIds(roomId);
+      assert.deepEqual(timeline.slice(-2), [pulled.event.event_id, live.event.event_id]);
+      assert.ok(!timeline.includes(topic.event.event_id), 'the gap event itself is only an outlier');
+    });
+
+    test('auth events we lack are fetched with event_auth', async () => {
+      const { roomId, bobJoin } = await roomWithBob();
+      // Bob's server changed his member event in an event we never got.
       const pl = await rooms.state(roomId, 'm.room.power_levels');
-      const raise = remote.event(rooms.rules, roomId, {
+      const renamed = remote.event(rooms.rules, roomId, {
         type: 'm.room.member', sender: BOB, stateKey: BOB, content: { membership: 'join', displayname: 'Bob' }, prev: [bobJoin], auth: await rooms.auth(roomId, bobJoin),
       });
-      const m = message(roomId, [raise.event], [...(rooms.rules.roomIdIsCreateEventHash ? [] : [await rooms.state(roomId, 'm.room.create')]), pl, raise.event], 'hi');
-      fetcher.missingEventsAnswer = 'none';
-      fetcher.stateBefore.set(raise.event.event_id, await currentStateIds(roomId));
+      const m = message(roomId, [renamed.event], [...(rooms.rules.roomIdIsCreateEventHash ? [] : [await rooms.state(roomId, 'm.room.create')]), pl, renamed.event], 'hi');
       assert.equal((await send(roomId, m.pdu)).status, 'accepted');
       assert.equal(fetcher.calls[0], `event_auth ${m.event.event_id}`);
     });

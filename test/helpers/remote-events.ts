@@ -67,13 +67,17 @@ export class FakeFetcher implements RemoteRoomFetcher {
   readonly calls: string[] = [];
   /** The state before each event, as the remote would report it. */
   readonly stateBefore = new Map<string, string[]>();
-  missingEventsAnswer: 'walk' | 'none' = 'walk';
+  /** walk: every missing event up to the limit; nearest: only the latest events' own prev_events; none: nothing. */
+  missingEventsAnswer: 'walk' | 'nearest' | 'none' = 'walk';
 
   constructor(private readonly remote: FakeRemoteServer) {}
 
   async getMissingEvents(_dest: string, _roomId: string, req: { earliest: string[]; latest: string[]; limit: number }): Promise<JsonValue[]> {
     this.calls.push('get_missing_events');
     if (this.missingEventsAnswer === 'none') return [];
+    if (this.missingEventsAnswer === 'nearest') {
+      return req.latest.flatMap((id) => this.prevsOf(id)).flatMap((id) => (this.remote.pdus.has(id) && !req.earliest.includes(id) ? [this.remote.pdus.get(id) as unknown as JsonValue] : []));
+    }
     const found: JsonValue[] = [];
     const queue = req.latest.flatMap((id) => this.prevsOf(id));
     const seen = new Set(req.earliest);

@@ -49,9 +49,15 @@ export interface EventHandlerDeps {
 /** How many missing prev_events one gap-filling request asks for (Synapse asks for 10). */
 const MISSING_EVENTS_LIMIT = 10;
 
-/** A received PDU that failed a check that drops it (format, signatures, ACL): nothing is stored. */
+/** Why a received PDU was dropped: the first check on receipt it failed, or what made it impossible to place. */
+export type DropReason = 'format' | 'signature' | 'acl' | 'not-in-room' | 'missing-prev-events';
+
+/** A received PDU that failed a check that drops it: nothing is stored. */
 export class DroppedPduError extends Error {
-  constructor(message: string) {
+  constructor(
+    readonly reason: DropReason,
+    message: string,
+  ) {
     super(message);
     this.name = 'DroppedPduError';
   }
@@ -63,14 +69,14 @@ export class FederatedEventHandler {
   /**
    * Handles one PDU `origin` sent us live (a /send transaction): the checks
    * on receipt, then the pipeline. Missing prev_events are fetched from
-   * `origin` (once: events fetched that way do not fetch further), or the
-   * state before the event is asked for instead.
+   * `origin` with get_missing_events; if some stay missing the event is
+   * dropped, as Synapse does.
    */
   async onPdu(origin: string, roomId: string, pdu: JsonValue): Promise<ReceiveOutcome> {
     const room = await this.deps.pipeline.room(roomId);
     // A room known only from an invite or knock has no state to check the event against.
-    if (!room || room.state.size === 0) throw new DroppedPduError(`this server is not in room ${roomId}`);
-    if (!serverAclAllows(aclOf(room), origin)) throw new DroppedPduError(`the room's server ACL denies ${origin}`);
+    if (!room || room.state.size === 0) throw new DroppedPduError('not-in-room', `this server is not in room ${roomId}`);
+    if (!serverAclAllows(aclOf(room), origin)) throw new DroppedPduError('acl', `the room's server ACL denies ${origin}`);
     const received = await this.checkPdu(room.rules, roomId, pdu);
     return this.processChecked(origin, room, received, true);
   }
@@ -82,10 +88,10 @@ export class FederatedEventHandler {
    */
   async checkPdu(rules: RoomVersionRules, roomId: string, pdu: JsonValue, options: { history?: boolean } = {}): Promise<ReceivedEvent> {
     const parsed = parseReceivedPdu(pdu, rules, { expectedRoomId: roomId, limitReferences: !options.history });
-    if (!parsed.ok) throw new DroppedPduError(`the event is malformed: ${parsed.reason}`);
+    if (!parsed.ok) throw new DroppedPduError('format', `the event is malformed: ${parsed.reason}`);
     const { unsigned: _unsigned, ...withoutUnsigned } = pdu as JsonObject;
     const signatureProblem = await this.deps.checkSignatures(withoutUnsigned, rules);
-    if (signatureProblem) throw new DroppedPduError(`${parsed.event.event_id} has a bad signature: ${signatureProblem}`);
+    if (signatureProblem) throw new DroppedPduError('signature', `${parsed.event.event_id} has a bad signature: ${signatureProblem}`);
     if (checkContentHash(withoutUnsigned, rules)) {
       return { event: parsed.event, json: canonicalJson(withoutUnsigned, { strict: rules.strictCanonicalJson }) };
     }
@@ -151,23 +157,50 @@ export class FederatedEventHandler {
     );
   }
 
-  private async processChecked(origin: string, room: LoadedRoom, received: ReceivedEvent, fetchMissing: boolean): Promise<ReceiveOutcome> {
+  /**
+   * `live`: pushed to us in a transaction — its missing prev_events are
+   * fetched, and if some stay missing it is dropped. Otherwise it was pulled
+   * (get_missing_events): a prev_event we lack is crossed with the state the
+   * server reports at it.
+   */
+  private async processChecked(origin: string, room: LoadedRoom, received: ReceivedEvent, live: boolean): Promise<ReceiveOutcome> {
     const { event } = received;
     await this.ensureAuthEvents(origin, room, event);
     const prevIds = referencedEventIds(event.prev_events);
-    if (fetchMissing && (await this.missingIds(prevIds)).length > 0) await this.fetchMissingPrevEvents(origin, room, event);
-    const withState = await this.deps.pipeline.dag.withKnownState(prevIds);
-    const gap = prevIds.filter((id) => !withState.has(id));
+    // A prev_event known only as an outlier is not in the timeline: it counts as missing (as Synapse's have_events_in_timeline).
+    const outsideTimeline = async () => {
+      const known = await this.deps.pipeline.dag.withKnownState(prevIds);
+      return prevIds.filter((id) => !known.has(id));
+    };
+    if (live && (await outsideTimeline()).length > 0) {
+      await this.fetchMissingPrevEvents(origin, room, event);
+      // As Synapse: an event pushed to us could become the room's only
+      // extremity, so its state must not rest on a server's word alone.
+      const still = await outsideTimeline();
+      if (still.length > 0) {
+        throw new DroppedPduError('missing-prev-events', `${origin} did not give the prev_events ${still.join(', ')} of ${event.event_id}; it is not taken`);
+      }
+    }
+    const gap = await outsideTimeline();
     const stateBefore = gap.length > 0 ? await this.stateBeforeGap(origin, room, event, gap) : undefined;
     return this.deps.pipeline.receive(room.roomId, received, stateBefore);
   }
 
-  /** Fetches and stores (as outliers) auth events of `event` this server lacks, with their own auth chains. */
+  /**
+   * Fetches and stores (as outliers) auth events of `event` this server
+   * lacks, with their own auth chains (/event_auth); a server without
+   * /event_auth is asked for each missing event instead. What cannot be had
+   * makes the pipeline reject the event.
+   */
   private async ensureAuthEvents(origin: string, room: LoadedRoom, event: Event): Promise<void> {
     const missing = await this.missingIds(referencedEventIds(event.auth_events));
     if (missing.length === 0) return;
-    const chain = await this.deps.fetcher.getEventAuth(origin, room.roomId, event.event_id);
-    await this.storeFetchedOutliers(room, chain);
+    try {
+      await this.storeFetchedOutliers(room, await this.deps.fetcher.getEventAuth(origin, room.roomId, event.event_id));
+    } catch (err) {
+      this.deps.log('event_auth failed; fetching the missing auth events one by one', { origin, eventId: event.event_id, error: String(err) });
+      await this.fetchAndStoreEvents(origin, room, missing);
+    }
     const still = await this.missingIds(referencedEventIds(event.auth_events));
     if (still.length > 0) this.deps.log('auth events could not be fetched; the event will be rejected', { eventId: event.event_id, missing: still });
   }
@@ -197,7 +230,7 @@ export class FederatedEventHandler {
     }
     checked.sort((a, b) => a.event.depth - b.event.depth);
     for (const missing of checked) {
-      if ((await this.missingIds([missing.event.event_id])).length === 0) continue;
+      if ((await this.deps.pipeline.dag.withKnownState([missing.event.event_id])).size > 0) continue;
       await this.processChecked(origin, room, missing, false);
     }
   }
@@ -217,7 +250,7 @@ export class FederatedEventHandler {
       const { stateIds, authChainIds } = await fetcher.getStateIds(origin, room.roomId, prevId);
       await this.fetchAndStoreEvents(origin, room, [...authChainIds, ...stateIds, prevId]);
       const prev = (await pipeline.dag.events([prevId])).get(prevId);
-      if (!prev) throw new DroppedPduError(`${origin} did not give us ${prevId}, a prev_event of ${event.event_id}`);
+      if (!prev) throw new DroppedPduError('missing-prev-events', `${origin} did not give us ${prevId}, a prev_event of ${event.event_id}`);
       const stateEvents = await pipeline.dag.events(stateIds);
       const state: StateMap = new Map([...stateEvents.values()].map(({ event: e }) => [stateKeyString(e.type, e.state_key ?? ''), e.event_id]));
       if (prev.event.state_key !== undefined && prev.stored.rejectedReason === null) state.set(stateKeyString(prev.event.type, prev.event.state_key), prevId);

@@ -134,12 +134,16 @@ export class MembershipServer {
     );
   }
 
-  /** The checks on receipt that drop an event, as the HTTP error they mean here. */
+  /**
+   * The checks on receipt that drop an event, as the HTTP error they mean
+   * here: an unsigned or badly signed event is 403 M_FORBIDDEN (as Synapse,
+   * which SyTest checks), a malformed one 400 with `errcode`.
+   */
   private async checked(rules: RoomVersionRules, roomId: string, pdu: JsonValue | undefined, errcode = 'M_BAD_JSON'): Promise<ReceivedEvent> {
     try {
       return await this.deps.events.checkPdu(rules, roomId, pdu ?? null);
     } catch (err) {
-      if (err instanceof DroppedPduError) throw new MatrixError(400, errcode, err.message);
+      if (err instanceof DroppedPduError) throw err.reason === 'signature' ? forbidden(err.message) : new MatrixError(400, errcode, err.message);
       throw err;
     }
   }

@@ -169,7 +169,9 @@ export class FederationRoomQueries {
   /** The state before a stored, non-outlier event of the room. */
   private async stateBefore(roomId: string, eventId: string): Promise<StateMap> {
     const stored = await this.eventInRoom(roomId, eventId);
-    if (stored.stateSnapshotBefore === null) throw new MatrixError(404, 'M_NOT_FOUND', `The state at ${eventId} is not known here`);
+    // Outliers have no known state; rejected events are not part of the room (as Synapse answers).
+    if (stored.stateSnapshotBefore === null) throw notFound(`The state at ${eventId} is not known here`);
+    if (stored.rejectedReason !== null) throw notFound(`${eventId} was rejected: it has no place in the room's state`);
     return this.deps.store.snapshots.loadStateSnapshot(stored.stateSnapshotBefore);
   }
 

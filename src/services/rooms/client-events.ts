@@ -68,7 +68,11 @@ export class ClientEventFormatter {
         unsigned.prev_sender = previous.sender;
       }
       const redaction = stored.redactedBecause ? redactions.get(stored.redactedBecause) : undefined;
-      if (redaction) unsigned.redacted_because = this.clientFields(redaction, await this.rulesFor(redaction.roomId), false);
+      if (redaction) {
+        unsigned.redacted_because = this.clientFields(redaction, await this.rulesFor(redaction.roomId), false);
+        // Not in the spec, but Synapse sends it and clients and SyTest read it.
+        unsigned.redacted_by = redaction.eventId;
+      }
       const relations = bundles.get(stored.eventId);
       if (relations) unsigned['m.relations'] = relations;
       out.push({ ...this.clientFields(stored, rules, redaction !== undefined), unsigned });

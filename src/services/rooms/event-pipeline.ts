@@ -18,6 +18,7 @@ import type { Database } from '../../storage/database.js';
 import type { EventToPersist, Membership, PersistBatch, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { redactionTarget } from './redactions.js';
 import { RoomDag } from './room-dag.js';
 import { eventFromStored, LoadedRoom, loadRoom, type Extremity } from './room-state.js';
 
@@ -395,11 +396,26 @@ export class EventPipeline {
     if (!againstAuth.allowed) return { status: 'rejected', reason: againstAuth.reason };
     const againstBefore = checkEventAuth(event, rules, await this.authLookupIn(rules, event, stateBefore));
     if (!againstBefore.allowed) return { status: 'rejected', reason: `against the state before it: ${againstBefore.reason}` };
+    const misdirected = await this.redactsAnotherRoom(room, event);
+    if (misdirected) return { status: 'soft_failed', reason: misdirected };
     // A server joining a room has no current state of its own to hold the join against.
     if (!againstCurrentState || room.state.size === 0) return { status: 'accepted' };
     const againstCurrent = checkEventAuth(event, rules, this.authLookup(room, event));
     if (!againstCurrent.allowed) return { status: 'soft_failed', reason: `against the room's current state: ${againstCurrent.reason}` };
     return { status: 'accepted' };
+  }
+
+  /**
+   * A redaction naming an event of another room is allowed by the auth
+   * rules from v3 but never applies, so it is kept from clients
+   * (rooms/fragments/v3-handling-redactions.md: redactions are sent to
+   * clients only when they would be applied). Returns the reason, if so.
+   */
+  private async redactsAnotherRoom(room: LoadedRoom, event: Event): Promise<string | undefined> {
+    const targetId = redactionTarget(event, room);
+    if (targetId === undefined) return undefined;
+    const target = await this.deps.store.events.getEvent(targetId);
+    return target && target.roomId !== room.roomId ? `it redacts ${targetId}, an event of another room` : undefined;
   }
 
   /** In v12 the create event a room ID names, if stored; undefined before v12. */
