@@ -81,6 +81,8 @@ import { FederationMediaSource } from './federation/remote-media.js';
 import { federationMediaRoutes } from './http/federation/media.js';
 import { federationPublicRoomRoutes } from './http/federation/public-rooms.js';
 import { federationHierarchyRoutes } from './http/federation/hierarchy.js';
+import { createRemoteE2ee, serveEdus, type EduFederation } from './federation/edus/index.js';
+import { federationUserKeyRoutes } from './http/federation/user-keys.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -161,6 +163,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
+        await services.edus.stop();
         await services.roomFederation.sender.stop();
         services.federation.close();
         await db.close();
@@ -217,6 +220,8 @@ export interface HomeserverServices {
   federation: FederationServices;
   /** Rooms across servers: received events, room queries, membership handshakes, transactions, the outbound queue. */
   roomFederation: RoomFederation & { memberships: MembershipServer };
+  /** EDUs both ways: typing, receipts, presence, to-device, device lists and cross-signing keys of users across servers. */
+  edus: EduFederation;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -277,12 +282,37 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
   pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
   userData.receipts.onRead((userId, roomId, upTo, threadId) => push.evaluator.resetCounts(userId, roomId, upTo, threadId));
-  const e2ee = await createE2eeServices({ db, serverName: config.serverName, accounts, memberships: roomStore.memberships, events: roomStore.events, notifier, clock, log: (msg, fields) => opts.logger.warn(fields, msg) });
+  const remoteE2ee = createRemoteE2ee({ db, client: federation.client, sender: roomFederation.sender, serverName: config.serverName, clock, log: roomFederationSetup.log });
+  const e2ee = await createE2eeServices({
+    db,
+    serverName: config.serverName,
+    accounts,
+    memberships: roomStore.memberships,
+    events: roomStore.events,
+    notifier,
+    clock,
+    log: (msg, fields) => opts.logger.warn(fields, msg),
+    remote: remoteE2ee,
+  });
   pipeline.onPersisted((event) => e2ee.onEventPersisted(event));
+  const edus = serveEdus({
+    db,
+    serverName: config.serverName,
+    clock,
+    log: roomFederationSetup.log,
+    transactions: roomFederation.transactions,
+    sender: roomFederation.sender,
+    remote: remoteE2ee,
+    roomStore,
+    pipeline,
+    userData,
+    e2ee,
+    shareDeviceNames: config.allowDeviceNameLookupOverFederation ?? false,
+  });
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events), remote: remoteQueries, remoteAliases: roomFederation.remote });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships } };
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -349,6 +379,12 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...federationPublicRoomRoutes(services.discovery.publicRooms, { allowed: config.allowPublicRoomsOverFederation ?? false }),
     ...federationHierarchyRoutes(services.discovery.hierarchy),
     ...federationMediaRoutes(services.media),
+    ...federationUserKeyRoutes({
+      serverName: config.serverName,
+      keys: services.e2ee.keys,
+      devices: services.edus.localDevices,
+      shareDisplayNames: config.allowDeviceNameLookupOverFederation ?? false,
+    }),
   ];
 }
 

@@ -56,7 +56,7 @@ export const UNSUPPORTED_SYNAPSE_KEYS: ReadonlySet<string> = new Set([
   'request_token_inhibit_3pid_errors', 'next_link_domain_whitelist', 'templates', 'retention',
   'federation_client_minimum_tls_version',
   'federation_whitelist_endpoint_enabled', 'federation_metrics_domains', 'allow_profile_lookup_over_federation',
-  'allow_device_name_lookup_over_federation', 'federation', 'databases', 'enable_authenticated_media',
+  'federation', 'databases', 'enable_authenticated_media',
   'enable_media_repo', 'enable_local_media_storage', 'max_pending_media_uploads', 'unused_expiration_time',
   'media_storage_providers', 'media_upload_limits', 'max_image_pixels', 'remote_media_download_burst_count',
   'remote_media_download_per_second', 'prevent_media_downloads_from', 'dynamic_thumbnails', 'thumbnail_sizes',

@@ -122,6 +122,12 @@ export interface HomeserverConfig {
   allowPublicRoomsWithoutAuth?: boolean;
   /** Other servers may read our public room directory (Synapse default false). */
   allowPublicRoomsOverFederation?: boolean;
+  /**
+   * Device display names go to other servers with the devices' keys
+   * (Synapse default false: a name like "Alice's work laptop" says more
+   * than encryption needs).
+   */
+  allowDeviceNameLookupOverFederation?: boolean;
   /** Synapse's `user_directory:` section; absent means its defaults. */
   userDirectory?: UserDirectoryConfig;
   /** What GET /.well-known/matrix/support answers; absent: 404 (nothing configured). */

@@ -7,6 +7,10 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
+export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** `signatures`: server name → key ID → unpadded base64 signature. */
 export type Signatures = Record<string, Record<string, string>>;
 

@@ -3,9 +3,10 @@
 import type { JsonObject } from '../../core/types.js';
 import type { E2eeServices } from '../../services/e2ee/index.js';
 import { parseSyncToken } from '../../services/sync/token.js';
-import { badJson } from '../../core/errors.js';
+import { DEFAULT_REMOTE_TIMEOUT_MS } from '../../services/e2ee/index.js';
+import { deviceKeysRequest, oneTimeKeysRequest } from '../key-requests.js';
 import type { Route } from '../types.js';
-import { isJsonObject, optionalInteger, requireObject, requireObjectField, requireQueryString } from '../validate.js';
+import { optionalInteger, requireObject, requireQueryString } from '../validate.js';
 import { authDict, requesterOf, withUia } from './uia.js';
 
 export function keyRoutes(e2ee: E2eeServices): Route[] {
@@ -35,16 +36,9 @@ export function keyRoutes(e2ee: E2eeServices): Route[] {
       auth: 'required',
       handler: async (req) => {
         const body = requireObject(req.body);
-        optionalInteger(body, 'timeout', { min: 0 });
-        const request = requireObjectField(body, 'device_keys');
-        const wanted: Record<string, string[]> = {};
-        for (const [userId, devices] of Object.entries(request)) {
-          if (!Array.isArray(devices) || devices.some((d) => typeof d !== 'string')) {
-            throw badJson(`'device_keys.${userId}' must be an array of device IDs (empty for all devices)`);
-          }
-          wanted[userId] = devices as string[];
-        }
-        return { body: { ...(await e2ee.keys.query(requesterOf(req).userId, wanted)) } as unknown as JsonObject };
+        const timeout = remoteTimeout(body);
+        const result = await e2ee.keys.query(requesterOf(req).userId, deviceKeysRequest(body), timeout);
+        return { body: { ...result } as unknown as JsonObject };
       },
     },
     /** # POST /_matrix/client/v3/keys/claim */
@@ -55,16 +49,8 @@ export function keyRoutes(e2ee: E2eeServices): Route[] {
       auth: 'required',
       handler: async (req) => {
         const body = requireObject(req.body);
-        optionalInteger(body, 'timeout', { min: 0 });
-        const request = requireObjectField(body, 'one_time_keys');
-        const wanted: Record<string, Record<string, string>> = {};
-        for (const [userId, devices] of Object.entries(request)) {
-          if (!isJsonObject(devices) || Object.values(devices).some((a) => typeof a !== 'string')) {
-            throw badJson(`'one_time_keys.${userId}' must map device IDs to key algorithms`);
-          }
-          wanted[userId] = devices as Record<string, string>;
-        }
-        return { body: { ...(await e2ee.keys.claim(wanted)) } as unknown as JsonObject };
+        const timeout = remoteTimeout(body);
+        return { body: { ...(await e2ee.keys.claim(oneTimeKeysRequest(body), timeout)) } as unknown as JsonObject };
       },
     },
     /** # GET /_matrix/client/v3/keys/changes */
@@ -113,4 +99,12 @@ export function keyRoutes(e2ee: E2eeServices): Route[] {
       },
     },
   ];
+}
+
+/** The longest a client may have us wait for other servers' keys: a federation request's own deadline. */
+const MAX_REMOTE_TIMEOUT_MS = 60_000;
+
+/** `timeout`: how long to wait for other servers (keys.yaml recommends 10 s, our default). */
+function remoteTimeout(body: JsonObject): number {
+  return Math.min(optionalInteger(body, 'timeout', { min: 0 }) ?? DEFAULT_REMOTE_TIMEOUT_MS, MAX_REMOTE_TIMEOUT_MS);
 }

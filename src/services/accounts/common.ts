@@ -36,8 +36,8 @@ export interface AccountsContext {
 export interface AccountEventMap {
   profileChanged: { userId: string; displayname: string | null; avatarUrl: string | null };
   devicesDeleted: { userId: string; deviceIds: string[] };
-  /** A device was added (at login or registration) or renamed: whoever tracks the user's devices re-fetches them. */
-  devicesChanged: { userId: string };
+  /** A device was added (at login or registration) or renamed: a device list change, here and for other servers. */
+  devicesChanged: { userId: string; deviceId: string };
   userDeactivated: { userId: string };
 }
 

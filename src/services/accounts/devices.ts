@@ -27,10 +27,11 @@ export class DeviceService {
 
   /** Others see device names in /keys/query, so a rename is a device list change, as in Synapse. */
   async setDisplayName(userId: string, deviceId: string, displayName: string | null): Promise<void> {
+    const before = await this.get(userId, deviceId);
     if (!(await this.ctx.stores.devices.setDisplayName(userId, deviceId, displayName))) {
       throw notFound(`No device '${deviceId}' for this user`);
     }
-    await this.ctx.events.emit('devicesChanged', { userId });
+    if (before.displayName !== displayName) await this.ctx.events.emit('devicesChanged', { userId, deviceId });
   }
 
   /**

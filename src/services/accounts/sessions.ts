@@ -123,7 +123,7 @@ export class SessionService {
       const { refreshTokenId: _id, ...issued } = await this.issueRefreshableTokens(userId, device);
       return { userId, ...issued };
     });
-    if (created) await this.ctx.events.emit('devicesChanged', { userId });
+    if (created) await this.ctx.events.emit('devicesChanged', { userId, deviceId: session.deviceId });
     return session;
   }
 

@@ -177,6 +177,13 @@ export function serverOf(userId: string): string {
   return serverNameOfUserId(userId) ?? '';
 }
 
+/** The public key of a cross-signing key object (its one `keys` entry), if it has one. */
+export function crossSigningPublicKey(key: JsonObject): string | undefined {
+  const keys = key.keys;
+  const values = isObject(keys) ? Object.values(keys) : [];
+  return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+}
+
 /** A per-key failure in a multi-key response (`failures`). */
 export interface KeyFailure {
   errcode: string;

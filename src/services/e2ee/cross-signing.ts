@@ -79,7 +79,8 @@ export class CrossSigningService {
     }
     const position = await this.db.transaction(async (tx) => {
       for (const k of provided) await this.store.setCrossSigningKey(tx, userId, k.type, k.publicKey, k.key);
-      return this.deviceLists.recordKeyChange([userId]);
+      // The user-signing key is private to its owner: other servers never see it.
+      return this.deviceLists.recordLocalChange({ userId, crossSigning: provided.some((k) => k.type !== 'user_signing') });
     });
     await this.deviceLists.announce(position, [userId]);
   }
@@ -107,7 +108,7 @@ export class CrossSigningService {
         }
       }
     }
-    if (accepted.length > 0) await this.storeSignatures(userId, accepted);
+    if (accepted.length > 0) await this.storeSignatures(userId, accepted, own.get('master')?.publicKey);
     return failures;
   }
 
@@ -176,11 +177,13 @@ export class CrossSigningService {
   }
 
   /** Stores the signatures; own keys are a device-list change for the user's watchers, another user's only for the signer. */
-  private async storeSignatures(userId: string, signatures: StoredSignature[]): Promise<void> {
-    const ownChanged = signatures.some((s) => s.targetUserId === userId);
+  private async storeSignatures(userId: string, signatures: StoredSignature[], masterKey: string | undefined): Promise<void> {
+    const ownTargets = new Set(signatures.filter((s) => s.targetUserId === userId).map((s) => s.targetKeyId));
     const position = await this.db.transaction(async (tx) => {
       await this.store.addSignatures(tx, signatures);
-      return ownChanged ? this.deviceLists.recordKeyChange([userId]) : undefined;
+      if (ownTargets.size === 0) return undefined;
+      const devices = [...ownTargets].filter((keyId) => keyId !== masterKey);
+      return this.deviceLists.recordLocalChange({ userId, devices, crossSigning: masterKey !== undefined && ownTargets.has(masterKey) });
     });
     if (position !== undefined) await this.deviceLists.announce(position, [userId]);
     const others: ViewerChange[] = [...new Set(signatures.filter((s) => s.targetUserId !== userId).map((s) => s.targetUserId))].map((target) => ({

@@ -14,6 +14,24 @@ export interface DeviceListChanges {
   left: string[];
 }
 
+/**
+ * What changed about a local user's devices or keys: other servers that
+ * share a room with the user must be told (server-server-api "Device
+ * Management", "End-to-End Encryption").
+ */
+export interface LocalDeviceChange {
+  userId: string;
+  /** Devices that got keys, a new name or new signatures. */
+  devices?: readonly string[];
+  /** Devices deleted. */
+  deleted?: readonly string[];
+  /** The master or self-signing key, or the signatures on the master key, changed. */
+  crossSigning?: boolean;
+}
+
+/** Runs inside the transaction that records a local change, so what it queues commits with it. */
+export type LocalDeviceChangeListener = (change: LocalDeviceChange) => Promise<void>;
+
 /** Looks up the membership the member event replaced ('leave' when none). */
 export type PreviousMembershipLookup = (event: Event) => Promise<string>;
 
@@ -21,6 +39,7 @@ type Memberships = Pick<MembershipStore, 'usersSharingRoomsWith' | 'membersOfRoo
 
 export class DeviceListService {
   private position: number;
+  private readonly localListeners: LocalDeviceChangeListener[] = [];
 
   constructor(
     private readonly db: Database,
@@ -45,6 +64,21 @@ export class DeviceListService {
    */
   recordKeyChange(userIds: readonly string[]): Promise<number> {
     return this.store.recordKeyChanges(this.db, userIds);
+  }
+
+  onLocalChange(listener: LocalDeviceChangeListener): void {
+    this.localListeners.push(listener);
+  }
+
+  /**
+   * Records, inside the caller's transaction, a change to a local user's
+   * devices or keys, and lets the listeners act on it in that transaction;
+   * call `announce` with the result after commit.
+   */
+  async recordLocalChange(change: LocalDeviceChange): Promise<number> {
+    const position = await this.recordKeyChange([change.userId]);
+    for (const listener of this.localListeners) await listener(change);
+    return position;
   }
 
   /** Records and announces a key change in its own transaction. */

@@ -12,19 +12,20 @@ import { createE2eeStores, type E2eeStores } from '../../storage/e2ee/index.js';
 import type { EventStore, MembershipStore } from '../../storage/rooms/index.js';
 import type { AccountServices } from '../accounts/index.js';
 import type { Notifier } from '../notifier.js';
+import { previousMembership } from '../rooms/previous-membership.js';
 import { CrossSigningService } from './cross-signing.js';
 import { DehydratedDeviceService } from './dehydrated.js';
 import { DeviceListService } from './device-lists.js';
 import { KeyBackupService } from './key-backup.js';
-import { KeyService } from './keys.js';
-import { ToDeviceService, type E2eeLog } from './to-device.js';
+import { KeyService, type RemoteKeySource } from './keys.js';
+import { ToDeviceService, type E2eeLog, type RemoteToDeviceSink } from './to-device.js';
 
 export { CrossSigningService, type SigningKeysUpload } from './cross-signing.js';
 export { DehydratedDeviceService, type DehydratedDeviceUpload } from './dehydrated.js';
-export { DeviceListService, type DeviceListChanges } from './device-lists.js';
+export { DeviceListService, type DeviceListChanges, type LocalDeviceChange } from './device-lists.js';
 export { KeyBackupService, isBetter, type BackupCounts, type BackupInfo, type RoomKeyUpload } from './key-backup.js';
-export { KeyService, type ClaimResult, type KeyUpload, type QueryResult } from './keys.js';
-export { ToDeviceService, type E2eeLog, type ToDeviceBatch } from './to-device.js';
+export { DEFAULT_REMOTE_TIMEOUT_MS, KeyService, mergeSignatures, type ClaimResult, type KeyUpload, type QueryResult, type RemoteKeySource } from './keys.js';
+export { ToDeviceService, type DeviceMessages, type E2eeLog, type ReceivedToDevice, type RemoteToDeviceSink, type ToDeviceBatch } from './to-device.js';
 
 export interface E2eeServices {
   stores: E2eeStores;
@@ -47,6 +48,8 @@ export interface E2eeDeps {
   notifier: Notifier;
   clock: () => number;
   log: E2eeLog;
+  /** Keys and to-device messages of other servers' users go through federation. */
+  remote: { keys: RemoteKeySource; toDevice: RemoteToDeviceSink };
 }
 
 /**
@@ -58,15 +61,16 @@ export async function createE2eeServices(deps: E2eeDeps): Promise<E2eeServices> 
   const { db, accounts, notifier, clock } = deps;
   const stores = createE2eeStores(db);
   const deviceStore = accounts.context.stores.devices;
-  const previousMembership = async (event: Event): Promise<string> => {
-    const replaced = (await deps.events.getEvent(event.event_id))?.replacesState;
-    const before = replaced ? await deps.events.getEvent(replaced) : undefined;
-    const membership = before ? (JSON.parse(before.json) as { content?: { membership?: unknown } }).content?.membership : undefined;
-    return typeof membership === 'string' ? membership : 'leave';
-  };
-  const deviceLists = new DeviceListService(db, stores.deviceLists, deps.memberships, notifier, previousMembership, await stores.deviceLists.currentPosition());
-  const keys = new KeyService(db, stores.keys, deviceLists, deps.serverName);
-  const toDevice = new ToDeviceService(db, stores.toDevice, deviceStore, notifier, deps.serverName, clock, deps.log, await stores.toDevice.currentPosition());
+  const deviceLists = new DeviceListService(
+    db,
+    stores.deviceLists,
+    deps.memberships,
+    notifier,
+    (event) => previousMembership(deps.events, event),
+    await stores.deviceLists.currentPosition(),
+  );
+  const keys = new KeyService(db, stores.keys, deviceLists, deps.serverName, deps.remote.keys);
+  const toDevice = new ToDeviceService(db, stores.toDevice, deviceStore, notifier, deps.serverName, clock, deps.log, deps.remote.toDevice, await stores.toDevice.currentPosition());
   const dehydrated = new DehydratedDeviceService(
     db,
     stores.dehydrated,
@@ -81,11 +85,15 @@ export async function createE2eeServices(deps: E2eeDeps): Promise<E2eeServices> 
       await keys.deleteDevices(userId, deviceIds);
       await toDevice.deleteDevices(userId, deviceIds);
       await dehydrated.forgetDevices(userId, deviceIds);
-      return deviceLists.recordKeyChange([userId]);
+      return deviceLists.recordLocalChange({ userId, deleted: deviceIds });
     });
     await deviceLists.announce(position, [userId]);
   });
-  accounts.events.on('devicesChanged', ({ userId }) => deviceLists.keysChanged([userId]));
+  // A new device, or a device's new name (it travels with its keys as unsigned.device_display_name).
+  accounts.events.on('devicesChanged', async ({ userId, deviceId }) => {
+    const position = await db.transaction(() => deviceLists.recordLocalChange({ userId, devices: [deviceId] }));
+    await deviceLists.announce(position, [userId]);
+  });
   return {
     stores,
     keys,

@@ -5,7 +5,8 @@ import { invalidParam } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { ClaimedKey, KeyStore, StoredSignature } from '../../storage/e2ee/index.js';
 import type { DeviceListService } from './device-lists.js';
-import { deviceSigningKeyOf, isObject, parseKeyMap, sameKey, serverOf, updateDeviceKeys, validateDeviceKeys, type ParsedKey } from './common.js';
+import { serverNameOfUserId } from '../../core/identifiers.js';
+import { crossSigningPublicKey, deviceSigningKeyOf, isObject, parseKeyMap, sameKey, serverOf, updateDeviceKeys, validateDeviceKeys, type ParsedKey } from './common.js';
 
 export interface KeyUpload {
   deviceKeys?: JsonValue;
@@ -26,11 +27,18 @@ export interface ClaimResult {
   failures: Record<string, JsonObject>;
 }
 
-/** Federation is not built yet: the answer for users of other servers. */
-export const REMOTE_FAILURE: JsonObject = {
-  errcode: 'M_UNRECOGNIZED',
-  error: 'This server cannot reach other servers yet (federation is not implemented), so their users\u2019 keys are unavailable',
-};
+/**
+ * Keys of other servers' users (server-server-api "End-to-End Encryption"):
+ * the same shapes as the local answers, with `failures` naming each server
+ * that could not be asked.
+ */
+export interface RemoteKeySource {
+  query(request: Record<string, readonly string[]>, timeoutMs: number): Promise<Omit<QueryResult, 'user_signing_keys'>>;
+  claim(request: Record<string, Record<string, string>>, timeoutMs: number): Promise<ClaimResult>;
+}
+
+/** The spec's default `timeout` of /keys/query and /keys/claim (keys.yaml). */
+export const DEFAULT_REMOTE_TIMEOUT_MS = 10_000;
 
 export class KeyService {
   constructor(
@@ -38,6 +46,7 @@ export class KeyService {
     private readonly store: KeyStore,
     private readonly deviceLists: DeviceListService,
     private readonly serverName: string,
+    private readonly remote: RemoteKeySource,
   ) {}
 
   /**
@@ -62,7 +71,7 @@ export class KeyService {
       await this.store.setDeviceKeys(tx, userId, deviceId, update.keys);
       // Cross-signing signatures were made over the old identity keys and cannot verify against the new ones.
       if (update.newIdentity) await this.store.deleteSignaturesOnDevice(tx, userId, deviceId);
-      return this.deviceLists.recordKeyChange([userId]);
+      return this.deviceLists.recordLocalChange({ userId, devices: [deviceId] });
     });
     if (position !== undefined) await this.deviceLists.announce(position, [userId]);
     return this.oneTimeKeyCounts(userId, deviceId);
@@ -85,21 +94,41 @@ export class KeyService {
   /**
    * # POST /keys/query
    * `requester` sees signatures others made on their keys, plus those they
-   * made themselves; their own user-signing key only.
+   * made themselves; their own user-signing key only. Other servers' users
+   * are asked of their servers (or their tracked device lists), each server
+   * within `timeoutMs`; a server that does not answer is named in `failures`.
    */
-  async query(requester: string, request: Record<string, readonly string[]>): Promise<QueryResult> {
+  async query(requester: string, request: Record<string, readonly string[]>, timeoutMs = DEFAULT_REMOTE_TIMEOUT_MS): Promise<QueryResult> {
+    const { local, remote } = this.splitByServer(request);
+    const result = await this.queryLocal(local, { requester, displayNames: true });
+    if (Object.keys(remote).length === 0) return result;
+    const answer = await this.remote.query(remote, timeoutMs);
+    Object.assign(result.device_keys, answer.device_keys);
+    Object.assign(result.failures, answer.failures);
+    // The requester's own user-signing signatures on others' master keys are kept here, not on their servers.
+    for (const [userId, key] of Object.entries(answer.master_keys)) {
+      const mine = (await this.store.signaturesOn(userId)).filter((s) => s.signerUserId === requester);
+      result.master_keys[userId] = mergeSignatures(key, mine, crossSigningPublicKey(key) ?? '');
+    }
+    Object.assign(result.self_signing_keys, answer.self_signing_keys);
+    return result;
+  }
+
+  /**
+   * The keys of local users in `request` (others are left out), as POST
+   * /keys/query shows them to `requester` and POST
+   * /_matrix/federation/v1/user/keys/query to other servers (no requester:
+   * only the owners' own signatures, and no user-signing keys).
+   */
+  async queryLocal(request: Record<string, readonly string[]>, opts: { requester?: string; displayNames: boolean }): Promise<QueryResult> {
     const result: QueryResult = { device_keys: {}, master_keys: {}, self_signing_keys: {}, user_signing_keys: {}, failures: {} };
     for (const [userId, deviceIds] of Object.entries(request)) {
-      const server = serverOf(userId);
-      if (server !== this.serverName) {
-        result.failures[server] = REMOTE_FAILURE;
-        continue;
-      }
-      const signatures = (await this.store.signaturesOn(userId)).filter((s) => s.signerUserId === userId || s.signerUserId === requester);
+      if (serverNameOfUserId(userId) !== this.serverName) continue;
+      const signatures = (await this.store.signaturesOn(userId)).filter((s) => s.signerUserId === userId || s.signerUserId === opts.requester);
       const devices: Record<string, JsonObject> = {};
       for (const device of await this.store.deviceKeysOf(userId, deviceIds.length > 0 ? deviceIds : undefined)) {
         const keys = mergeSignatures(device.keys, signatures, device.deviceId);
-        if (device.displayName !== null) keys.unsigned = { device_display_name: device.displayName };
+        if (device.displayName !== null && opts.displayNames) keys.unsigned = { device_display_name: device.displayName };
         devices[device.deviceId] = keys;
       }
       result.device_keys[userId] = devices;
@@ -109,7 +138,7 @@ export class KeyService {
       const selfSigning = crossSigning.get('self_signing');
       if (selfSigning) result.self_signing_keys[userId] = mergeSignatures(selfSigning.key, signatures, selfSigning.publicKey);
       const userSigning = crossSigning.get('user_signing');
-      if (userSigning && userId === requester) result.user_signing_keys[userId] = userSigning.key;
+      if (userSigning && userId === opts.requester) result.user_signing_keys[userId] = userSigning.key;
     }
     return result;
   }
@@ -117,16 +146,24 @@ export class KeyService {
   /**
    * # POST /keys/claim
    * Each one-time key goes to exactly one claimer; once none is left, the
-   * fallback key is handed out (and marked used) instead.
+   * fallback key is handed out (and marked used) instead. Keys of other
+   * servers' users are claimed from their servers, each within `timeoutMs`.
    */
-  async claim(request: Record<string, Record<string, string>>): Promise<ClaimResult> {
+  async claim(request: Record<string, Record<string, string>>, timeoutMs = DEFAULT_REMOTE_TIMEOUT_MS): Promise<ClaimResult> {
+    const { local, remote } = this.splitByServer(request);
+    const result = await this.claimLocal(local);
+    if (Object.keys(remote).length === 0) return result;
+    const answer = await this.remote.claim(remote, timeoutMs);
+    Object.assign(result.one_time_keys, answer.one_time_keys);
+    Object.assign(result.failures, answer.failures);
+    return result;
+  }
+
+  /** One-time (or fallback) keys of local users in `request`; others are left out. */
+  async claimLocal(request: Record<string, Record<string, string>>): Promise<ClaimResult> {
     const result: ClaimResult = { one_time_keys: {}, failures: {} };
     for (const [userId, devices] of Object.entries(request)) {
-      const server = serverOf(userId);
-      if (server !== this.serverName) {
-        result.failures[server] = REMOTE_FAILURE;
-        continue;
-      }
+      if (serverNameOfUserId(userId) !== this.serverName) continue;
       for (const [deviceId, algorithm] of Object.entries(devices)) {
         const claimed: ClaimedKey | undefined =
           (await this.store.claimOneTimeKey(userId, deviceId, algorithm)) ?? (await this.store.claimFallbackKey(userId, deviceId, algorithm));
@@ -136,6 +173,18 @@ export class KeyService {
       }
     }
     return result;
+  }
+
+  /** The request's local and remote users; an invalid user ID is left out, as if it had no keys (Synapse's behaviour). */
+  private splitByServer<T>(request: Record<string, T>): { local: Record<string, T>; remote: Record<string, T> } {
+    const local: Record<string, T> = {};
+    const remote: Record<string, T> = {};
+    for (const [userId, value] of Object.entries(request)) {
+      const server = serverNameOfUserId(userId);
+      if (server === this.serverName) local[userId] = value;
+      else if (server !== null) remote[userId] = value;
+    }
+    return { local, remote };
   }
 
   /** A deleted device's keys go with it (inside the caller's transaction). */

@@ -3,11 +3,12 @@
 // dehydrated device, its events endpoint) moves past them.
 import type { JsonObject } from '../../core/types.js';
 import { badJson } from '../../core/errors.js';
+import { serverNameOfUserId } from '../../core/identifiers.js';
 import type { DeviceStore } from '../../storage/accounts/index.js';
 import type { Database } from '../../storage/database.js';
 import type { QueuedMessage, ToDeviceMessage, ToDeviceStore } from '../../storage/e2ee/index.js';
 import type { Notifier } from '../notifier.js';
-import { isObject, serverOf } from './common.js';
+import { isObject } from './common.js';
 
 export interface ToDeviceBatch {
   events: ToDeviceMessage[];
@@ -16,6 +17,25 @@ export interface ToDeviceBatch {
 }
 
 export type E2eeLog = (message: string, fields: Record<string, unknown>) => void;
+
+/** Messages for users of one server: user ID → device ID (or '*') → content. */
+export type DeviceMessages = Record<string, Record<string, JsonObject>>;
+
+/**
+ * Hands messages for other servers' users to federation, inside the
+ * transaction that claims the sender's txnId (so a retried request sends
+ * nothing twice): server name → its users' messages.
+ */
+export type RemoteToDeviceSink = (sender: string, type: string, byServer: ReadonlyMap<string, DeviceMessages>) => Promise<void>;
+
+/** An m.direct_to_device EDU whose sender the caller has checked belongs to `origin`. */
+export interface ReceivedToDevice {
+  origin: string;
+  messageId: string;
+  sender: string;
+  type: string;
+  messages: DeviceMessages;
+}
 
 function inboxKey(userId: string, deviceId: string): string {
   return `${userId}\u0000${deviceId}`;
@@ -40,6 +60,7 @@ export class ToDeviceService {
     private readonly serverName: string,
     private readonly clock: () => number,
     private readonly log: E2eeLog,
+    private readonly remote: RemoteToDeviceSink,
     startPosition: number,
   ) {
     this.position = startPosition;
@@ -58,22 +79,53 @@ export class ToDeviceService {
    */
   async send(sender: string, senderDevice: string, type: string, txnId: string, messages: JsonObject): Promise<void> {
     const queued: QueuedMessage[] = [];
+    const remote = new Map<string, DeviceMessages>();
     for (const [userId, byDevice] of Object.entries(messages)) {
       if (!isObject(byDevice)) throw badJson(`'messages.${userId}' must map device IDs to message contents`);
       for (const [deviceId, content] of Object.entries(byDevice)) {
         if (!isObject(content)) throw badJson(`'messages.${userId}.${deviceId}' must be an object`);
       }
-      if (serverOf(userId) !== this.serverName) {
-        this.log('dropping to-device messages for a remote user: federation is not implemented yet', { sender, userId, type });
-        continue;
+      const server = serverNameOfUserId(userId);
+      if (server === null) {
+        // Synapse ignores them too: one bad recipient must not stop the others' messages.
+        this.log('ignoring to-device messages for an invalid user ID', { sender, userId, type });
+      } else if (server === this.serverName) {
+        queued.push(...(await this.expand(userId, byDevice as Record<string, JsonObject>, { type, sender })));
+      } else {
+        const forServer = remote.get(server) ?? {};
+        forServer[userId] = byDevice as Record<string, JsonObject>;
+        remote.set(server, forServer);
       }
-      queued.push(...(await this.expand(userId, byDevice as Record<string, JsonObject>, { type, sender })));
     }
     const position = await this.db.transaction(async (tx) => {
       if (!(await this.store.claimTxn(tx, sender, senderDevice, txnId, this.clock()))) return 0;
+      if (remote.size > 0) await this.remote(sender, type, remote);
       return this.store.enqueue(tx, queued);
     });
     if (position > 0) this.advance(position, [...new Set(queued.map((m) => m.userId))]);
+  }
+
+  /**
+   * Delivers an m.direct_to_device EDU to local devices ('*': every device
+   * of the user). A message_id the origin already delivered is ignored, as
+   * is a recipient of another server.
+   */
+  async receive(edu: ReceivedToDevice): Promise<void> {
+    const queued: QueuedMessage[] = [];
+    for (const [userId, byDevice] of Object.entries(edu.messages)) {
+      if (serverNameOfUserId(userId) !== this.serverName) continue;
+      queued.push(...(await this.expand(userId, byDevice, { type: edu.type, sender: edu.sender })));
+    }
+    const position = await this.db.transaction(async (tx) => {
+      if (!(await this.store.claimRemoteMessage(tx, edu.origin, edu.messageId, this.clock()))) return 0;
+      return this.store.enqueue(tx, queued);
+    });
+    if (position > 0) this.advance(position, [...new Set(queued.map((m) => m.userId))]);
+  }
+
+  /** Forgets the message IDs of EDUs received before `before`. */
+  pruneReceivedMessageIds(before: number): Promise<void> {
+    return this.store.pruneRemoteMessageIds(before);
   }
 
   /**

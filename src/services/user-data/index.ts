@@ -15,8 +15,8 @@ import { TypingService } from './typing.js';
 
 export { AccountDataService } from './account-data.js';
 export type { MembershipLookup, Timers } from './common.js';
-export { PresenceService, PRESENCE_STATES, type PresenceContent, type PresenceState } from './presence.js';
-export { ReceiptService, type ReceiptContent } from './receipts.js';
+export { PresenceService, PRESENCE_STATES, type PresenceContent, type PresenceState, type RemotePresence } from './presence.js';
+export { ReceiptService, type PublicReceipt, type ReceiptContent } from './receipts.js';
 export { TypingService } from './typing.js';
 
 export interface UserDataServices {

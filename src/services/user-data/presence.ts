@@ -24,7 +24,20 @@ export interface PresenceContent extends JsonObject {
   presence: PresenceState;
 }
 
+/** Runs after a local user's presence changes visibly (other servers sharing a room must learn of it). */
+export type LocalPresenceListener = (userId: string, content: PresenceContent) => void;
+
+/** A presence update of another server's user (the fields of an m.presence EDU's `push` entry). */
+export interface RemotePresence {
+  userId: string;
+  state: PresenceState;
+  statusMsg: string | null;
+  lastActiveAgo: number;
+}
+
 export class PresenceService {
+  private readonly localListeners: LocalPresenceListener[] = [];
+
   constructor(
     private readonly store: PresenceStore,
     private readonly memberships: MembershipLookup,
@@ -63,6 +76,23 @@ export class PresenceService {
     await this.update(userId, state, existing?.statusMsg ?? null);
   }
 
+  onLocalChange(listener: LocalPresenceListener): void {
+    this.localListeners.push(listener);
+  }
+
+  /** Records the presence another server reports for one of its users (the caller checked the origin). */
+  async applyRemote(update: RemotePresence): Promise<void> {
+    if (!this.enabled) return;
+    const lastActiveTs = this.clock() - Math.max(0, update.lastActiveAgo);
+    await this.write(update.userId, update.state, update.statusMsg, lastActiveTs, await this.store.get(update.userId));
+  }
+
+  /** The current m.presence content of each of `userIds` that has one (offline users never seen have none). */
+  async currentOf(userIds: readonly string[]): Promise<Map<string, PresenceContent>> {
+    if (!this.enabled) return new Map();
+    return new Map((await this.store.forUsers(userIds)).map((r) => [r.userId, this.content(r)]));
+  }
+
   /** The presence stream's latest position. */
   currentPosition(): Promise<number> {
     return this.store.currentStreamId();
@@ -81,15 +111,29 @@ export class PresenceService {
     const existing = await this.store.get(userId);
     // Only going online is activity (presence.md, "Last active ago").
     const lastActiveTs = state === 'online' ? now : (existing?.lastActiveTs ?? now);
+    const record = await this.write(userId, state, statusMsg, lastActiveTs, existing);
+    if (record) for (const listener of this.localListeners) listener(userId, this.content(record));
+  }
+
+  /** Stores a presence and wakes those who see it; returns the record when others see a change. */
+  private async write(
+    userId: string,
+    state: PresenceState,
+    statusMsg: string | null,
+    lastActiveTs: number,
+    existing: PresenceRecord | undefined,
+  ): Promise<PresenceRecord | undefined> {
+    const now = this.clock();
     const visibleChange =
       !existing ||
       existing.state !== state ||
       existing.statusMsg !== statusMsg ||
       (state === 'online' && !this.currentlyActive(existing, now));
     const position = await this.store.set(userId, { state, statusMsg, lastActiveTs }, visibleChange);
-    if (position === undefined) return;
+    if (position === undefined) return undefined;
     const rooms = await this.memberships.roomsForUser(userId, ['join']);
     this.notifier.notify('presence', position, { userIds: [userId], roomIds: rooms.map((r) => r.roomId) });
+    return { userId, state, statusMsg, lastActiveTs, streamId: position };
   }
 
   private currentlyActive(record: PresenceRecord, now: number): boolean {

@@ -22,8 +22,22 @@ type EventLookup = Pick<EventStore, 'getEvent'>;
 /** Runs when a user's read position moves (unread notification counts reset up to it). */
 export type ReadListener = (userId: string, roomId: string, upToStreamOrdering: number, threadId: string | undefined) => Promise<void>;
 
+/** A receipt others may see, as stored. */
+export interface PublicReceipt {
+  roomId: string;
+  userId: string;
+  receiptType: string;
+  eventId: string;
+  threadId: string | undefined;
+  ts: number;
+}
+
+/** Runs after a local user's public receipt is stored (other servers in the room must learn of it). */
+export type PublicReceiptListener = (receipt: PublicReceipt) => void;
+
 export class ReceiptService {
   private readonly readListeners: ReadListener[] = [];
+  private readonly publicListeners: PublicReceiptListener[] = [];
 
   constructor(
     private readonly store: ReceiptStore,
@@ -36,6 +50,22 @@ export class ReceiptService {
 
   onRead(listener: ReadListener): void {
     this.readListeners.push(listener);
+  }
+
+  onPublicReceipt(listener: PublicReceiptListener): void {
+    this.publicListeners.push(listener);
+  }
+
+  /**
+   * A public receipt of another server's user (an m.receipt EDU whose sender
+   * and room the caller has checked). A receipt for an event this server
+   * does not have is dropped: its place in the room is unknown.
+   */
+  async applyRemote(receipt: PublicReceipt): Promise<void> {
+    const event = await this.events.getEvent(receipt.eventId);
+    if (!event || event.roomId !== receipt.roomId) return;
+    const position = await this.store.upsert({ ...receipt, eventStreamOrdering: event.streamOrdering });
+    if (position !== undefined) this.notifier.notify('receipts', position, { roomIds: [receipt.roomId] });
   }
 
   /**
@@ -87,12 +117,14 @@ export class ReceiptService {
   }
 
   private async storeReceipt(userId: string, roomId: string, receiptType: ReceiptType, eventId: string, ordering: number, threadId: string | undefined): Promise<void> {
-    const position = await this.store.upsert({ roomId, receiptType, userId, threadId, eventId, eventStreamOrdering: ordering, ts: this.clock() });
+    const ts = this.clock();
+    const position = await this.store.upsert({ roomId, receiptType, userId, threadId, eventId, eventStreamOrdering: ordering, ts });
     if (position === undefined) return;
     // Counts change before /sync wakes, so the woken sync reports them.
     for (const listener of this.readListeners) await listener(userId, roomId, ordering, threadId);
-    const audience = PRIVATE_TYPES.includes(receiptType) ? { userIds: [userId] } : { roomIds: [roomId] };
-    this.notifier.notify('receipts', position, audience);
+    const isPrivate = PRIVATE_TYPES.includes(receiptType);
+    this.notifier.notify('receipts', position, isPrivate ? { userIds: [userId] } : { roomIds: [roomId] });
+    if (!isPrivate) for (const listener of this.publicListeners) listener({ roomId, userId, receiptType, eventId, threadId, ts });
   }
 
   /** The fully read marker only moves forward, as Synapse's does. */

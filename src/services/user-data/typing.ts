@@ -16,7 +16,16 @@ export const DEFAULT_TYPING_TIMEOUT_MS = 30_000;
 interface Typist {
   expiresAt: number;
   timer: unknown;
+  /** A user of this server (set through the API), as opposed to one another server told us of. */
+  local: boolean;
 }
+
+/**
+ * Runs when a local user starts, renews or stops typing (or their typing
+ * expires): other servers in the room must be told. Renewals are passed on
+ * too, as those servers forget a typist they have not heard of for a while.
+ */
+export type LocalTypingListener = (roomId: string, userId: string, typing: boolean) => void;
 
 interface RoomTyping {
   typists: Map<string, Typist>;
@@ -26,6 +35,7 @@ interface RoomTyping {
 
 export class TypingService {
   private readonly rooms = new Map<string, RoomTyping>();
+  private readonly localListeners: LocalTypingListener[] = [];
   private position = 0;
 
   constructor(
@@ -40,7 +50,21 @@ export class TypingService {
     if (requesterId !== userId) throw forbidden(`You cannot set the typing state of ${userId}`);
     const membership = await this.memberships.getMembership(roomId, userId);
     if (membership?.membership !== 'join') throw forbidden(`You are not joined to ${roomId}`);
-    if (typing) this.start(roomId, userId, Math.min(timeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS, MAX_TYPING_TIMEOUT_MS));
+    if (typing) this.start(roomId, userId, Math.min(timeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS, MAX_TYPING_TIMEOUT_MS), true);
+    else this.stop(roomId, userId);
+  }
+
+  onLocalChange(listener: LocalTypingListener): void {
+    this.localListeners.push(listener);
+  }
+
+  /**
+   * A user of another server starts or stops typing (an m.typing EDU whose
+   * sender and room the caller has checked). It lasts `timeoutMs` unless
+   * renewed, since the EDU carries no timeout of its own.
+   */
+  setRemoteTyping(roomId: string, userId: string, typing: boolean, timeoutMs: number): void {
+    if (typing) this.start(roomId, userId, timeoutMs, false);
     else this.stop(roomId, userId);
   }
 
@@ -76,14 +100,15 @@ export class TypingService {
     });
   }
 
-  private start(roomId: string, userId: string, timeoutMs: number): void {
+  private start(roomId: string, userId: string, timeoutMs: number, local: boolean): void {
     const room = this.room(roomId);
     const existing = room.typists.get(userId);
     if (existing) this.timers.clearTimeout(existing.timer);
     const timer = this.timers.setTimeout(() => this.expire(roomId, userId), timeoutMs);
-    room.typists.set(userId, { expiresAt: this.clock() + timeoutMs, timer });
-    // Renewing a typing state changes nothing others can see.
+    room.typists.set(userId, { expiresAt: this.clock() + timeoutMs, timer, local });
+    // Renewing a typing state changes nothing local clients can see.
     if (!existing) this.changed(roomId, room);
+    if (local) this.tellListeners(roomId, userId, true);
   }
 
   private stop(roomId: string, userId: string): void {
@@ -91,15 +116,24 @@ export class TypingService {
     const existing = room?.typists.get(userId);
     if (!room || !existing) return;
     this.timers.clearTimeout(existing.timer);
-    room.typists.delete(userId);
-    this.changed(roomId, room);
+    this.remove(roomId, room, userId, existing);
   }
 
   private expire(roomId: string, userId: string): void {
     const room = this.rooms.get(roomId);
-    if (!room?.typists.has(userId)) return;
+    const existing = room?.typists.get(userId);
+    if (!room || !existing) return;
+    this.remove(roomId, room, userId, existing);
+  }
+
+  private remove(roomId: string, room: RoomTyping, userId: string, typist: Typist): void {
     room.typists.delete(userId);
     this.changed(roomId, room);
+    if (typist.local) this.tellListeners(roomId, userId, false);
+  }
+
+  private tellListeners(roomId: string, userId: string, typing: boolean): void {
+    for (const listener of this.localListeners) listener(roomId, userId, typing);
   }
 
   private room(roomId: string): RoomTyping {

@@ -57,6 +57,26 @@ export class DeviceListStore {
     return rows.map((r) => r.user_id);
   }
 
+  /**
+   * The next stream_id of a local user's m.device_list_update EDUs (1 for
+   * the first), inside the caller's transaction; the row stays locked until
+   * it commits, so a user's updates are numbered in the order they commit.
+   */
+  async nextFederationStreamId(q: Queryable, userId: string): Promise<number> {
+    const row = await q.queryOne<{ stream_id: number }>(
+      `INSERT INTO e2e_device_list_outbound (user_id, stream_id) VALUES (?, 1)
+       ON CONFLICT (user_id) DO UPDATE SET stream_id = e2e_device_list_outbound.stream_id + 1 RETURNING stream_id`,
+      [userId],
+    );
+    return Number(row!.stream_id);
+  }
+
+  /** The stream_id of a local user's last m.device_list_update (0 before any). */
+  async federationStreamId(userId: string): Promise<number> {
+    const row = await this.db.queryOne<{ stream_id: number }>('SELECT stream_id FROM e2e_device_list_outbound WHERE user_id = ?', [userId]);
+    return Number(row?.stream_id ?? 0);
+  }
+
   /** The latest viewer row per user in (from, to]. */
   async viewerChanges(viewer: string, fromExclusive: number, toInclusive: number): Promise<Map<string, ViewerChangeKind>> {
     const rows = await this.db.query<{ user_id: string; kind: ViewerChangeKind }>(

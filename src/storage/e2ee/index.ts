@@ -11,6 +11,7 @@ export * from './dehydrated.js';
 export * from './device-lists.js';
 export * from './key-backup.js';
 export * from './keys.js';
+export * from './remote-devices.js';
 export * from './to-device.js';
 
 export interface E2eeStores {

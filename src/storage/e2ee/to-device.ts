@@ -35,6 +35,23 @@ export class ToDeviceStore {
     return changes === 1;
   }
 
+  /**
+   * Records an m.direct_to_device EDU's message_id (inside the caller's
+   * transaction); false when `origin` already delivered that one.
+   */
+  async claimRemoteMessage(q: Queryable, origin: string, messageId: string, ts: number): Promise<boolean> {
+    const { changes } = await q.execute(
+      'INSERT INTO e2e_to_device_received (origin, message_id, received_ts) VALUES (?, ?, ?) ON CONFLICT (origin, message_id) DO NOTHING',
+      [origin, messageId, ts],
+    );
+    return changes === 1;
+  }
+
+  /** Forgets message IDs received before `before`: a server retries for hours, not days. */
+  async pruneRemoteMessageIds(before: number): Promise<void> {
+    await this.db.execute('DELETE FROM e2e_to_device_received WHERE received_ts < ?', [before]);
+  }
+
   /** Queues the messages; returns the stream position of the last (0 when there were none). */
   async enqueue(q: Queryable, messages: readonly QueuedMessage[]): Promise<number> {
     if (messages.length === 0) return 0;

@@ -21,6 +21,7 @@ import { receivedTransactionsMigration } from './0020_received_transactions.js';
 import { federationOutboxMigration } from './0021_federation_outbox.js';
 import { backfillPositionsMigration } from './0026_backfill_positions.js';
 import { remoteMediaMigration } from './0024_remote_media.js';
+import { federatedE2eeMigration } from './0022_federated_e2ee.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -53,6 +54,7 @@ export const MIGRATIONS: readonly Migration[] = [
   federationOutboxMigration,
   backfillPositionsMigration,
   remoteMediaMigration,
+  federatedE2eeMigration,
 ];
 
 /**

@@ -73,14 +73,19 @@ export class MembershipStore {
     return rows.map(toMembership);
   }
 
-  /** Everyone (the user included) joined to a room the user is joined to: whose presence /sync sends. */
-  async usersSharingRoomsWith(userId: string): Promise<string[]> {
+  /**
+   * Everyone (the user included) joined to a room the user is joined to:
+   * whose presence /sync sends. With `exceptRoomId`, through rooms other
+   * than that one (who shared a room with the user before they joined it).
+   */
+  async usersSharingRoomsWith(userId: string, exceptRoomId?: string): Promise<string[]> {
+    const except = exceptRoomId === undefined ? '' : ' AND mine.room_id <> ?';
     const rows = await this.db.query<{ user_id: string }>(
       `SELECT DISTINCT other.user_id FROM room_memberships mine
        JOIN room_memberships other ON other.room_id = mine.room_id
-       WHERE mine.user_id = ? AND mine.membership = 'join' AND other.membership = 'join'
+       WHERE mine.user_id = ? AND mine.membership = 'join' AND other.membership = 'join'${except}
        ORDER BY other.user_id`,
-      [userId],
+      exceptRoomId === undefined ? [userId] : [userId, exceptRoomId],
     );
     return rows.map((r) => r.user_id);
   }
