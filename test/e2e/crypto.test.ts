@@ -6,35 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as sdk from 'matrix-js-sdk';
-import { LoggerLevel, Tracing } from '@matrix-org/matrix-sdk-crypto-wasm';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
-import { quietLogger as quiet, waitFor } from './sdk-helpers.js';
+import { clearBody, decrypted, startCryptoClient, waitFor } from './sdk-helpers.js';
 
 const PASSWORD = 'correct horse battery';
-
-async function startCryptoClient(hs: TestHomeserver, user: TestUser): Promise<sdk.MatrixClient> {
-  const client = sdk.createClient({
-    baseUrl: hs.baseUrl,
-    accessToken: user.accessToken,
-    userId: user.userId,
-    deviceId: user.deviceId,
-    logger: quiet,
-  });
-  await client.initRustCrypto({ useIndexedDB: false });
-  // initRustCrypto switches the wasm's own tracing to debug on the console.
-  new Tracing(LoggerLevel.Error).turnOn();
-  const prepared = new Promise<void>((resolve, reject) => {
-    client.on(sdk.ClientEvent.Sync, (state, _prev, data) => {
-      if (state === sdk.SyncState.Prepared) resolve();
-      if (state === sdk.SyncState.Error) reject(data?.error ?? new Error('sync error'));
-    });
-  });
-  await client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
-  await prepared;
-  return client;
-}
 
 async function login(hs: TestHomeserver, userId: string): Promise<TestUser> {
   const res = await call<{ user_id: string; access_token: string; device_id: string }>(hs.baseUrl, 'POST', '/_matrix/client/v3/login', {
@@ -44,19 +21,6 @@ async function login(hs: TestHomeserver, userId: string): Promise<TestUser> {
   });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return { userId: res.body.user_id, accessToken: res.body.access_token, deviceId: res.body.device_id };
-}
-
-/** The decrypted body of `eventId` as `client` sees it, once decryption succeeded. */
-function clearBody(client: sdk.MatrixClient, roomId: string, eventId: string): string | undefined {
-  const event = client.getRoom(roomId)?.findEventById(eventId);
-  if (!event || event.isDecryptionFailure() || event.getType() !== 'm.room.message') return undefined;
-  return event.getContent().body as string | undefined;
-}
-
-async function decrypted(client: sdk.MatrixClient, roomId: string, eventId: string, body: string): Promise<void> {
-  const seen = await waitFor(`${client.getUserId()}/${client.getDeviceId()} to decrypt ${body}`, () => clearBody(client, roomId, eventId));
-  assert.equal(seen, body);
-  assert.ok(client.getRoom(roomId)!.findEventById(eventId)!.isEncrypted(), 'the event travelled encrypted');
 }
 
 for (const engine of ENGINES) {
@@ -72,7 +36,7 @@ for (const engine of ENGINES) {
       hs = await startTestHomeserver({ engine });
       const [a, b] = await Promise.all([registerUser(hs.baseUrl, 'alice', PASSWORD), registerUser(hs.baseUrl, 'bob', PASSWORD)]);
       aliceUser = a;
-      [alice, bob] = await Promise.all([startCryptoClient(hs, a), startCryptoClient(hs, b)]);
+      [alice, bob] = await Promise.all([startCryptoClient(hs.baseUrl, a), startCryptoClient(hs.baseUrl, b)]);
     });
     after(async () => {
       for (const client of [alice, bob, ...extra]) client?.stopClient();
@@ -98,7 +62,7 @@ for (const engine of ENGINES) {
     });
 
     test('a second device receives keys for new messages', async () => {
-      const second = await startCryptoClient(hs, await login(hs, aliceUser.userId));
+      const second = await startCryptoClient(hs.baseUrl, await login(hs, aliceUser.userId));
       extra.push(second);
       await waitFor('the room in the second device', () => second.getRoom(roomId));
       // Bob learns of the new device through device_lists.changed in his sync.
@@ -158,7 +122,7 @@ for (const engine of ENGINES) {
         return res.status === 200 && Object.keys(res.body.rooms[roomId]?.sessions ?? {}).length > 0;
       }, 15_000);
 
-      const fresh = await startCryptoClient(hs, await login(hs, aliceUser.userId));
+      const fresh = await startCryptoClient(hs.baseUrl, await login(hs, aliceUser.userId));
       extra.push(fresh);
       await waitFor('the old message in the fresh device', () => fresh.getRoom(roomId)?.findEventById(old));
       assert.equal(clearBody(fresh, roomId, old), undefined, 'the fresh device cannot read old history yet');

@@ -83,6 +83,15 @@ describe('EDUs across two servers', () => {
       assert.equal((await api(hs1, 'PUT', `${room(typingRoom)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 30_000 }, alice)).status, 200);
       await syncUntil(hs2.clientUrl, bob, (body) => (typists(body)?.includes(alice.userId) ? true : undefined), { since: bobSince });
 
+      // Sliding sync reads the same typing stream.
+      const sliding = await call<Json>(hs2.clientUrl, 'POST', '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync', {
+        lists: { all: { ranges: [[0, 20]], timeline_limit: 0 } },
+        extensions: { typing: { enabled: true } },
+      }, bob.accessToken);
+      assert.equal(sliding.status, 200, JSON.stringify(sliding.body));
+      const slidingRooms = ((sliding.body['extensions'] as Json)['typing'] as Json)['rooms'] as Json;
+      assert.deepEqual(slidingRooms[typingRoom], { type: 'm.typing', content: { user_ids: [alice.userId] } });
+
       const aliceSince = await syncToken(hs1.clientUrl, alice);
       assert.equal((await api(hs2, 'PUT', `${room(typingRoom)}/typing/${encodeURIComponent(bob.userId)}`, { typing: true, timeout: 30_000 }, bob)).status, 200);
       await syncUntil(hs1.clientUrl, alice, (body) => (typists(body)?.includes(bob.userId) ? true : undefined), { since: aliceSince });

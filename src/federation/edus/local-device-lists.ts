@@ -11,7 +11,7 @@
 //   here", so they fetch the list);
 // - GET /user/devices answers with the list and its stream_id.
 import type { JsonObject } from '../../core/types.js';
-import type { Queryable } from '../../storage/database.js';
+import type { Database } from '../../storage/database.js';
 import { withoutUnsigned } from '../../services/e2ee/common.js';
 import type { KeyService, LocalDeviceChange } from '../../services/e2ee/index.js';
 import type { DeviceListStore } from '../../storage/e2ee/index.js';
@@ -20,8 +20,8 @@ import type { RoomPeers } from './room-peers.js';
 
 export interface LocalDeviceListDeps {
   keys: Pick<KeyService, 'queryLocal'>;
-  store: Pick<DeviceListStore, 'nextFederationStreamId' | 'federationStreamId'>;
-  db: Queryable;
+  store: Pick<DeviceListStore, 'nextFederationStreamId' | 'federationStreamId' | 'lockFederationStreamId'>;
+  db: Database;
   peers: RoomPeers;
   queueEdu: (edu: Edu, destinations: readonly string[]) => Promise<void>;
   /** allow_device_name_lookup_over_federation. */
@@ -33,42 +33,53 @@ export class LocalDeviceLists {
 
   /** # GET /_matrix/federation/v1/user/devices/{userId} (a local user's). */
   async userDevices(userId: string): Promise<JsonObject> {
-    const [described, streamId] = await Promise.all([this.describe(userId), this.deps.store.federationStreamId(userId)]);
-    return { user_id: userId, stream_id: streamId, devices: described.devices, ...described.crossSigning };
+    // The stream_id is read first: a change committed in between then shows in the devices and comes again as an
+    // update the other server applies twice (harmlessly), rather than being taken as known when it is not.
+    const streamId = await this.deps.store.federationStreamId(userId);
+    const { devices, crossSigning } = await this.describe(userId);
+    return { user_id: userId, stream_id: streamId, devices, ...crossSigning };
   }
 
   /** DeviceListService.onLocalChange: runs inside the change's transaction. */
   async onLocalChange(change: LocalDeviceChange): Promise<void> {
     const { userId } = change;
+    // First the lock on the user's stream: a join being announced (onLocalJoin) waits for this change, or this change for it.
+    await this.deps.store.lockFederationStreamId(this.deps.db, userId);
+    // A device without keys yet is of no use to other servers; it is announced once it has them.
+    const changed = change.devices?.length ? (await this.describe(userId, change.devices)).devices : [];
+    const updates = [...changed, ...(change.deleted ?? []).map((deviceId): JsonObject => ({ device_id: deviceId, deleted: true }))];
+    // Every change moves the stream, even with nobody to tell yet: a server told of the user later (when they
+    // join a room with it) gets a stream_id that differs from any list it fetched before the change.
+    const numbered: JsonObject[] = [];
+    for (const update of updates) {
+      const streamId = await this.deps.store.nextFederationStreamId(this.deps.db, userId);
+      numbered.push({ user_id: userId, stream_id: streamId, prev_id: streamId > 1 ? [streamId - 1] : [], ...update });
+    }
     const servers = await this.deps.peers.serversSharingRoomsWith(userId);
     if (servers.length === 0) return;
-    const changed = change.devices?.length ? (await this.describe(userId, change.devices)).devices : [];
-    // A device without keys yet is of no use to other servers; it is announced once it has them.
-    for (const device of changed) await this.queueUpdate(userId, servers, device);
-    for (const deviceId of change.deleted ?? []) await this.queueUpdate(userId, servers, { device_id: deviceId, deleted: true });
+    for (const content of numbered) await this.deps.queueEdu({ edu_type: 'm.device_list_update', content }, servers);
     if (change.crossSigning) {
       const { crossSigning } = await this.describe(userId);
       await this.deps.queueEdu({ edu_type: 'm.signing_key_update', content: { user_id: userId, ...crossSigning } }, servers);
     }
   }
 
-  /** A local user joined `roomId`: servers there that shared no other room with them are sent the user's devices. */
+  /**
+   * A local user joined `roomId`: servers there that shared no other room
+   * with them are sent the user's devices, at the current stream_id with
+   * prev_id empty, which makes them fetch the whole list.
+   */
   async onLocalJoin(roomId: string, userId: string): Promise<void> {
-    const [inRoom, before] = await Promise.all([this.deps.peers.serversInRoom(roomId), this.deps.peers.serversSharingRoomsWith(userId, roomId)]);
-    const known = new Set(before);
-    const servers = inRoom.filter((s) => !known.has(s));
-    if (servers.length === 0) return;
-    const [{ devices }, streamId] = await Promise.all([this.describe(userId), this.deps.store.federationStreamId(userId)]);
-    for (const device of devices) {
-      await this.deps.queueEdu({ edu_type: 'm.device_list_update', content: { user_id: userId, stream_id: streamId, prev_id: [], ...device } }, servers);
-    }
-  }
-
-  /** `device`: the device's fields of the EDU (device_id, keys and name, or deleted). */
-  private async queueUpdate(userId: string, servers: readonly string[], device: JsonObject): Promise<void> {
-    const streamId = await this.deps.store.nextFederationStreamId(this.deps.db, userId);
-    const content: JsonObject = { user_id: userId, stream_id: streamId, prev_id: streamId > 1 ? [streamId - 1] : [], ...device };
-    await this.deps.queueEdu({ edu_type: 'm.device_list_update', content }, servers);
+    await this.deps.db.transaction(async (tx) => {
+      const [inRoom, before] = await Promise.all([this.deps.peers.serversInRoom(roomId), this.deps.peers.serversSharingRoomsWith(userId, roomId)]);
+      const known = new Set(before);
+      const servers = inRoom.filter((s) => !known.has(s));
+      if (servers.length === 0) return;
+      const streamId = await this.deps.store.lockFederationStreamId(tx, userId);
+      for (const device of (await this.describe(userId)).devices) {
+        await this.deps.queueEdu({ edu_type: 'm.device_list_update', content: { user_id: userId, stream_id: streamId, prev_id: [], ...device } }, servers);
+      }
+    });
   }
 
   /**

@@ -71,6 +71,20 @@ export class DeviceListStore {
     return Number(row!.stream_id);
   }
 
+  /**
+   * The stream_id of a local user's last m.device_list_update, with the
+   * user's row locked until the caller's transaction ends: changes to the
+   * user's devices wait, so what the caller reads of them stays current.
+   */
+  async lockFederationStreamId(q: Queryable, userId: string): Promise<number> {
+    const row = await q.queryOne<{ stream_id: number }>(
+      `INSERT INTO e2e_device_list_outbound (user_id, stream_id) VALUES (?, 0)
+       ON CONFLICT (user_id) DO UPDATE SET stream_id = e2e_device_list_outbound.stream_id RETURNING stream_id`,
+      [userId],
+    );
+    return Number(row!.stream_id);
+  }
+
   /** The stream_id of a local user's last m.device_list_update (0 before any). */
   async federationStreamId(userId: string): Promise<number> {
     const row = await this.db.queryOne<{ stream_id: number }>('SELECT stream_id FROM e2e_device_list_outbound WHERE user_id = ?', [userId]);
