@@ -94,6 +94,7 @@ export function serveEdus(setup: EduSetup): EduFederation {
   });
   const remoteDevices = setup.remote.keys;
   e2ee.deviceLists.onLocalChange((change) => localDevices.onLocalChange(change));
+  remoteDevices.onChanged((userId) => e2ee.deviceLists.keysChanged([userId]));
 
   transactions.onEdu('m.typing', (origin, content) => typing.receive(origin, content));
   transactions.onEdu('m.receipt', (origin, content) => receipts.receive(origin, content));
@@ -102,15 +103,11 @@ export function serveEdus(setup: EduSetup): EduFederation {
   // A list update may need a request back to the origin (a fetch): it is applied in the background, in order per user.
   transactions.onEdu('m.device_list_update', async (origin, content) => {
     const update = parseDeviceListUpdate(origin, content);
-    background.run('applying a device list update', async () => {
-      if (await remoteDevices.applyUpdate(update)) await e2ee.deviceLists.keysChanged([update.userId]);
-    });
+    background.run('applying a device list update', () => remoteDevices.applyUpdate(update));
   });
   transactions.onEdu('m.signing_key_update', async (origin, content) => {
     const { userId, keys } = parseSigningKeyUpdate(origin, content);
-    background.run('applying a signing key update', async () => {
-      if (await remoteDevices.applySigningKeys(userId, keys)) await e2ee.deviceLists.keysChanged([userId]);
-    });
+    background.run('applying a signing key update', () => remoteDevices.applySigningKeys(userId, keys));
   });
 
   const followMembership = async (event: Event): Promise<void> => {

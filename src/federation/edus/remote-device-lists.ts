@@ -55,12 +55,20 @@ export interface RemoteDeviceListDeps {
   log: FederationLog;
 }
 
+/** Runs when a tracked user's cached devices or cross-signing keys change: local users sharing a room must re-fetch them. */
+export type RemoteListListener = (userId: string) => Promise<void>;
+
 export class RemoteDeviceLists implements RemoteKeySource {
   /** One user's list changes one step at a time: updates, fetches and forgetting. */
   private readonly perUser = new KeyedQueue();
   private readonly applied = new Map<string, Set<string>>();
+  private readonly listeners: RemoteListListener[] = [];
 
   constructor(private readonly deps: RemoteDeviceListDeps) {}
+
+  onChanged(listener: RemoteListListener): void {
+    this.listeners.push(listener);
+  }
 
   /** Device and cross-signing keys of other servers' users; each server answers within `timeoutMs` or is named in `failures`. */
   async query(request: Record<string, readonly string[]>, timeoutMs: number): Promise<RemoteQueryResult> {
@@ -86,19 +94,19 @@ export class RemoteDeviceLists implements RemoteKeySource {
   }
 
   /**
-   * Applies an m.device_list_update from the user's server. False when
-   * nothing here changed: the user is not tracked (then any stale copy is
-   * dropped), or the update was applied already.
+   * Applies an m.device_list_update from the user's server. Nothing
+   * happens when the user is not tracked (any stale copy is dropped) or the
+   * update was applied already.
    */
-  applyUpdate(update: DeviceListUpdate): Promise<boolean> {
+  applyUpdate(update: DeviceListUpdate): Promise<void> {
     return this.perUser.run(update.userId, async () => {
       if (!(await this.isTracked(update.userId))) {
         await this.forgetNow(update.userId);
-        return false;
+        return;
       }
       const list = await this.deps.store.list(update.userId);
       const applied = this.appliedFor(update.userId, list?.streamId);
-      if (applied.has(update.streamId)) return false;
+      if (applied.has(update.streamId)) return;
       const continues = list !== undefined && !list.stale && update.prevIds.length > 0 && update.prevIds.every((id) => applied.has(id));
       if (continues) {
         const device: RemoteDevice | undefined = update.deleted ? undefined : { deviceId: update.deviceId, displayName: update.displayName, keys: update.keys };
@@ -106,28 +114,29 @@ export class RemoteDeviceLists implements RemoteKeySource {
           this.deps.store.applyUpdate(tx, update.userId, update.streamId, { deviceId: update.deviceId, deleted: update.deleted, device }, this.deps.clock()),
         );
         this.remember(update.userId, update.streamId);
-        return true;
+      } else {
+        // Marked first, so the list is not trusted if the fetch fails (or we stop) before it completes.
+        await this.deps.store.markStale(update.userId, this.deps.clock());
+        try {
+          await this.fetch(update.userId);
+        } catch (err) {
+          this.deps.log('could not fetch a device list; it is fetched again when a client asks for it', {
+            userId: update.userId,
+            error: (err as Error).message,
+          });
+        }
       }
-      // Marked first, so the list is not trusted if the fetch fails (or we stop) before it completes.
-      await this.deps.store.markStale(update.userId, this.deps.clock());
-      try {
-        await this.fetch(update.userId);
-      } catch (err) {
-        this.deps.log('could not fetch a device list; it is fetched again when a client asks for it', {
-          userId: update.userId,
-          error: (err as Error).message,
-        });
-      }
-      return true;
+      // Even when the fetch failed: the list did change, and clients asking now get a failure rather than old keys.
+      await this.tellListeners(update.userId);
     });
   }
 
-  /** Stores the cross-signing keys of an m.signing_key_update; false when the user is not tracked. */
-  applySigningKeys(userId: string, keys: SigningKeys): Promise<boolean> {
+  /** Stores the cross-signing keys of an m.signing_key_update (of a tracked user). */
+  applySigningKeys(userId: string, keys: SigningKeys): Promise<void> {
     return this.perUser.run(userId, async () => {
-      if (!(await this.isTracked(userId))) return false;
+      if (!(await this.isTracked(userId))) return;
       await this.deps.db.transaction(() => this.storeCrossSigningKeys(userId, keys));
-      return true;
+      await this.tellListeners(userId);
     });
   }
 
@@ -167,24 +176,40 @@ export class RemoteDeviceLists implements RemoteKeySource {
     }
   }
 
-  /** Fetches a tracked user's list unless the cached copy is current. */
+  /**
+   * Fetches a tracked user's list unless the cached copy is current. A
+   * fetch that finds something new is a change local users must hear of
+   * (as in Synapse), like an update.
+   */
   private async ensureCurrent(userId: string, timeoutMs: number): Promise<void> {
     const list = await this.deps.store.list(userId);
     if (list && !list.stale) return;
-    await this.fetch(userId, timeoutMs);
+    if (await this.fetch(userId, timeoutMs)) await this.tellListeners(userId);
   }
 
-  /** # GET /_matrix/federation/v1/user/devices/{userId}: replaces the cached list. */
-  private async fetch(userId: string, timeoutMs?: number): Promise<void> {
+  /** # GET /_matrix/federation/v1/user/devices/{userId}: replaces the cached list; true when it differs from the copy before. */
+  private async fetch(userId: string, timeoutMs?: number): Promise<boolean> {
     const server = serverNameOfUserId(userId)!;
     const answer = await this.deps.client.request<JsonObject>(server, 'GET', federationPath(`${V1}/user/devices`, userId), { timeoutMs });
-    const { streamId, devices, keys } = parseUserDevices(userId, answer, server);
+    const fetched = parseUserDevices(userId, answer, server);
+    const before = await this.cached(userId);
     await this.deps.db.transaction(async (tx) => {
-      await this.deps.store.replace(tx, userId, streamId, devices, this.deps.clock());
-      await this.storeCrossSigningKeys(userId, keys);
+      await this.deps.store.replace(tx, userId, fetched.streamId, fetched.devices, this.deps.clock());
+      await this.storeCrossSigningKeys(userId, fetched.keys);
     });
     this.applied.delete(userId);
-    this.remember(userId, streamId);
+    this.remember(userId, fetched.streamId);
+    return before !== (await this.cached(userId));
+  }
+
+  /** The cached devices and cross-signing keys of a user, as one comparable text. */
+  private async cached(userId: string): Promise<string> {
+    const [devices, crossSigning] = await Promise.all([this.deps.store.devices(userId), this.deps.keys.getCrossSigningKeys(userId)]);
+    return JSON.stringify([devices, crossSigning.get('master')?.key ?? null, crossSigning.get('self_signing')?.key ?? null]);
+  }
+
+  private async tellListeners(userId: string): Promise<void> {
+    for (const listener of this.listeners) await listener(userId);
   }
 
   private async fromCache(userId: string, deviceIds: readonly string[], out: RemoteQueryResult): Promise<void> {
@@ -267,9 +292,15 @@ function isStreamId(value: JsonValue | undefined): value is number | string {
   return (typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'string';
 }
 
-/** A device's identity keys if they are the named device's (anything else is dropped). */
+/**
+ * A device's identity keys, unless they name another user or device (those
+ * are dropped). The rest, signatures included, is for clients to check, as
+ * Synapse leaves it to them.
+ */
 function deviceKeysOf(value: JsonValue | undefined, userId: string, deviceId: string): JsonObject | null {
-  return isJsonObject(value) && value['user_id'] === userId && value['device_id'] === deviceId ? value : null;
+  if (!isJsonObject(value)) return null;
+  const namesOther = (field: string, expected: string) => value[field] !== undefined && value[field] !== expected;
+  return namesOther('user_id', userId) || namesOther('device_id', deviceId) ? null : value;
 }
 
 /** `master_key` and `self_signing_key` of an answer or EDU, each kept if it is the user's key of that use. */
