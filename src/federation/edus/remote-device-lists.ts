@@ -105,17 +105,16 @@ export class RemoteDeviceLists implements RemoteKeySource {
         return;
       }
       const list = await this.deps.store.list(update.userId);
-      const applied = this.appliedFor(update.userId, list?.streamId);
+      const current = list !== undefined && !list.stale;
+      const applied = this.appliedFor(update.userId, current ? list.streamId : undefined);
       if (applied.has(update.streamId)) return;
-      const continues = list !== undefined && !list.stale && update.prevIds.length > 0 && update.prevIds.every((id) => applied.has(id));
-      if (continues) {
+      if (current && update.prevIds.length > 0 && update.prevIds.every((id) => applied.has(id))) {
         const device: RemoteDevice | undefined = update.deleted ? undefined : { deviceId: update.deviceId, displayName: update.displayName, keys: update.keys };
-        await this.deps.db.transaction((tx) =>
-          this.deps.store.applyUpdate(tx, update.userId, update.streamId, { deviceId: update.deviceId, deleted: update.deleted, device }, this.deps.clock()),
-        );
+        await this.deps.db.transaction((tx) => this.deps.store.applyUpdate(tx, update.userId, update.streamId, update.deviceId, device, this.deps.clock()));
         this.remember(update.userId, update.streamId);
       } else {
         // Marked first, so the list is not trusted if the fetch fails (or we stop) before it completes.
+        this.applied.delete(update.userId);
         await this.deps.store.markStale(update.userId, this.deps.clock());
         try {
           await this.fetch(update.userId);

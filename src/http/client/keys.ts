@@ -3,7 +3,6 @@
 import type { JsonObject } from '../../core/types.js';
 import type { E2eeServices } from '../../services/e2ee/index.js';
 import { parseSyncToken } from '../../services/sync/token.js';
-import { DEFAULT_REMOTE_TIMEOUT_MS } from '../../services/e2ee/index.js';
 import { deviceKeysRequest, oneTimeKeysRequest } from '../key-requests.js';
 import type { Route } from '../types.js';
 import { optionalInteger, requireObject, requireQueryString } from '../validate.js';
@@ -101,6 +100,8 @@ export function keyRoutes(e2ee: E2eeServices): Route[] {
   ];
 }
 
+/** The `timeout` keys.yaml recommends for waiting on other servers. */
+const DEFAULT_REMOTE_TIMEOUT_MS = 10_000;
 /** The longest a client may have us wait for other servers' keys: a federation request's own deadline. */
 const MAX_REMOTE_TIMEOUT_MS = 60_000;
 

@@ -24,7 +24,7 @@ export { CrossSigningService, type SigningKeysUpload } from './cross-signing.js'
 export { DehydratedDeviceService, type DehydratedDeviceUpload } from './dehydrated.js';
 export { DeviceListService, type DeviceListChanges, type LocalDeviceChange } from './device-lists.js';
 export { KeyBackupService, isBetter, type BackupCounts, type BackupInfo, type RoomKeyUpload } from './key-backup.js';
-export { DEFAULT_REMOTE_TIMEOUT_MS, KeyService, mergeSignatures, type ClaimResult, type KeyUpload, type QueryResult, type RemoteKeySource } from './keys.js';
+export { KeyService, type ClaimResult, type KeyUpload, type QueryResult, type RemoteKeySource } from './keys.js';
 export { ToDeviceService, type DeviceMessages, type E2eeLog, type ReceivedToDevice, type RemoteToDeviceSink, type ToDeviceBatch } from './to-device.js';
 
 export interface E2eeServices {

@@ -37,9 +37,6 @@ export interface RemoteKeySource {
   claim(request: Record<string, Record<string, string>>, timeoutMs: number): Promise<ClaimResult>;
 }
 
-/** The spec's default `timeout` of /keys/query and /keys/claim (keys.yaml). */
-export const DEFAULT_REMOTE_TIMEOUT_MS = 10_000;
-
 export class KeyService {
   constructor(
     private readonly db: Database,
@@ -98,7 +95,7 @@ export class KeyService {
    * are asked of their servers (or their tracked device lists), each server
    * within `timeoutMs`; a server that does not answer is named in `failures`.
    */
-  async query(requester: string, request: Record<string, readonly string[]>, timeoutMs = DEFAULT_REMOTE_TIMEOUT_MS): Promise<QueryResult> {
+  async query(requester: string, request: Record<string, readonly string[]>, timeoutMs: number): Promise<QueryResult> {
     const { local, remote } = this.splitByServer(request);
     const result = await this.queryLocal(local, { requester, displayNames: true });
     if (Object.keys(remote).length === 0) return result;
@@ -149,7 +146,7 @@ export class KeyService {
    * fallback key is handed out (and marked used) instead. Keys of other
    * servers' users are claimed from their servers, each within `timeoutMs`.
    */
-  async claim(request: Record<string, Record<string, string>>, timeoutMs = DEFAULT_REMOTE_TIMEOUT_MS): Promise<ClaimResult> {
+  async claim(request: Record<string, Record<string, string>>, timeoutMs: number): Promise<ClaimResult> {
     const { local, remote } = this.splitByServer(request);
     const result = await this.claimLocal(local);
     if (Object.keys(remote).length === 0) return result;

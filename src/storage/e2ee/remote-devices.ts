@@ -38,13 +38,14 @@ export class RemoteDeviceStore {
     return rows.map((r) => ({ deviceId: r.device_id, displayName: r.display_name, keys: r.key_json === null ? null : (JSON.parse(r.key_json) as JsonObject) }));
   }
 
-  /** Applies one m.device_list_update (inside the caller's transaction): the device changes or goes, and the list moves to `streamId`. */
-  async applyUpdate(q: Queryable, userId: string, streamId: string, update: { deviceId: string; deleted: boolean; device?: RemoteDevice }, now: number): Promise<void> {
-    if (update.deleted || !update.device) {
-      await q.execute('DELETE FROM e2e_remote_devices WHERE user_id = ? AND device_id = ?', [userId, update.deviceId]);
-    } else {
-      await this.upsertDevices(q, userId, [update.device]);
-    }
+  /**
+   * Applies one m.device_list_update (inside the caller's transaction): the
+   * device changes, or goes when `device` is undefined, and the list moves
+   * to `streamId`.
+   */
+  async applyUpdate(q: Queryable, userId: string, streamId: string, deviceId: string, device: RemoteDevice | undefined, now: number): Promise<void> {
+    if (device) await this.upsertDevices(q, userId, [device]);
+    else await q.execute('DELETE FROM e2e_remote_devices WHERE user_id = ? AND device_id = ?', [userId, deviceId]);
     await this.setCurrent(q, userId, streamId, now);
   }
 
