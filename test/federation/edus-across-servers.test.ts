@@ -246,6 +246,16 @@ describe('EDUs across two servers', () => {
     assert.equal(devicesIn(await queryKeys(hs1, alice, bob.userId), bob.userId)[phone.deviceId], undefined, 'the deleted device is gone');
   });
 
+  test('a user joining a room with a server that shared none with them sends it their devices', async () => {
+    const erin = await registerUser(hs2.clientUrl, 'erin', PASSWORD);
+    await uploadKeys(hs2, erin, { device_keys: new TestDevice(erin.userId, erin.deviceId).deviceKeys() });
+    const tracked = () => hs1.services.db.queryOne<{ stale: number }>('SELECT stale FROM e2e_remote_device_lists WHERE user_id = ?', [erin.userId]);
+    assert.equal(await tracked(), undefined, 'hs1 knows nothing of erin yet');
+    await sharedRoom(hs1, alice, hs2, erin);
+    // Nobody on hs1 asked for erin's keys: hs1 fetched her list because hs2 sent her devices when she joined.
+    await waitFor('hs1 to fetch erin’s list', async () => Number((await tracked())?.stale ?? 1) === 0);
+  });
+
   test('device names stay home unless the server shares them', async () => {
     const laptop = await login(hs1, alice, 'Alice’s laptop');
     const keys = new TestDevice(alice.userId, laptop.deviceId).deviceKeys();
@@ -295,6 +305,18 @@ describe('EDUs across two servers', () => {
     assert.deepEqual(upload.body['failures'], {}, JSON.stringify(upload.body));
     const signatures = masterOf(await queryKeys(hs1, alice, bob.userId))?.['signatures'] as Json;
     assert.ok((signatures[alice.userId] as Json)[`ed25519:${publicKeyOf(aliceKeys.userSigning)}`], 'alice sees her signature on bob’s master key');
+
+    // Bob cross-signs a device of his: the signature reaches hs1 with the device's keys (m.device_list_update).
+    const watch = await login(hs2, bob);
+    const watchKeys = new TestDevice(bob.userId, watch.deviceId).deviceKeys();
+    await uploadKeys(hs2, watch, { device_keys: watchKeys });
+    const sskId = `ed25519:${publicKeyOf(bobKeys.selfSigning)}`;
+    const selfSigned = await api<Json>(hs2, 'POST', '/keys/signatures/upload', { [bob.userId]: { [watch.deviceId]: signAs(watchKeys, bob.userId, bobKeys.selfSigning, sskId) } }, bob);
+    assert.deepEqual(selfSigned.body['failures'], {}, JSON.stringify(selfSigned.body));
+    await waitFor('hs1 to show bob’s signature on his device', async () => {
+      const device = devicesIn(await queryKeys(hs1, alice, bob.userId), bob.userId)[watch.deviceId] as Json | undefined;
+      return ((device?.['signatures'] as Json | undefined)?.[bob.userId] as Json | undefined)?.[sskId];
+    });
 
     // Bob replaces his keys: hs1 is told by m.signing_key_update.
     const replaced = crossSigningSet(bob.userId);
