@@ -59,10 +59,9 @@ for (const engine of ENGINES) {
       const malformed = await api('POST', '/keys/upload', { device_keys: { ...device.deviceKeys(), keys: 'nope' } }, alice);
       assert.equal(malformed.status, 400);
       assert.equal(malformed.body.errcode, 'M_BAD_JSON');
-      const tampered = { ...device.deviceKeys(), algorithms: ['m.megolm.v1.aes-sha2'] };
-      const badSig = await api('POST', '/keys/upload', { device_keys: tampered }, alice);
-      assert.equal(badSig.status, 400);
-      assert.equal(badSig.body.errcode, 'M_INVALID_SIGNATURE');
+      // As Synapse, the self-signature is the clients' to check: a placeholder key is stored as given.
+      const placeholder = await api('POST', '/keys/upload', { device_keys: { ...device.deviceKeys(), keys: { [`ed25519:${alice.deviceId}`]: 'not-a-key' } } }, alice);
+      assert.equal(placeholder.status, 200, JSON.stringify(placeholder.body));
 
       const keys = device.deviceKeys();
       assert.equal((await api('POST', '/keys/upload', { device_keys: keys }, alice)).status, 200);
@@ -135,9 +134,8 @@ for (const engine of ENGINES) {
       const clash = await api('POST', '/keys/upload', { one_time_keys: { [id!]: Object.values(device.oneTimeKeys(1))[0] } }, alice);
       assert.equal(clash.status, 400);
       assert.equal(clash.body.errcode, 'M_INVALID_PARAM');
-      const forged = signAs({ key: 'abc' }, alice.userId, generateSigningKey(), device.signingKeyId);
-      const bad = await api('POST', '/keys/upload', { one_time_keys: { 'signed_curve25519:FORGED': forged } }, alice);
-      assert.equal(bad.body.errcode, 'M_INVALID_SIGNATURE');
+      const unsignedShape = await api('POST', '/keys/upload', { one_time_keys: { 'signed_curve25519:NOSIGS': { key: 'abc' } } }, alice);
+      assert.equal(unsignedShape.body.errcode, 'M_BAD_JSON', 'a signed algorithm needs its signatures object');
       assert.equal((await api('POST', '/keys/upload', { one_time_keys: { nocolon: 'abc' } }, alice)).body.errcode, 'M_INVALID_PARAM');
       const plain = await api('POST', '/keys/upload', { one_time_keys: { 'curve25519:PLAIN': 'abc' } }, alice);
       assert.deepEqual(plain.body.one_time_key_counts, { signed_curve25519: 3, curve25519: 1 });

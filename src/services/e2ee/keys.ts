@@ -6,7 +6,7 @@ import type { Database } from '../../storage/database.js';
 import type { ClaimedKey, KeyStore, StoredSignature } from '../../storage/e2ee/index.js';
 import type { DeviceListService } from './device-lists.js';
 import { serverNameOfUserId } from '../../core/identifiers.js';
-import { crossSigningPublicKey, deviceSigningKeyOf, isObject, parseKeyMap, sameKey, serverOf, updateDeviceKeys, validateDeviceKeys, type ParsedKey } from './common.js';
+import { crossSigningPublicKey, isObject, parseKeyMap, sameKey, serverOf, updateDeviceKeys, validateDeviceKeys, type ParsedKey } from './common.js';
 
 export interface KeyUpload {
   deviceKeys?: JsonValue;
@@ -58,10 +58,8 @@ export class KeyService {
     const position = await this.db.transaction(async (tx) => {
       const stored = await this.store.getDeviceKeys(userId, deviceId);
       const update = newDeviceKeys && updateDeviceKeys(stored, newDeviceKeys);
-      // One-time keys are signed by the device key the same request sets, if any.
-      const signingKey = deviceSigningKeyOf(update?.keys ?? stored, deviceId);
-      const oneTimeKeys = parseKeyMap(upload.oneTimeKeys, 'one_time_keys', userId, deviceId, signingKey);
-      const fallbackKeys = parseKeyMap(upload.fallbackKeys, 'fallback_keys', userId, deviceId, signingKey);
+      const oneTimeKeys = parseKeyMap(upload.oneTimeKeys, 'one_time_keys');
+      const fallbackKeys = parseKeyMap(upload.fallbackKeys, 'fallback_keys');
       await this.addOneTimeKeys(userId, deviceId, oneTimeKeys);
       await this.replaceFallbackKeys(userId, deviceId, fallbackKeys);
       if (!update) return undefined;
