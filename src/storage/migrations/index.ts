@@ -12,16 +12,16 @@ import { e2eeMigration } from './0008_e2ee.js';
 import { pushSummaryMigration } from './0009_push_summary.js';
 import { txnScopeMigration } from './0010_txn_scope.js';
 import { userErasureMigration } from './0012_user_erasure.js';
+import { sessionsMigration } from './0014_sessions.js';
 import { accountModerationMigration } from './0015_account_moderation.js';
 import { profileFieldsMigration } from './0016_profile_fields.js';
 import { serverKeysMigration } from './0017_server_keys.js';
-import { sessionsMigration } from './0014_sessions.js';
 import { outOfRoomMembershipsMigration } from './0019_out_of_room_memberships.js';
 import { receivedTransactionsMigration } from './0020_received_transactions.js';
 import { federationOutboxMigration } from './0021_federation_outbox.js';
-import { backfillPositionsMigration } from './0026_backfill_positions.js';
-import { remoteMediaMigration } from './0024_remote_media.js';
 import { federatedE2eeMigration } from './0022_federated_e2ee.js';
+import { remoteMediaMigration } from './0024_remote_media.js';
+import { backfillPositionsMigration } from './0026_backfill_positions.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -45,16 +45,16 @@ export const MIGRATIONS: readonly Migration[] = [
   pushSummaryMigration,
   txnScopeMigration,
   userErasureMigration,
+  sessionsMigration,
   accountModerationMigration,
   profileFieldsMigration,
   serverKeysMigration,
-  sessionsMigration,
   outOfRoomMembershipsMigration,
   receivedTransactionsMigration,
   federationOutboxMigration,
-  backfillPositionsMigration,
-  remoteMediaMigration,
   federatedE2eeMigration,
+  remoteMediaMigration,
+  backfillPositionsMigration,
 ];
 
 /**
