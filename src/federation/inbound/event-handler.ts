@@ -212,10 +212,13 @@ export class FederatedEventHandler {
    */
   private async fetchMissingPrevEvents(origin: string, room: LoadedRoom, event: Event): Promise<void> {
     const earliest = room.extremities.map((e) => e.eventId);
-    const minDepth = Math.min(...room.extremities.map((e) => e.depth), event.depth);
+    // No depth floor: the other side of a fork may sit below our own tips
+    // (a partition in which each side sent different numbers of events), and
+    // the walk already stops at `earliest` and at the limit. Synapse sends the
+    // room's lowest known depth, which comes to the same.
     let fetched: JsonValue[];
     try {
-      fetched = await this.deps.fetcher.getMissingEvents(origin, room.roomId, { earliest, latest: [event.event_id], limit: MISSING_EVENTS_LIMIT, minDepth });
+      fetched = await this.deps.fetcher.getMissingEvents(origin, room.roomId, { earliest, latest: [event.event_id], limit: MISSING_EVENTS_LIMIT, minDepth: 0 });
     } catch (err) {
       this.deps.log('get_missing_events failed; asking for the state at the gap instead', { origin, roomId: room.roomId, error: String(err) });
       return;
