@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import * as sdk from 'matrix-js-sdk';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { startFederation, type Federation } from '../helpers/federation.js';
-import { decrypted, startCryptoClient, waitFor } from './sdk-helpers.js';
+import { decrypted, startCryptoClient } from './crypto-clients.js';
+import { waitFor } from './sdk-helpers.js';
 
 const PASSWORD = 'correct horse battery';
 /** Federation adds hops (queue, transaction, fetches back): a little more room than a single server needs. */

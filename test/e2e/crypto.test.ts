@@ -9,7 +9,8 @@ import * as sdk from 'matrix-js-sdk';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
-import { clearBody, decrypted, startCryptoClient, waitFor } from './sdk-helpers.js';
+import { clearBody, decrypted, startCryptoClient } from './crypto-clients.js';
+import { waitFor } from './sdk-helpers.js';
 
 const PASSWORD = 'correct horse battery';
 

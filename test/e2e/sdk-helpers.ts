@@ -1,11 +1,8 @@
 // What the matrix-js-sdk end-to-end tests share: a process whose timers
-// cannot keep it alive, a silent SDK logger, polling for a condition, and
-// clients with Rust crypto that read encrypted messages.
-import assert from 'node:assert/strict';
-import * as sdk from 'matrix-js-sdk';
+// cannot keep it alive, a silent SDK logger, and polling for a condition.
+// It imports no SDK entry point, so a test of another SDK version (which
+// refuses to load beside a second entry point) can use it too.
 import { logger } from 'matrix-js-sdk/lib/logger.js';
-import { LoggerLevel, Tracing } from '@matrix-org/matrix-sdk-crypto-wasm';
-import type { TestUser } from '../helpers/client.js';
 
 // matrix-js-sdk arms a ~110 s local timeout per /sync request and does not
 // clear it when the client stops, which would hold a test process open for
@@ -45,41 +42,4 @@ export function waitFor<T>(what: string, check: () => Maybe<T> | Promise<Maybe<T
     };
     void tick();
   });
-}
-
-/** A logged-in client with Rust crypto (in memory), synced and ready. */
-export async function startCryptoClient(baseUrl: string, user: TestUser): Promise<sdk.MatrixClient> {
-  const client = sdk.createClient({
-    baseUrl,
-    accessToken: user.accessToken,
-    userId: user.userId,
-    deviceId: user.deviceId,
-    logger: quietLogger,
-  });
-  await client.initRustCrypto({ useIndexedDB: false });
-  // initRustCrypto switches the wasm's own tracing to debug on the console.
-  new Tracing(LoggerLevel.Error).turnOn();
-  const prepared = new Promise<void>((resolve, reject) => {
-    client.on(sdk.ClientEvent.Sync, (state, _prev, data) => {
-      if (state === sdk.SyncState.Prepared) resolve();
-      if (state === sdk.SyncState.Error) reject(data?.error ?? new Error('sync error'));
-    });
-  });
-  await client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
-  await prepared;
-  return client;
-}
-
-/** The decrypted body of `eventId` as `client` sees it, once decryption succeeded. */
-export function clearBody(client: sdk.MatrixClient, roomId: string, eventId: string): string | undefined {
-  const event = client.getRoom(roomId)?.findEventById(eventId);
-  if (!event || event.isDecryptionFailure() || event.getType() !== 'm.room.message') return undefined;
-  return event.getContent().body as string | undefined;
-}
-
-/** Waits until `client` has decrypted `eventId` and checks it reads `body` and came encrypted. */
-export async function decrypted(client: sdk.MatrixClient, roomId: string, eventId: string, body: string, timeoutMs?: number): Promise<void> {
-  const seen = await waitFor(`${client.getUserId()}/${client.getDeviceId()} to decrypt ${body}`, () => clearBody(client, roomId, eventId), timeoutMs);
-  assert.equal(seen, body);
-  assert.ok(client.getRoom(roomId)!.findEventById(eventId)!.isEncrypted(), 'the event travelled encrypted');
 }
