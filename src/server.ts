@@ -45,6 +45,7 @@ import { MediaRepository } from './services/media/index.js';
 import { mediaDownloadRoutes } from './http/media/download.js';
 import { mediaUploadRoutes } from './http/media/upload.js';
 import { createPushServices, type PushServices } from './services/push/index.js';
+import { NotificationList } from './services/push/notification-list.js';
 import { pushRulesRoutes } from './http/client/push-rules.js';
 import { pusherRoutes } from './http/client/pushers.js';
 import { notificationRoutes } from './http/client/notifications.js';
@@ -206,6 +207,7 @@ export interface HomeserverServices {
   userData: UserDataServices;
   /** Push rules, notification counts, pushers and gateway delivery, OpenID tokens. */
   push: PushServices;
+  notificationList: NotificationList;
   /** Uploads, downloads, thumbnails and URL previews. */
   media: MediaRepository;
   /** /sync, sliding sync and the legacy /events and /initialSync. */
@@ -312,7 +314,8 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const sync = new SyncService({ store: roomStore, notifier, formatter: clientEvents, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, visibility, encryption: e2ee, clock });
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events), remote: remoteQueries, remoteAliases: roomFederation.remote });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
+  const notificationList = new NotificationList({ notifications: push.stores.notifications, events: roomStore.events, visibility });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -339,8 +342,8 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
   return [
     ...accountRoutes({ services: accounts, rateLimiters }),
     ...roomRoutes(services.rooms),
-    ...roomEventRoutes({ rooms: services.rooms, store: services.roomStore, stateReader: services.roomStateReader, formatter: services.clientEvents }),
-    ...messageRoutes({ timeline: services.timeline, store: services.roomStore, formatter: services.clientEvents }),
+    ...roomEventRoutes({ rooms: services.rooms, stateReader: services.roomStateReader, formatter: services.clientEvents }),
+    ...messageRoutes({ timeline: services.timeline, formatter: services.clientEvents }),
     ...relationRoutes({ relations: services.relations, formatter: services.clientEvents }),
     ...upgradeRoutes(services.upgrader),
     ...userDataRoutes(services.userData),
@@ -349,7 +352,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
-    ...notificationRoutes({ notifications: services.push.stores.notifications, events: services.roomStore.events, formatter: services.clientEvents, visibility: services.visibility }),
+    ...notificationRoutes({ notifications: services.notificationList, formatter: services.clientEvents }),
     ...openIdRoutes(services.push.openId),
     ...voipRoutes(config.turn, clock),
     ...thirdPartyRoutes(),

@@ -6,14 +6,12 @@ import type { JsonObject, JsonValue } from '../../core/types.js';
 import { parseRoomEventFilter, type RoomEventFilter } from '../../services/filters/index.js';
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
 import type { TimelineService } from '../../services/rooms/timeline.js';
-import type { RoomStore } from '../../storage/rooms/index.js';
 import { MatrixError, notFound } from '../../core/errors.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { queryInteger, queryString, requireQueryString } from '../validate.js';
 
 export interface MessageRouteDeps {
   timeline: TimelineService;
-  store: RoomStore;
   formatter: ClientEventFormatter;
 }
 
@@ -47,7 +45,7 @@ function enumParam<T extends string>(req: MatrixRequest, name: string, allowed: 
   return value as T;
 }
 
-export function messageRoutes({ timeline, store, formatter }: MessageRouteDeps): Route[] {
+export function messageRoutes({ timeline, formatter }: MessageRouteDeps): Route[] {
   return [
     /** # GET /_matrix/client/v3/rooms/{roomId}/messages */
     {
@@ -164,11 +162,7 @@ export function messageRoutes({ timeline, store, formatter }: MessageRouteDeps):
         if (!Number.isSafeInteger(ts)) throw new MatrixError(400, 'M_INVALID_PARAM', "Query parameter 'ts' must be a timestamp in milliseconds");
         const dir = enumParam(req, 'dir', ['b', 'f'] as const);
         if (dir === undefined) throw new MatrixError(400, 'M_MISSING_PARAM', "Missing required query parameter 'dir' ('b' or 'f')");
-        await timeline.requireReadable(userId, roomId);
-        const event = await store.events.getEventNearTimestamp(roomId, ts, dir === 'f' ? 'forward' : 'backward');
-        if (!event || !(await timeline.canSee(userId, event))) {
-          throw notFound(`No event you may see was found ${dir === 'f' ? 'after' : 'before'} ${ts} in ${roomId}`);
-        }
+        const event = await timeline.eventNearTimestamp(userId, roomId, ts, dir);
         return { body: { event_id: event.eventId, origin_server_ts: event.originServerTs } };
       },
     },

@@ -3,9 +3,7 @@
 // notified the user, newest first, paginated by stream position.
 import type { JsonObject, JsonValue } from '../../core/types.js';
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
-import type { HistoryVisibility } from '../../services/rooms/visibility.js';
-import type { NotificationStore } from '../../storage/push/index.js';
-import type { EventStore } from '../../storage/rooms/index.js';
+import type { NotificationList } from '../../services/push/notification-list.js';
 import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { queryInteger } from '../validate.js';
@@ -16,10 +14,8 @@ const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 
 export interface NotificationRouteDeps {
-  notifications: NotificationStore;
-  events: EventStore;
+  notifications: NotificationList;
   formatter: ClientEventFormatter;
-  visibility: Pick<HistoryVisibility, 'filterVisible'>;
 }
 
 export function notificationRoutes(deps: NotificationRouteDeps): Route[] {
@@ -34,28 +30,17 @@ export function notificationRoutes(deps: NotificationRouteDeps): Route[] {
         const before = fromToken(req.query.get('from'));
         const limit = queryInteger(req.query, 'limit', { min: 1 }) ?? DEFAULT_LIMIT;
         const only = req.query.get('only');
-        const page = Math.min(limit, MAX_LIMIT);
-        const rows = await deps.notifications.list(requester.userId, {
-          before,
-          limit: page + 1,
-          onlyHighlight: only === 'highlight',
-        });
-        const shown = rows.slice(0, page);
-        const stored = await deps.events.getEvents(shown.map((r) => r.eventId));
-        // The same rule as every read path: a sender ignored since, or erased, changes what is served.
-        const served = new Map((await deps.visibility.filterVisible(requester.userId, [...stored.values()])).map((e) => [e.eventId, e]));
-        // A notification whose event has since been purged, or may no longer be served, has nothing to show.
-        const present = shown.filter((row) => served.has(row.eventId));
-        const clientEvents = await deps.formatter.format(present.map((row) => served.get(row.eventId)!), requester);
-        const notifications: JsonValue[] = present.map((row, i) => ({
-          actions: row.actions as JsonValue[],
+        const page = await deps.notifications.page(requester.userId, { before, limit: Math.min(limit, MAX_LIMIT), onlyHighlight: only === 'highlight' });
+        const clientEvents = await deps.formatter.format(page.notifications.map((n) => n.event), requester);
+        const notifications: JsonValue[] = page.notifications.map(({ notification }, i) => ({
+          actions: notification.actions as JsonValue[],
           event: clientEvents[i]!,
-          read: row.read,
-          room_id: row.roomId,
-          ts: row.ts,
+          read: notification.read,
+          room_id: notification.roomId,
+          ts: notification.ts,
         }));
         const body: JsonObject = { notifications };
-        if (rows.length > page) body.next_token = String(shown.at(-1)!.streamOrdering);
+        if (page.nextBefore !== undefined) body.next_token = String(page.nextBefore);
         return { body };
       },
     },

@@ -5,13 +5,11 @@ import type { JsonObject } from '../../core/types.js';
 import type { ClientEventFormatter } from '../../services/rooms/client-events.js';
 import type { RoomService } from '../../services/rooms/index.js';
 import type { RoomStateReader } from '../../services/rooms/room-state-reader.js';
-import type { RoomStore } from '../../storage/rooms/index.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { requireObject } from '../validate.js';
 
 export interface RoomEventRouteDeps {
   rooms: RoomService;
-  store: RoomStore;
   stateReader: RoomStateReader;
   formatter: ClientEventFormatter;
 }
@@ -26,7 +24,7 @@ function txnOf(req: MatrixRequest, endpoint: 'send' | 'redact', ...pathParams: s
   return { userId, deviceId, scope: JSON.stringify([endpoint, ...pathParams]), txnId: req.params.txnId! };
 }
 
-export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEventRouteDeps): Route[] {
+export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRouteDeps): Route[] {
   const putState = async (req: MatrixRequest) => {
     const content = requireObject(req.body, 'state event content');
     const { userId, isGuest } = req.requester!;
@@ -96,8 +94,7 @@ export function roomEventRoutes({ rooms, store, stateReader, formatter }: RoomEv
       path: '/_matrix/client/v3/joined_rooms',
       auth: 'required',
       handler: async (req) => {
-        const joined = await store.memberships.roomsForUser(req.requester!.userId, ['join']);
-        return { body: { joined_rooms: joined.map((m) => m.roomId) } };
+        return { body: { joined_rooms: await rooms.joinedRooms(req.requester!.userId) } };
       },
     },
   ];

@@ -303,6 +303,11 @@ export class RoomService {
     });
   }
 
+  /** GET /joined_rooms */
+  async joinedRooms(userId: string): Promise<string[]> {
+    return (await this.deps.store.memberships.roomsForUser(userId, ['join'])).map((m) => m.roomId);
+  }
+
   async forget(userId: string, roomId: string): Promise<void> {
     const membership = await this.deps.store.memberships.getMembership(roomId, userId);
     if (membership && membership.membership !== 'leave' && membership.membership !== 'ban') {

@@ -14,7 +14,7 @@
 // also accepted as positions, since clients pass /sync's next_batch/prev_batch
 // to /messages; only their events position is used.
 import { stateKeyString, type JsonObject } from '../../core/types.js';
-import { invalidParam } from '../../core/errors.js';
+import { invalidParam, notFound } from '../../core/errors.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { eventMatchesFilter, type RoomEventFilter } from '../filters/index.js';
 import { parseSyncToken } from '../sync/token.js';
@@ -190,6 +190,19 @@ export class TimelineService {
       end: paginationToken(last.streamOrdering),
       state,
     };
+  }
+
+  /**
+   * GET /timestamp_to_event: the room's event closest to `ts` in a
+   * direction that the user may see (404 when there is none).
+   */
+  async eventNearTimestamp(userId: string, roomId: string, ts: number, dir: PaginationDirection): Promise<StoredEvent> {
+    await this.requireReadable(userId, roomId);
+    const event = await this.store.events.getEventNearTimestamp(roomId, ts, dir === 'f' ? 'forward' : 'backward');
+    if (!event || !(await this.canSee(userId, event))) {
+      throw notFound(`No event you may see was found ${dir === 'f' ? 'after' : 'before'} ${ts} in ${roomId}`);
+    }
+    return event;
   }
 
   async canSee(userId: string, event: StoredEvent): Promise<boolean> {
