@@ -1,0 +1,86 @@
+// A profile change reaches rooms (as Synapse's profile handler): after PUT
+// /profile/{userId}/displayname or avatar_url, the user's join is re-sent in
+// every room they are joined to with the new values, so the other members see
+// them in the room state and in /sync. The PUT answers at once; the rooms are
+// updated in the background, one after another, and in the order of the
+// changes.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, registerUser, type TestUser } from '../helpers/client.js';
+import { ENGINES } from '../helpers/databases.js';
+import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { waitFor } from '../helpers/wait.js';
+import { enc, V3 } from './user-data-helpers.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+for (const engine of ENGINES) {
+  describe(`profile changes reach rooms (${engine})`, () => {
+    let hs: TestHomeserver;
+    const api = (method: string, path: string, body: unknown, user: TestUser) => call<Json>(hs.baseUrl, method, `${V3}${path}`, body, user.accessToken);
+    const setProfile = async (user: TestUser, key: 'displayname' | 'avatar_url', value: string) => {
+      const res = await api('PUT', `/profile/${enc(user.userId)}/${key}`, { [key]: value }, user);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    const member = async (roomId: string, user: TestUser, as: TestUser) => (await api('GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(user.userId)}`, undefined, as)).body;
+    const sharedRoom = async (owner: TestUser, other: TestUser, version = '10') => {
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, owner)).body.room_id as string;
+      assert.equal((await api('POST', `/join/${enc(roomId)}`, {}, other)).status, 200);
+      return roomId;
+    };
+
+    before(async () => {
+      hs = await startTestHomeserver({ engine });
+    });
+    after(async () => hs.close());
+
+    for (const version of ['10', '12']) {
+      test(`another member sees the new display name and avatar in the room state and in /sync (v${version})`, async () => {
+        const [alice, bob] = await Promise.all([registerUser(hs.baseUrl, `alice${version}`), registerUser(hs.baseUrl, `bob${version}`)]);
+        const roomId = await sharedRoom(alice, bob, version);
+        const since = (await api('GET', '/sync?timeout=0', undefined, bob)).body.next_batch as string;
+        await setProfile(alice, 'displayname', 'Alice Liddell');
+        await setProfile(alice, 'avatar_url', 'mxc://localhost/rabbit');
+        const seen = await waitFor('alice’s new avatar in the room', async () => {
+          const content = await member(roomId, alice, bob);
+          return content.avatar_url === 'mxc://localhost/rabbit' && content;
+        });
+        assert.deepEqual(seen, { membership: 'join', displayname: 'Alice Liddell', avatar_url: 'mxc://localhost/rabbit' });
+        const sync = await api('GET', `/sync?timeout=0&since=${enc(since)}`, undefined, bob);
+        const members = (sync.body.rooms.join[roomId].timeline.events as Json[]).filter((e) => e.type === 'm.room.member' && e.state_key === alice.userId);
+        assert.deepEqual(members.at(-1)!.content, seen);
+        assert.equal(members.at(-1)!.sender, alice.userId);
+      });
+    }
+
+    test('a per-room name is overwritten as Synapse does, other keys are kept, and rooms the user left are untouched', async () => {
+      const [carol, dave] = await Promise.all([registerUser(hs.baseUrl, 'carol'), registerUser(hs.baseUrl, 'dave')]);
+      const nicknamed = await sharedRoom(dave, carol);
+      const left = await sharedRoom(dave, carol);
+      const nick = await api('PUT', `/rooms/${enc(nicknamed)}/state/m.room.member/${enc(carol.userId)}`, { membership: 'join', displayname: 'Room Carol', 'org.example.badge': 'gold' }, carol);
+      assert.equal(nick.status, 200, JSON.stringify(nick.body));
+      assert.equal((await api('POST', `/rooms/${enc(left)}/leave`, {}, carol)).status, 200);
+      await setProfile(carol, 'displayname', 'Carol Danvers');
+      await waitFor('carol’s new name in the room', async () => (await member(nicknamed, carol, dave)).displayname === 'Carol Danvers');
+      assert.deepEqual(await member(nicknamed, carol, dave), { membership: 'join', displayname: 'Carol Danvers', 'org.example.badge': 'gold' });
+      assert.deepEqual(await member(left, carol, dave), { membership: 'leave' });
+    });
+
+    test('with 50 rooms the PUT answers before they are all updated, and they all are, with the latest of two quick changes', async () => {
+      const erin = await registerUser(hs.baseUrl, 'erin');
+      const rooms: string[] = [];
+      for (let i = 0; i < 50; i++) rooms.push((await api('POST', '/createRoom', { preset: 'public_chat' }, erin)).body.room_id as string);
+      const since = (await api('GET', '/sync?timeout=0', undefined, erin)).body.next_batch as string;
+      const renamedRooms = async (name: string) => {
+        const sync = await api('GET', `/sync?timeout=0&since=${enc(since)}`, undefined, erin);
+        const joined = (sync.body.rooms?.join ?? {}) as Record<string, Json>;
+        return rooms.filter((roomId) => (joined[roomId]?.timeline.events as Json[] | undefined)?.some((e) => e.type === 'm.room.member' && e.content.displayname === name));
+      };
+      await setProfile(erin, 'displayname', 'Erin One');
+      assert.ok((await renamedRooms('Erin One')).length < rooms.length, 'the PUT did not wait for every room');
+      await setProfile(erin, 'displayname', 'Erin Two');
+      await waitFor('every room to show the second name', async () => (await renamedRooms('Erin Two')).length === rooms.length, 60_000);
+      for (const roomId of [rooms[0]!, rooms[49]!]) assert.equal((await member(roomId, erin, erin)).displayname, 'Erin Two', 'the first change never lands after the second');
+    });
+  });
+}
