@@ -363,7 +363,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...userDataRoutes(services.userData),
     ...syncRoutes({ sync: services.sync, filters: services.userData.filters }),
     ...slidingSyncRoutes(services.slidingSync),
-    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence)),
+    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence, services.userData.receipts)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
     ...notificationRoutes({ notifications: services.notificationList, formatter: services.clientEvents }),
