@@ -269,6 +269,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     pipeline,
     profiles: accounts.profiles,
     clock,
+    allowPerRoomProfiles: config.allowPerRoomProfiles ?? true,
     isGuest: async (userId) => (await accounts.context.stores.users.get(userId))?.isGuest ?? false,
     remote: roomFederation.remote,
   });

@@ -88,3 +88,26 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+// Synapse's allow_per_room_profiles: false — a member event always carries the global profile.
+describe('without per-room profiles', () => {
+  let hs: TestHomeserver;
+  before(async () => {
+    hs = await startTestHomeserver({ config: { allowPerRoomProfiles: false } });
+  });
+  after(async () => hs.close());
+
+  test('a per-room display name or avatar is replaced by the global profile', async () => {
+    const [gina, hank] = await Promise.all([registerUser(hs.baseUrl, 'gina'), registerUser(hs.baseUrl, 'hank')]);
+    const api = (method: string, path: string, body: unknown, user: TestUser) => call<Json>(hs.baseUrl, method, `${V3}${path}`, body, user.accessToken);
+    await api('PUT', `/profile/${enc(gina.userId)}/displayname`, { displayname: 'Gina' }, gina);
+    const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, gina)).body.room_id as string;
+    const memberPath = (user: TestUser) => `/rooms/${enc(roomId)}/state/m.room.member/${enc(user.userId)}`;
+    const nick = await api('PUT', memberPath(gina), { membership: 'join', displayname: 'Room Gina', avatar_url: 'mxc://localhost/room', 'org.example.badge': 'gold' }, gina);
+    assert.equal(nick.status, 200, JSON.stringify(nick.body));
+    assert.deepEqual((await api('GET', memberPath(gina), undefined, gina)).body, { membership: 'join', displayname: 'Gina', 'org.example.badge': 'gold' });
+    const joined = await api('PUT', memberPath(hank), { membership: 'join', displayname: 'Hank the Room' }, hank);
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal((await api('GET', memberPath(hank), undefined, gina)).body.displayname, 'hank');
+  });
+});

@@ -54,6 +54,8 @@ export interface RoomServiceDeps {
   pipeline: EventPipeline;
   profiles: ProfileService;
   clock: () => number;
+  /** Synapse's allow_per_room_profiles: false gives member events the global profile, whatever the client sent. */
+  allowPerRoomProfiles: boolean;
   /** Whether a local user has a guest account (modules/guest_access.md). */
   isGuest: (userId: string) => Promise<boolean>;
   /** Absent: rooms are local to this server. */
@@ -403,7 +405,8 @@ export class RoomService {
    * content, as Synapse treats it (synapse/rest/client/room.py → update_membership):
    * Element's /myroomnick re-sends the member's `join` with a per-room
    * `displayname`/`avatar_url`, which the auth rules allow. Joins,
-   * knocks and invites get the global profile where the client gave none;
+   * knocks and invites get the global profile where the client gave none
+   * (always, with allow_per_room_profiles off);
    * the restricted-join authoriser is always the server's choice. `joins`:
    * the sender joins now, which goes through the join path (guest access,
    * restricted rooms).
@@ -411,6 +414,11 @@ export class RoomService {
   private async memberStateContent(room: LoadedRoom, sender: string, target: string, content: JsonObject): Promise<{ content: JsonObject; joins: boolean }> {
     const { membership, join_authorised_via_users_server: _chosenByServer, ...requested } = content;
     if (typeof membership !== 'string') throw badJson("m.room.member content needs 'membership', a string such as 'join' or 'leave'");
+    if (!this.deps.allowPerRoomProfiles && PROFILE_MEMBERSHIPS.has(membership)) {
+      // As Synapse's update_membership: the global profile is filled in below instead.
+      delete requested.displayname;
+      delete requested.avatar_url;
+    }
     if (!isValidUserId(target)) throw invalidParam(`The state key of m.room.member must be a user ID, not '${target}'`);
     if (membership === 'join' && target === sender && room.membership(target) !== 'join') return { content: requested, joins: true };
     const profile = PROFILE_MEMBERSHIPS.has(membership) ? await this.memberProfile(target) : {};
