@@ -30,6 +30,8 @@ import { roomEventRoutes } from './http/client/room-events.js';
 import { ClientEventFormatter } from './services/rooms/client-events.js';
 import { EventPipeline } from './services/rooms/event-pipeline.js';
 import { RoomService } from './services/rooms/index.js';
+import { MemberProfileUpdates } from './services/rooms/member-profiles.js';
+import { BackgroundTasks } from './services/background-tasks.js';
 import { applyRedaction } from './services/rooms/redactions.js';
 import { RoomStateReader } from './services/rooms/room-state-reader.js';
 import { HistoryVisibility } from './services/rooms/visibility.js';
@@ -164,6 +166,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
+        await services.roomTasks.stop();
         await services.edus.stop();
         await services.roomFederation.sender.stop();
         services.federation.close();
@@ -193,6 +196,8 @@ export interface HomeserverServices {
   /** Every local event goes through here (build, auth, persist, notify). */
   pipeline: EventPipeline;
   rooms: RoomService;
+  /** Room work that follows a request without holding it up: member events after a profile change, guests leaving. */
+  roomTasks: BackgroundTasks;
   /** Stored events → the Client-Server API's ClientEvent format. */
   clientEvents: ClientEventFormatter;
   roomStateReader: RoomStateReader;
@@ -264,7 +269,17 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     pipeline,
     profiles: accounts.profiles,
     clock,
+    allowPerRoomProfiles: config.allowPerRoomProfiles ?? true,
+    isGuest: async (userId) => (await accounts.context.stores.users.get(userId))?.isGuest ?? false,
     remote: roomFederation.remote,
+  });
+  const roomTasks = new BackgroundTasks(log);
+  const memberProfiles = new MemberProfileUpdates(rooms, roomTasks, log);
+  accounts.events.on('profileChanged', ({ userId }) => memberProfiles.profileChanged(userId));
+  pipeline.onPersisted(async (event, room) => {
+    if (event.type === 'm.room.guest_access' && event.state_key === '' && event.content.guest_access !== 'can_join') {
+      roomTasks.run(`removing the guests of ${room.roomId}`, () => rooms.evictGuests(room.roomId));
+    }
   });
   const memberships = serveMemberships(roomFederation, roomFederationSetup, rooms);
   const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
@@ -315,7 +330,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events), remote: remoteQueries, remoteAliases: roomFederation.remote });
   const notificationList = new NotificationList({ notifications: push.stores.notifications, events: roomStore.events, visibility });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, roomTasks, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -349,7 +364,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...userDataRoutes(services.userData),
     ...syncRoutes({ sync: services.sync, filters: services.userData.filters }),
     ...slidingSyncRoutes(services.slidingSync),
-    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence)),
+    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence, services.userData.receipts)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
     ...notificationRoutes({ notifications: services.notificationList, formatter: services.clientEvents }),

@@ -51,7 +51,7 @@ export const UNSUPPORTED_SYNAPSE_KEYS: ReadonlySet<string> = new Set([
   'no_proxy_hosts', 'matrix_authentication_service', 'delete_stale_devices_after', 'email', 'max_event_delay_duration',
   'user_types', 'hs_disabled', 'hs_disabled_message', 'limit_usage_by_mau', 'max_mau_value',
   'mau_trial_days', 'mau_appservice_trial_days', 'mau_limit_alerting', 'mau_stats_only', 'mau_limit_reserved_threepids',
-  'server_context', 'limit_remote_rooms', 'require_membership_for_aliases', 'allow_per_room_profiles', 'max_avatar_size',
+  'server_context', 'limit_remote_rooms', 'require_membership_for_aliases', 'max_avatar_size',
   'allowed_avatar_mimetypes', 'redaction_retention_period', 'forgotten_room_retention_period',
   'request_token_inhibit_3pid_errors', 'next_link_domain_whitelist', 'templates', 'retention',
   'federation_client_minimum_tls_version',

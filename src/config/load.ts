@@ -193,6 +193,7 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'turn_password',
   'turn_allow_guests',
   'allow_public_rooms_without_auth',
+  'allow_per_room_profiles',
   'allow_public_rooms_over_federation',
   'allow_device_name_lookup_over_federation',
   'user_directory',
@@ -249,6 +250,7 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     presence: readPresence(src, root['presence']),
     turn: readTurn(src, root),
     allowPublicRoomsWithoutAuth: readBoolean(src, 'allow_public_rooms_without_auth', root['allow_public_rooms_without_auth'], false),
+    allowPerRoomProfiles: readBoolean(src, 'allow_per_room_profiles', root['allow_per_room_profiles'], true),
     allowPublicRoomsOverFederation: readBoolean(src, 'allow_public_rooms_over_federation', root['allow_public_rooms_over_federation'], false),
     allowDeviceNameLookupOverFederation: readBoolean(
       src,

@@ -118,6 +118,12 @@ export interface HomeserverConfig {
   presence?: PresenceConfig;
   /** Synapse's turn_* keys; absent means no TURN server. */
   turn?: TurnConfig;
+  /**
+   * Synapse's allow_per_room_profiles (default true): false makes every
+   * join, invite and knock carry the member's global profile, whatever
+   * displayname or avatar_url the client put in it.
+   */
+  allowPerRoomProfiles?: boolean;
   /** GET /publicRooms without an access token (Synapse default false). */
   allowPublicRoomsWithoutAuth?: boolean;
   /** Other servers may read our public room directory (Synapse default false). */

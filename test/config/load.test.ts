@@ -290,6 +290,13 @@ describe('each key', () => {
     );
   });
 
+  test('allow_per_room_profiles: on unless set to false, as in Synapse', () => {
+    assert.equal(load(base).config.allowPerRoomProfiles, true);
+    const { config, warnings } = load(`${base}allow_per_room_profiles: false\n`);
+    assert.equal(config.allowPerRoomProfiles, false);
+    assert.deepEqual(warnings, [], 'no longer reported as unsupported');
+  });
+
   test('IP ranges are validated CIDRs; bare addresses become single-address ranges', () => {
     const { config } = load(`${base}ip_range_blacklist: ['10.0.0.0/8', 'fd00::/8', '192.168.1.1']\nip_range_whitelist: ['::1']\n`);
     assert.deepEqual(config.ipRangeBlacklist, ['10.0.0.0/8', 'fd00::/8', '192.168.1.1/32', '0.0.0.0/32', '::/128']);

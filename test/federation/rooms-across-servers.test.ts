@@ -1,10 +1,12 @@
 // Two real Axon servers over TLS sharing rooms, as the founding deployment
 // would: invite across servers, join (by room ID and by alias), messages both
-// ways, leaving and rejecting invites. Room versions 12 and 10.
+// ways, leaving and rejecting invites, a member's profile change. Room
+// versions 12 and 10.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { startFederation, type Federation } from '../helpers/federation.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Json = Record<string, unknown>;
 
@@ -153,6 +155,27 @@ describe('rooms across two servers', () => {
     assert.equal(res.status, 404, JSON.stringify(res.body));
     assert.match(String(res.body['error']), /hs1\.test/);
   });
+  // A profile change re-sends the member's join through the event pipeline, which federates it.
+  for (const version of ['12', '10']) {
+    test(`v${version}: a remote member's new display name and avatar reach the room's server`, async () => {
+      const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken);
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const roomId = created.body['room_id'] as string;
+      const joined = await call(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=hs1.test`, {}, bob.accessToken);
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      const profile = { displayname: `Bob of hs2 (v${version})`, avatar_url: `mxc://hs2.test/bob${version}` };
+      for (const [key, value] of Object.entries(profile)) {
+        const put = await call(hs2, 'PUT', `/_matrix/client/v3/profile/${encodeURIComponent(bob.userId)}/${key}`, { [key]: value }, bob.accessToken);
+        assert.equal(put.status, 200, JSON.stringify(put.body));
+      }
+      const memberPath = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(bob.userId)}`;
+      const seen = await waitFor('bob’s new profile on hs1', async () => {
+        const member = await call<Json>(hs1, 'GET', memberPath, undefined, alice.accessToken);
+        return member.body['avatar_url'] === profile.avatar_url && member.body;
+      });
+      assert.deepEqual(seen, { membership: 'join', ...profile });
+    });
+  }
 });
 
 describe('rooms across two servers with self-signed certificates and verification off (the founding set-up)', () => {
