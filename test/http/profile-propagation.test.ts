@@ -46,10 +46,14 @@ for (const engine of ENGINES) {
           return content.avatar_url === 'mxc://localhost/rabbit' && content;
         });
         assert.deepEqual(seen, { membership: 'join', displayname: 'Alice Liddell', avatar_url: 'mxc://localhost/rabbit' });
-        const sync = await api('GET', `/sync?timeout=0&since=${enc(since)}`, undefined, bob);
-        const members = (sync.body.rooms.join[roomId].timeline.events as Json[]).filter((e) => e.type === 'm.room.member' && e.state_key === alice.userId);
-        assert.deepEqual(members.at(-1)!.content, seen);
-        assert.equal(members.at(-1)!.sender, alice.userId);
+        // The stream position of an event becomes readable just after its state does: poll /sync too.
+        const latest = await waitFor('alice’s new avatar in bob’s /sync', async () => {
+          const sync = await api('GET', `/sync?timeout=0&since=${enc(since)}`, undefined, bob);
+          const members = ((sync.body.rooms?.join?.[roomId]?.timeline?.events ?? []) as Json[]).filter((e) => e.type === 'm.room.member' && e.state_key === alice.userId);
+          return members.at(-1)?.content?.avatar_url === 'mxc://localhost/rabbit' && members.at(-1);
+        });
+        assert.deepEqual(latest.content, seen);
+        assert.equal(latest.sender, alice.userId);
       });
     }
 
