@@ -7,6 +7,7 @@ import { checkServerFiles } from '../config/access.js';
 import { ConfigError } from '../config/errors.js';
 import { generateConfigFiles } from '../config/generate.js';
 import { loadConfig } from '../config/load.js';
+import { DEFAULT_LOG_LEVEL } from '../config/log-config.js';
 import { loadOrCreateSigningKeys } from '../config/signing-key.js';
 import { CliError } from './errors.js';
 
@@ -23,6 +24,7 @@ export async function startCommand(args: StartArgs): Promise<void> {
   prepareConfigFile(configPath, args, logger);
 
   const config = loadConfig(configPath, { warn: (message) => logger.warn(message) });
+  logger.level = config.logLevel ?? DEFAULT_LOG_LEVEL;
   if (args.serverName !== undefined && args.serverName !== config.serverName) {
     logger.warn(`--server-name ${args.serverName} ignored: ${configPath} already exists with server_name ${config.serverName}`);
   }
