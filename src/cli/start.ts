@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { checkServerFiles } from '../config/access.js';
+import { checkServerFiles, ownershipWarnings } from '../config/access.js';
 import { ConfigError } from '../config/errors.js';
 import { generateConfigFiles } from '../config/generate.js';
 import { loadConfig } from '../config/load.js';
@@ -29,6 +29,7 @@ export async function startCommand(args: StartArgs): Promise<void> {
     logger.warn(`--server-name ${args.serverName} ignored: ${configPath} already exists with server_name ${config.serverName}`);
   }
   checkServerFiles(config);
+  for (const warning of ownershipWarnings(config)) logger.warn(warning);
   const signing = loadOrCreateSigningKeys(config.signingKeyPath, (message) => logger.warn(message));
   if (signing.created) logger.warn(`created a new signing key ${signing.keys[0]!.keyId} in ${config.signingKeyPath}; back it up`);
 
