@@ -18,6 +18,7 @@ import { Router } from './http/router.js';
 import { closeServer, createRequestListener, InFlightRequests, listen, type BoundServer, type TlsFiles } from './http/server.js';
 import type { Route } from './http/types.js';
 import { wellKnownRoutes } from './http/wellknown.js';
+import { HomeserverMetrics, metricsRequestListener } from './http/metrics.js';
 import type { Database } from './storage/database.js';
 import { openDatabase } from './storage/open.js';
 import { createAccountServices, type AccountServices } from './services/accounts/index.js';
@@ -99,7 +100,8 @@ export interface StartOptions {
 
 export interface RunningHomeserver {
   close(): Promise<void>;
-  listeners: Array<{ address: string; port: number; tls: boolean }>;
+  /** `type` is the listener's: 'http', or 'metrics' for the metrics listener. */
+  listeners: Array<{ address: string; port: number; tls: boolean; type: string }>;
   config: HomeserverConfig;
   db: Database;
   rateLimiters: RateLimiters;
@@ -121,12 +123,13 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
   if (opts.signingKeys.length === 0) throw new StartupError(`no signing key: ${config.signingKeyPath} holds no ed25519 key`);
   const tls = loadTlsFiles(config);
   const db = await openConfiguredDatabase(config);
-  const bound: BoundServer[] = [];
+  const bound: BoundListener[] = [];
   try {
     await claimServerName(db, config.serverName);
     const rateLimiters = new RateLimiters(config.rateLimits, clock);
     const services = await createServices(opts, db, rateLimiters, clock);
     const { accounts } = services;
+    const metrics = createMetrics(config, services, logger);
     const router = new Router(buildRoutes(opts, services));
     const edge = {
       router,
@@ -140,9 +143,14 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       rateLimiters,
       logger,
       maxUploadSize: config.maxUploadSize,
+      requests: metrics,
     };
     const inFlight = new InFlightRequests();
     for (const listener of config.listeners) {
+      if (listener.type === 'metrics') {
+        if (metrics) bound.push(...(await bindListener(listener, metricsRequestListener(metrics, logger), undefined, logger)));
+        continue;
+      }
       if (listener.type !== 'http') {
         logger.warn({ port: listener.port, type: listener.type }, `listener type '${listener.type}' is not supported yet; skipping it`);
         continue;
@@ -150,10 +158,10 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       const handler = createRequestListener(edge, { resources: listener.resources.flatMap((r) => r.names), xForwarded: listener.xForwarded }, inFlight);
       bound.push(...(await bindListener(listener, handler, listener.tls ? tls : undefined, logger)));
     }
-    for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls }, 'listening');
+    for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls, type: b.type }, 'listening');
     await services.roomFederation.sender.start();
     return {
-      listeners: bound.map(({ address, port, tls: isTls }) => ({ address, port, tls: isTls })),
+      listeners: bound.map(({ address, port, tls: isTls, type }) => ({ address, port, tls: isTls, type })),
       config,
       db,
       rateLimiters,
@@ -178,6 +186,29 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
     await db.close();
     throw err;
   }
+}
+
+/**
+ * Prometheus metrics, when enable_metrics is true and a listener of type
+ * metrics serves them (Synapse's pairing); otherwise nothing is counted.
+ */
+function createMetrics(config: HomeserverConfig, services: HomeserverServices, logger: Logger): HomeserverMetrics | undefined {
+  const listener = config.listeners.find((l) => l.type === 'metrics');
+  if (!config.enableMetrics) {
+    if (listener) logger.warn({ port: listener.port }, 'a listener of type metrics is configured but enable_metrics is not true; metrics are not served');
+    return undefined;
+  }
+  if (!listener) {
+    logger.warn('enable_metrics is true but no listener has type: metrics; add one (e.g. port 9000 on 127.0.0.1) to serve /_synapse/metrics');
+    return undefined;
+  }
+  const metrics = new HomeserverMetrics({
+    syncWaiters: () => services.notifier.waiterCount,
+    federationQueue: () => services.roomFederation.sender.queued(),
+    databasePool: () => services.db.poolStats(),
+  });
+  services.pipeline.observeCommits((seconds, events) => metrics.observeCommit(seconds, events));
+  return metrics;
 }
 
 /**
@@ -445,18 +476,21 @@ function loadTlsFiles(config: HomeserverConfig): TlsFiles | undefined {
   return { cert: read(config.tlsCertificatePath, 'tls_certificate_path'), key: read(config.tlsPrivateKeyPath, 'tls_private_key_path') };
 }
 
+/** A bound address of a configured listener. */
+type BoundListener = BoundServer & { type: string };
+
 /** Binds every address of a listener. */
 async function bindListener(
   listener: ListenerConfig,
   handler: Parameters<typeof listen>[0],
   tls: TlsFiles | undefined,
   logger: Logger,
-): Promise<BoundServer[]> {
-  const bound: BoundServer[] = [];
+): Promise<BoundListener[]> {
+  const bound: BoundListener[] = [];
   try {
     for (const address of listener.bindAddresses) {
       try {
-        bound.push(await listen(handler, address, listener.port, tls));
+        bound.push({ ...(await listen(handler, address, listener.port, tls)), type: listener.type });
       } catch (err) {
         // On Linux '::' also takes IPv4, so the default ['::', '0.0.0.0']
         // finds 0.0.0.0 taken by ourselves; Synapse carries on in that case too.

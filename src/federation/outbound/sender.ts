@@ -8,7 +8,7 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import type { Event, JsonObject, JsonValue } from '../../core/types.js';
 import type { LoadedRoom } from '../../services/rooms/room-state.js';
 import type { Database } from '../../storage/database.js';
-import type { DestinationHealth, FederationOutboxStore } from '../../storage/federation-outbox.js';
+import type { DestinationHealth, FederationOutboxStore, OutboxKind } from '../../storage/federation-outbox.js';
 import type { EventStore } from '../../storage/rooms/events.js';
 import { MAX_EDUS_PER_TRANSACTION, MAX_PDUS_PER_TRANSACTION } from '../inbound/transactions.js';
 import type { FederationRequester } from '../requester.js';
@@ -97,6 +97,11 @@ export class FederationSender {
   async destinations(): Promise<Array<DestinationHealth & { queued: number }>> {
     const all = await this.deps.outbox.allHealth();
     return Promise.all(all.map(async (h) => ({ ...h, queued: await this.deps.outbox.backlog(h.destination) })));
+  }
+
+  /** How many PDUs and EDUs wait to be sent, over all destinations. */
+  queued(): Promise<Record<OutboxKind, number>> {
+    return this.deps.outbox.pendingByKind();
   }
 
   /** Starts draining a destination's queue unless that is under way or it is backing off. */
