@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { HomeserverConfig, ListenerConfig } from './config/types.js';
+import { DEFAULT_LOG_LEVEL } from './config/log-config.js';
 import type { SigningKey } from './core/signing.js';
 import { accountAuthenticator, accountRoutes } from './http/accounts.js';
 import { versionsRoutes } from './http/client/versions.js';
@@ -15,7 +16,7 @@ import { syncRoutes } from './http/client/sync.js';
 import { serverKeyRoutes } from './http/key/server-keys.js';
 import { RateLimiters } from './http/rate-limit.js';
 import { Router } from './http/router.js';
-import { closeServer, createRequestListener, InFlightRequests, listen, type BoundServer, type TlsFiles } from './http/server.js';
+import { closeServer, createRequestListener, InFlightRequests, listen, replaceCertificate, type BoundServer, type TlsFiles } from './http/server.js';
 import type { Route } from './http/types.js';
 import { wellKnownRoutes } from './http/wellknown.js';
 import { HomeserverMetrics, metricsRequestListener } from './http/metrics.js';
@@ -100,6 +101,13 @@ export interface StartOptions {
 
 export interface RunningHomeserver {
   close(): Promise<void>;
+  /**
+   * Applies what may change while running (SIGHUP): the log level and the
+   * TLS certificate and key, read again from `config`'s paths. Open
+   * connections are kept. Throws a StartupError, changing nothing, when the
+   * new files cannot be read or do not match.
+   */
+  reload(config: HomeserverConfig): void;
   /** `type` is the listener's: 'http', or 'metrics' for the metrics listener. */
   listeners: Array<{ address: string; port: number; tls: boolean; type: string }>;
   config: HomeserverConfig;
@@ -167,6 +175,19 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       rateLimiters,
       accounts,
       services,
+      reload: (next) => {
+        const tlsListeners = bound.filter((b) => b.tls);
+        if (tlsListeners.length > 0) {
+          const files = loadTlsFiles(next);
+          if (!files) throw new StartupError(`${next.configPath}: no listener has tls: true any more; listeners change only on restart`);
+          try {
+            for (const b of tlsListeners) replaceCertificate(b, files);
+          } catch (err) {
+            throw new StartupError(`${next.configPath}: the new TLS certificate and key cannot be used: ${(err as Error).message}`);
+          }
+        }
+        logger.level = next.logLevel ?? DEFAULT_LOG_LEVEL;
+      },
       close: async () => {
         services.notifier.close();
         services.push.stop();

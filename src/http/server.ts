@@ -4,7 +4,7 @@
 // failure on the way is sent as a Matrix error; nothing a client sends can
 // crash the process.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
@@ -321,7 +321,16 @@ export function listen(
   });
 }
 
-/** Stops accepting connections and ends idle and in-flight ones. */
+/**
+ * Serves new TLS connections with another certificate and key (renewed
+ * files, on SIGHUP); connections already open keep theirs. A key that does
+ * not match the certificate throws and leaves the old pair in use.
+ */
+export function replaceCertificate(bound: BoundServer, tls: TlsFiles): void {
+  if (!bound.tls) return;
+  (bound.server as unknown as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+}
+
 /**
  * Stops accepting connections and lets requests in flight finish (long polls
  * are woken by the caller first), so none of them meets a closed database;
