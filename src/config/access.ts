@@ -179,11 +179,11 @@ interface DataPath {
 }
 
 function dataPaths(config: HomeserverConfig): DataPath[] {
-  const paths: DataPath[] = [
-    { path: config.mediaStorePath, what: 'media store (media_store_path)', directory: true },
-    { path: dirname(config.signingKeyPath), what: 'directory of the signing key (signing_key_path)', directory: true },
-    { path: config.signingKeyPath, what: 'signing key (signing_key_path)', directory: false },
-  ];
+  const paths: DataPath[] = [{ path: config.mediaStorePath, what: 'media store (media_store_path)', directory: true }];
+  // The key's directory matters only while the key is to be created: a key
+  // kept beside a root-owned /etc/axon/homeserver.yaml is the usual layout.
+  if (existsSync(config.signingKeyPath)) paths.push({ path: config.signingKeyPath, what: 'signing key (signing_key_path)', directory: false });
+  else paths.push({ path: dirname(config.signingKeyPath), what: 'directory for the new signing key (signing_key_path)', directory: true });
   if (config.database.engine === 'sqlite' && config.database.path !== ':memory:') {
     const db = config.database.path;
     paths.push({ path: dirname(db), what: 'directory of the SQLite database (database.args.database)', directory: true });

@@ -81,7 +81,7 @@ test('ownershipWarnings: nothing when Axon owns its data, one chown -R for the d
     // The same files, seen by a service user that does not own them (root owns what the tests make).
     const axon = { uid: me.uid + 4242, user: 'axon', group: 'axon' };
     assert.deepEqual(ownershipWarnings(config, axon), [
-      `the directory of the signing key (signing_key_path) ${dir} belongs to '${me.user}', but Axon runs as 'axon'; fix with: sudo chown -R axon:axon ${dir}`,
+      `the directory of the SQLite database (database.args.database) ${dir} belongs to '${me.user}', but Axon runs as 'axon'; fix with: sudo chown -R axon:axon ${dir}`,
     ]);
   });
 });
@@ -100,4 +100,28 @@ test(
       ]);
     });
   },
+);
+
+test(
+  'ownershipWarnings: a signing key kept in a root-owned /etc/axon is fine; its directory counts only while the key is to be made',
+  { skip: process.getuid?.() !== 0 && 'only root can give a file to another user' },
+  () => {
+  withDir((dir) => {
+    const etc = join(dir, 'etc');
+    const data = join(dir, 'data');
+    mkdirSync(etc);
+    mkdirSync(data);
+    const config = parseConfig(`server_name: example.org\nmedia_store_path: ${data}/media\ndatabase:\n  name: sqlite3\n  args:\n    database: ${data}/homeserver.db\n`, join(etc, 'homeserver.yaml'), { warn: () => {} });
+    const me = osUser();
+    const axon = { uid: me.uid + 4242, user: 'axon', group: 'axon' };
+    chownSync(data, axon.uid, axon.uid);
+    const key = join(etc, 'example.org.signing.key');
+    assert.deepEqual(ownershipWarnings(config, axon), [
+      `the directory for the new signing key (signing_key_path) ${etc} belongs to '${me.user}', but Axon runs as 'axon'; fix with: sudo chown -R axon:axon ${etc}`,
+    ]);
+    writeFileSync(key, formatSigningKeyFile([generateSigningKey()]), { mode: 0o600 });
+    chownSync(key, axon.uid, axon.uid);
+    assert.deepEqual(ownershipWarnings(config, axon), []);
+  });
+},
 );
