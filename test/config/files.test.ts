@@ -106,22 +106,22 @@ test(
   'ownershipWarnings: a signing key kept in a root-owned /etc/axon is fine; its directory counts only while the key is to be made',
   { skip: process.getuid?.() !== 0 && 'only root can give a file to another user' },
   () => {
-  withDir((dir) => {
-    const etc = join(dir, 'etc');
-    const data = join(dir, 'data');
-    mkdirSync(etc);
-    mkdirSync(data);
-    const config = parseConfig(`server_name: example.org\nmedia_store_path: ${data}/media\ndatabase:\n  name: sqlite3\n  args:\n    database: ${data}/homeserver.db\n`, join(etc, 'homeserver.yaml'), { warn: () => {} });
-    const me = osUser();
-    const axon = { uid: me.uid + 4242, user: 'axon', group: 'axon' };
-    chownSync(data, axon.uid, axon.uid);
-    const key = join(etc, 'example.org.signing.key');
-    assert.deepEqual(ownershipWarnings(config, axon), [
-      `the directory for the new signing key (signing_key_path) ${etc} belongs to '${me.user}', but Axon runs as 'axon'; fix with: sudo chown -R axon:axon ${etc}`,
-    ]);
-    writeFileSync(key, formatSigningKeyFile([generateSigningKey()]), { mode: 0o600 });
-    chownSync(key, axon.uid, axon.uid);
-    assert.deepEqual(ownershipWarnings(config, axon), []);
-  });
-},
+    withDir((dir) => {
+      const etc = join(dir, 'etc');
+      const data = join(dir, 'data');
+      mkdirSync(etc);
+      mkdirSync(data);
+      const config = parseConfig(`server_name: example.org\nmedia_store_path: ${data}/media\ndatabase:\n  name: sqlite3\n  args:\n    database: ${data}/homeserver.db\n`, join(etc, 'homeserver.yaml'), { warn: () => {} });
+      const me = osUser();
+      const axon = { uid: me.uid + 4242, user: 'axon', group: 'axon' };
+      chownSync(data, axon.uid, axon.uid);
+      const key = join(etc, 'example.org.signing.key');
+      assert.deepEqual(ownershipWarnings(config, axon), [
+        `the directory for the new signing key (signing_key_path) ${etc} belongs to '${me.user}', but Axon runs as 'axon'; fix with: sudo chown -R axon:axon ${etc}`,
+      ]);
+      writeFileSync(key, formatSigningKeyFile([generateSigningKey()]), { mode: 0o600 });
+      chownSync(key, axon.uid, axon.uid);
+      assert.deepEqual(ownershipWarnings(config, axon), []);
+    });
+  },
 );
