@@ -163,10 +163,11 @@ export function ownershipWarnings(config: HomeserverConfig, runningAs: RunningUs
     .filter(({ path }) => !dirs.some((dir) => path !== dir && path.startsWith(`${dir}/`)))
     .map(({ path, what, directory }) => {
       const owner = statSync(path).uid;
-      const ownerName = nameOf('/etc/passwd', owner) ?? `uid ${owner}`;
-      const instead = runningAs.uid === 0 ? ` (or run Axon as '${ownerName}', as packaging/axon.service does)` : '';
+      const ownerName = nameOf('/etc/passwd', owner);
+      // Root taking over the service user's files is the likelier mistake than the files being wrong.
+      const instead = runningAs.uid === 0 && ownerName !== undefined ? ` (or run Axon as '${ownerName}', as packaging/axon.service does)` : '';
       return (
-        `the ${what} ${path} belongs to '${ownerName}', but Axon runs as '${runningAs.user}'; ` +
+        `the ${what} ${path} belongs to '${ownerName ?? `uid ${owner}`}', but Axon runs as '${runningAs.user}'; ` +
         `fix with: sudo chown ${directory ? '-R ' : ''}${runningAs.user}:${runningAs.group} ${path}${instead}`
       );
     });

@@ -93,10 +93,15 @@ test(
     withDir((dir) => {
       const config = dataDirConfig(dir);
       const key = join(dir, 'example.org.signing.key');
+      // nobody (65534) stands for the service user root has taken the key from.
+      chownSync(key, 65534, 65534);
+      assert.deepEqual(ownershipWarnings(config, { uid: 0, user: 'root', group: 'root' }), [
+        `the signing key (signing_key_path) ${key} belongs to 'nobody', but Axon runs as 'root'; fix with: sudo chown root:root ${key} (or run Axon as 'nobody', as packaging/axon.service does)`,
+      ]);
+      // An owner with no name is named by uid, and there is no one to suggest running as.
       chownSync(key, 4242, 4242);
-      const warnings = ownershipWarnings(config, { uid: 0, user: 'root', group: 'root' });
-      assert.deepEqual(warnings, [
-        `the signing key (signing_key_path) ${key} belongs to 'uid 4242', but Axon runs as 'root'; fix with: sudo chown root:root ${key} (or run Axon as 'uid 4242', as packaging/axon.service does)`,
+      assert.deepEqual(ownershipWarnings(config, { uid: 0, user: 'root', group: 'root' }), [
+        `the signing key (signing_key_path) ${key} belongs to 'uid 4242', but Axon runs as 'root'; fix with: sudo chown root:root ${key}`,
       ]);
     });
   },
