@@ -27,14 +27,22 @@ export interface RequestObserver {
   observeRequest(method: string, servlet: string, status: number, seconds: number): void;
 }
 
+type RequestLabels = Record<'method' | 'servlet' | 'code', string>;
+
+/**
+ * One label set of the request metrics. The count is kept here and handed to
+ * prom-client at scrape time, since its own increment re-derives the label
+ * key on every call; the histogram has no such way in, so it is observed
+ * through a child made once.
+ */
 interface RequestSeries {
-  responses: Counter.Internal;
+  labels: RequestLabels;
+  responses: number;
   time: Histogram.Internal<'method' | 'servlet' | 'code'>;
 }
 
 export class HomeserverMetrics implements RequestObserver {
   readonly registry = new Registry();
-  private readonly responses: Counter<'method' | 'servlet' | 'code'>;
   private readonly responseTime: Histogram<'method' | 'servlet' | 'code'>;
   private readonly persistTime: Histogram;
   private readonly persisted: Counter;
@@ -45,7 +53,17 @@ export class HomeserverMetrics implements RequestObserver {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // Synapse counts responses by (method, code) and by (method, servlet); one counter with all three sums to either.
-    this.responses = new Counter({ name: 'synapse_http_server_responses_total', help: 'Responses sent, by method, route template and status code', labelNames: ['method', 'servlet', 'code'], registers });
+    const allSeries = () => [...this.series.values()].flatMap((byMethod) => [...byMethod.values()].flatMap((byStatus) => [...byStatus.values()]));
+    new Counter({
+      name: 'synapse_http_server_responses_total',
+      help: 'Responses sent, by method, route template and status code',
+      labelNames: ['method', 'servlet', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        for (const series of allSeries()) this.inc(series.labels, series.responses);
+      },
+    });
     this.responseTime = new Histogram({
       name: 'synapse_http_server_response_time_seconds',
       help: 'Time from request to response, by method, route template and status code',
@@ -88,7 +106,7 @@ export class HomeserverMetrics implements RequestObserver {
 
   observeRequest(method: string, servlet: string, status: number, seconds: number): void {
     const series = this.requestSeries(method, servlet, status);
-    series.responses.inc();
+    series.responses++;
     series.time.observe(seconds);
   }
 
@@ -105,7 +123,7 @@ export class HomeserverMetrics implements RequestObserver {
     let series = byStatus.get(status);
     if (!series) {
       const labels = { method, servlet, code: String(status) };
-      series = { responses: this.responses.labels(labels), time: this.responseTime.labels(labels) };
+      series = { labels, responses: 0, time: this.responseTime.labels(labels) };
       byStatus.set(status, series);
     }
     return series;
