@@ -215,6 +215,11 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
  */
 function createMetrics(config: HomeserverConfig, services: HomeserverServices, logger: Logger): HomeserverMetrics | undefined {
   const listener = config.listeners.find((l) => l.type === 'metrics');
+  // Synapse also serves metrics on an http listener listing the metrics resource; Axon keeps them off those.
+  const asResource = config.listeners.find((l) => l.type === 'http' && l.resources.some((r) => r.names.includes('metrics')));
+  if (asResource) {
+    logger.warn({ port: asResource.port }, "the metrics resource of an http listener is not served; Axon serves metrics only on a listener of type: metrics (with enable_metrics: true)");
+  }
   if (!config.enableMetrics) {
     if (listener) logger.warn({ port: listener.port }, 'a listener of type metrics is configured but enable_metrics is not true; metrics are not served');
     return undefined;

@@ -4,10 +4,17 @@
 // never on the client listener.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ListenerConfig } from '../../src/config/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { HomeserverConfig, ListenerConfig, ListenerResource } from '../../src/config/types.js';
+import { generateSigningKey } from '../../src/core/signing.js';
+import { startHomeserver } from '../../src/server.js';
 import { call, registerUser } from '../helpers/client.js';
-import { ENGINES } from '../helpers/databases.js';
-import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { createTestDatabaseTarget, ENGINES } from '../helpers/databases.js';
+import { startTestHomeserver, testHomeserverConfig, type TestHomeserver } from '../helpers/homeserver.js';
 
 const METRICS_LISTENER: ListenerConfig = { port: 0, bindAddresses: ['127.0.0.1'], tls: false, type: 'metrics', resources: [], xForwarded: false };
 
@@ -132,12 +139,34 @@ describe('the metrics listener', () => {
     }
   });
 
-  test('without enable_metrics a metrics listener is not bound', async () => {
-    const hs = await startTestHomeserver({ extraListeners: [METRICS_LISTENER] });
-    try {
-      assert.deepEqual(hs.server.listeners.map((l) => l.type), ['http']);
-    } finally {
+  test('a metrics listener without enable_metrics, enable_metrics without one, and the metrics resource on an http listener are each reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-metrics-'));
+    const database = await createTestDatabaseTarget('sqlite');
+    const base = testHomeserverConfig({ dir, database: database.target, port: 0, serverName: 'metrics.test' });
+    const warningsOf = async (config: HomeserverConfig): Promise<{ types: string[]; warnings: string[] }> => {
+      const lines: string[] = [];
+      const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()).msg as string), done()) }));
+      const hs = await startHomeserver({ config, signingKeys: [generateSigningKey()], logger });
       await hs.close();
+      return { types: hs.listeners.map((l) => l.type), warnings: lines };
+    };
+    try {
+      assert.deepEqual(await warningsOf({ ...base, listeners: [...base.listeners, METRICS_LISTENER] }), {
+        types: ['http'],
+        warnings: ['a listener of type metrics is configured but enable_metrics is not true; metrics are not served'],
+      });
+      assert.deepEqual(await warningsOf({ ...base, enableMetrics: true }), {
+        types: ['http'],
+        warnings: ['enable_metrics is true but no listener has type: metrics; add one (e.g. port 9000 on 127.0.0.1) to serve /_synapse/metrics'],
+      });
+      const withResource = { ...base.listeners[0]!, resources: [{ names: ['client', 'metrics'] as ListenerResource[], compress: false }] };
+      assert.deepEqual(await warningsOf({ ...base, enableMetrics: true, listeners: [withResource, METRICS_LISTENER] }), {
+        types: ['http', 'metrics'],
+        warnings: ['the metrics resource of an http listener is not served; Axon serves metrics only on a listener of type: metrics (with enable_metrics: true)'],
+      });
+    } finally {
+      await database.destroy();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
