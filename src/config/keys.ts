@@ -33,7 +33,6 @@ export const SILENT_SYNAPSE_KEYS: ReadonlySet<string> = new Set([
   'web_client_location',
   'worker_replication_secret',
   'worker_replication_secret_path',
-  'enable_metrics',
   'metrics_flags',
   'dummy_events_threshold',
   'user_ips_max_age',
