@@ -311,7 +311,8 @@ describe('start: operations', () => {
 });
 
 async function pollVersions(url: string, output: () => string): Promise<{ versions?: unknown }> {
-  const deadline = Date.now() + 15_000;
+  // Generous: a process starting beside three other test files on two cores takes its time.
+  const deadline = Date.now() + 45_000;
   for (;;) {
     try {
       const response = await fetch(url);
