@@ -1,0 +1,136 @@
+// The federation tester against real servers over real TLS: a healthy peer,
+// and each way a LAN set-up breaks (wrong CA, our whitelist, our IP ranges,
+// a peer that refuses us, a stopped peer), each named with its fix.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { HomeserverConfig } from '../../src/config/types.js';
+import { diagnoseFederation, type DoctorCheck, type FederationReport } from '../../src/federation/doctor.js';
+import { createFederationTransport } from '../../src/federation/index.js';
+import { call, registerUser } from '../helpers/client.js';
+import { startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
+import { createTestCa, writeCertificate } from '../helpers/tls.js';
+
+/** The doctor as hs1 would run it, with hs1's config changed by `change`. */
+function diagnoseAs(server: FederatedServer, target: string, change: Partial<HomeserverConfig> = {}): Promise<FederationReport> {
+  const transport = createFederationTransport({
+    config: { ...server.config, ...change },
+    signingKeys: [server.signingKey],
+    clock: Date.now,
+    logger: pino({ level: 'silent' }),
+    userAgent: 'Axon-test',
+  });
+  try {
+    return diagnoseFederation({ serverName: server.name, transport, clock: Date.now, timeoutMs: 5_000 }, target);
+  } finally {
+    transport.client.close();
+  }
+}
+
+function problems(report: FederationReport): DoctorCheck[] {
+  return report.checks.filter((c) => c.status === 'problem');
+}
+
+function onlyProblem(report: FederationReport): DoctorCheck {
+  const found = problems(report);
+  assert.equal(found.length, 1, JSON.stringify(report, null, 2));
+  assert.equal(report.ok, false);
+  return found[0]!;
+}
+
+describe('federation doctor', () => {
+  let fed: Federation;
+  let hs1: FederatedServer;
+  before(async () => {
+    fed = await startFederation({
+      servers: [{ name: 'hs1.test' }, { name: 'hs2.test' }, { name: 'hs3.test', domainWhitelist: ['hs2.test', 'hs3.test'] }],
+    });
+    hs1 = fed.servers[0]!;
+  });
+  after(() => fed?.close());
+
+  test('a healthy peer: every step ok, in the order a request takes', async () => {
+    const report = await diagnoseAs(hs1, 'hs2.test');
+    assert.equal(report.ok, true, JSON.stringify(report, null, 2));
+    assert.equal(report.server, 'hs2.test');
+    assert.deepEqual(
+      report.checks.map((c) => [c.step, c.status]),
+      [
+        ['server name', 'ok'],
+        ['federation_domain_whitelist', 'ok'],
+        ['discovery: federation_hosts', 'ok'],
+        [`connect to 127.0.0.2:${fed.servers[1]!.port}`, 'ok'],
+        ['certificate for hs2.test', 'ok'],
+        ['GET /_matrix/federation/v1/version', 'ok'],
+        ['GET /_matrix/key/v2/server', 'ok'],
+        ['signed request (GET /_matrix/federation/v1/query/profile)', 'ok'],
+      ],
+    );
+    const byStep = new Map(report.checks.map((c) => [c.step, c]));
+    assert.equal(byStep.get('discovery: federation_hosts')!.detail, `hs2.test → 127.0.0.2:${fed.servers[1]!.port}`);
+    assert.match(byStep.get('certificate for hs2.test')!.detail, /CN=hs2\.test issued by CN=Axon test CA \[DNS:hs2\.test, IP Address:127\.0\.0\.2\]/);
+    assert.match(byStep.get('GET /_matrix/federation/v1/version')!.detail, /runs Axon/);
+    assert.match(byStep.get('GET /_matrix/key/v2/server')!.detail, new RegExp(`signed by its own key ${fed.servers[1]!.signingKey.keyId}`));
+  });
+
+  test('a certificate from a CA we do not trust: the chain, the reason and federation_custom_ca_list', async () => {
+    const otherCa = writeCertificate(fed.dir, 'other-ca', await createTestCa('Some other CA')).certPath;
+    const problem = onlyProblem(await diagnoseAs(hs1, 'hs2.test', { federationCustomCaList: [otherCa] }));
+    assert.equal(problem.step, 'certificate for hs2.test');
+    assert.match(problem.detail, /is not trusted: verification failed \[UNABLE_TO_VERIFY_LEAF_SIGNATURE\]/);
+    assert.match(problem.detail, /Presented: CN=hs2\.test issued by CN=Axon test CA/);
+    assert.match(problem.fix!, /add the certificate of the CA "CN=Axon test CA" to federation_custom_ca_list/);
+  });
+
+  test('a peer outside our federation_domain_whitelist: named with the list to set', async () => {
+    const report = await diagnoseAs(hs1, 'hs2.test', { federationDomainWhitelist: ['hs3.test'] });
+    const problem = onlyProblem(report);
+    assert.equal(problem.step, 'federation_domain_whitelist');
+    assert.equal(problem.fix, "add it to the list in homeserver.yaml: federation_domain_whitelist: [..., 'hs2.test'] (or remove federation_domain_whitelist to federate with any server)");
+    assert.ok(!report.checks.some((c) => c.step.startsWith('GET ')), 'no request is attempted that the whitelist refuses');
+  });
+
+  test('a peer whose address is in our blocked IP ranges: ip_range_whitelist with its address', async () => {
+    const problem = onlyProblem(await diagnoseAs(hs1, 'hs2.test', { ipRangeWhitelist: [] }));
+    assert.equal(problem.step, `connect to 127.0.0.2:${fed.servers[1]!.port}`);
+    assert.match(problem.detail, /127\.0\.0\.2 is in a blocked IP range/);
+    assert.match(problem.fix!, /ip_range_whitelist: \['127\.0\.0\.2\/32'\]/);
+  });
+
+  test('a peer that refuses us (we are not on its whitelist): told apart from one we cannot reach', async () => {
+    const report = await diagnoseAs(hs1, 'hs3.test');
+    const problem = onlyProblem(report);
+    assert.equal(problem.step, 'signed request (GET /_matrix/federation/v1/query/profile)');
+    assert.match(problem.detail, /hs3\.test refuses requests from us: Federation with hs1\.test is not allowed by this server's federation_domain_whitelist/);
+    assert.equal(problem.fix, 'on hs3.test: add hs1.test to its federation_domain_whitelist (or take it off its deny-list)');
+    assert.equal(report.checks.find((c) => c.step === 'GET /_matrix/key/v2/server')?.status, 'ok');
+  });
+
+  test('over the admin API: admins get the report, others M_FORBIDDEN', async () => {
+    const admin = await registerUser(hs1.clientUrl, 'doctor-admin');
+    const user = await registerUser(hs1.clientUrl, 'doctor-user');
+    await hs1.services.accounts.context.stores.users.setAdmin(admin.userId, true);
+    const path = '/_axon/admin/v1/doctor/federation/hs2.test';
+    const denied = await call(hs1.clientUrl, 'POST', path, {}, user.accessToken);
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.errcode, 'M_FORBIDDEN');
+    const res = await call<FederationReport>(hs1.clientUrl, 'POST', path, {}, admin.accessToken);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.ok, true);
+    assert.equal(res.body.server, 'hs2.test');
+    assert.ok(res.body.checks.every((c) => ['ok', 'warning', 'problem'].includes(c.status) && typeof c.detail === 'string'));
+    const bad = await call(hs1.clientUrl, 'POST', '/_axon/admin/v1/doctor/federation/not%20a%20name', {}, admin.accessToken);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errcode, 'M_INVALID_PARAM');
+  });
+
+  // Last: it stops hs2.
+  test('a stopped peer: the connection refused, and the federation_hosts entry to check', async () => {
+    await fed.servers[1]!.stop();
+    const problem = onlyProblem(await diagnoseAs(hs1, 'hs2.test'));
+    const where = `127.0.0.2:${fed.servers[1]!.port}`;
+    assert.equal(problem.step, `connect to ${where}`);
+    assert.match(problem.detail, /refused the connection/);
+    assert.equal(problem.fix, `make sure hs2.test is running and its federation listener is on ${where}; federation_hosts maps hs2.test to ${where}: correct that entry if it moved`);
+  });
+});
