@@ -7,19 +7,10 @@ import { FederationOutboxStore } from '../../src/storage/federation-outbox.js';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
 import { startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
+import { waitFor } from './edu-helpers.js';
 
 type Json = Record<string, unknown>;
 const BASE = '/_synapse/admin/v1/federation/destinations';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const engine of ENGINES) {
   describe(`federation destinations admin API (${engine})`, () => {
