@@ -246,9 +246,12 @@ async function requestProblem(step: string, err: unknown, server: string, resolu
 /** What to change when no connection or handshake could be made. */
 async function connectFix(err: FederationError, server: string, target: FederationTarget, trace: DiscoveryStep[]): Promise<string> {
   const viaHosts = trace.some((s) => s.step === 'federation_hosts');
-  const where = viaHosts
-    ? `federation_hosts maps ${server} to ${hostPort(target)}: correct that entry if it moved`
-    : `or map it directly: federation_hosts: {'${server}': {host: ADDRESS, port: PORT}}`;
+  const mapIt = `federation_hosts: {'${server}': "ADDRESS:PORT"}`;
+  const where = viaHosts ? `federation_hosts maps ${server} to ${hostPort(target)}: correct that entry if it moved` : `or map it directly: ${mapIt}`;
+  // describeError's wording for a name neither DNS nor /etc/hosts knows.
+  if (err.kind === 'connect' && err.message.includes('does not resolve')) {
+    return `${target.host} does not resolve: add it to DNS or /etc/hosts, or map ${server} to its address: ${mapIt}`;
+  }
   switch (err.kind) {
     case 'refused': {
       const addresses = isIP(target.host) !== 0 ? [target.host] : await addressesOf(target.host);

@@ -55,7 +55,7 @@ export interface FederationTransport {
   connector: OutboundConnector;
 }
 
-export function createFederationTransport(setup: Omit<FederationSetup, 'db'>): FederationTransport {
+export function createFederationTransport(setup: Pick<FederationSetup, 'config' | 'signingKeys' | 'clock' | 'userAgent' | 'tuning'>): FederationTransport {
   const { config, clock } = setup;
   const tls = new TlsPolicy({
     verifyCertificates: config.federationVerifyCertificates,

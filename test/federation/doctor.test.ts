@@ -3,7 +3,6 @@
 // a peer that refuses us, a stopped peer), each named with its fix.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { diagnoseFederation, type DoctorCheck, type FederationReport } from '../../src/federation/doctor.js';
 import { createFederationTransport } from '../../src/federation/index.js';
@@ -17,7 +16,6 @@ function diagnoseAs(server: FederatedServer, target: string, change: Partial<Hom
     config: { ...server.config, ...change },
     signingKeys: [server.signingKey],
     clock: Date.now,
-    logger: pino({ level: 'silent' }),
     userAgent: 'Axon-test',
   });
   try {
