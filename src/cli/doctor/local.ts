@@ -4,7 +4,7 @@
 // doctor only reads: it never migrates the database or writes a file.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import type { HomeserverConfig, ListenerConfig, ListenerResource } from '../../config/types.js';
@@ -212,7 +212,7 @@ function certificateChecks(config: HomeserverConfig, clock: () => number): Docto
   if (notAfter < now) checks.push({ step, status: 'problem', detail: `${path} expired on ${cert.validTo}`, fix: reissue });
   else if (notBefore > now) checks.push({ step, status: 'problem', detail: `${path} is valid only from ${cert.validFrom}: this clock or the certificate's is wrong`, fix: 'check the clock (NTP)' });
   else if (notAfter - now < EXPIRY_WARNING_MS) checks.push({ step, status: 'warning', detail: `${path} expires on ${cert.validTo}`, fix: reissue });
-  const named = cert.checkHost(host) !== undefined || cert.checkIP(host) !== undefined;
+  const named = isIP(host) === 0 ? cert.checkHost(host) !== undefined : cert.checkIP(host) !== undefined;
   if (!named) {
     checks.push({ step, status: 'problem', detail: `${path} is for ${cert.subjectAltName ?? cert.subject}, not for ${host} (server_name)`, fix: `other servers refuse it; ${reissue}` });
   }
