@@ -3,6 +3,9 @@
 // a peer that refuses us, a stopped peer), each named with its fix.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { diagnoseFederation, type DoctorCheck, type FederationReport } from '../../src/federation/doctor.js';
 import { createFederationTransport } from '../../src/federation/index.js';
@@ -39,13 +42,26 @@ function onlyProblem(report: FederationReport): DoctorCheck {
 describe('federation doctor', () => {
   let fed: Federation;
   let hs1: FederatedServer;
+  let otherCaDir: string;
   before(async () => {
+    // hs4 presents a certificate from a CA nobody here trusts.
+    otherCaDir = mkdtempSync(join(tmpdir(), 'axon-other-ca-'));
+    const otherCa = await createTestCa('Some other CA');
+    const hs4Cert = writeCertificate(otherCaDir, 'hs4', await otherCa.issue(['hs4.test', '127.0.0.4']));
     fed = await startFederation({
-      servers: [{ name: 'hs1.test' }, { name: 'hs2.test' }, { name: 'hs3.test', domainWhitelist: ['hs2.test', 'hs3.test'] }],
+      servers: [
+        { name: 'hs1.test' },
+        { name: 'hs2.test' },
+        { name: 'hs3.test', domainWhitelist: ['hs2.test', 'hs3.test'] },
+        { name: 'hs4.test', config: { tlsCertificatePath: hs4Cert.certPath, tlsPrivateKeyPath: hs4Cert.keyPath } },
+      ],
     });
     hs1 = fed.servers[0]!;
   });
-  after(() => fed?.close());
+  after(async () => {
+    await fed?.close();
+    rmSync(otherCaDir, { recursive: true, force: true });
+  });
 
   test('a healthy peer: every step ok, in the order a request takes', async () => {
     const report = await diagnoseAs(hs1, 'hs2.test');
@@ -71,13 +87,21 @@ describe('federation doctor', () => {
     assert.match(byStep.get('GET /_matrix/key/v2/server')!.detail, new RegExp(`signed by its own key ${fed.servers[1]!.signingKey.keyId}`));
   });
 
-  test('a certificate from a CA we do not trust: the chain, the reason and federation_custom_ca_list', async () => {
-    const otherCa = writeCertificate(fed.dir, 'other-ca', await createTestCa('Some other CA')).certPath;
-    const problem = onlyProblem(await diagnoseAs(hs1, 'hs2.test', { federationCustomCaList: [otherCa] }));
-    assert.equal(problem.step, 'certificate for hs2.test');
+  test('a peer whose certificate is from a CA we do not trust: the chain, the reason and federation_custom_ca_list', async () => {
+    const problem = onlyProblem(await diagnoseAs(hs1, 'hs4.test'));
+    assert.equal(problem.step, 'certificate for hs4.test');
     assert.match(problem.detail, /is not trusted: verification failed \[UNABLE_TO_VERIFY_LEAF_SIGNATURE\]/);
-    assert.match(problem.detail, /Presented: CN=hs2\.test issued by CN=Axon test CA/);
-    assert.match(problem.fix!, /add the certificate of the CA "CN=Axon test CA" to federation_custom_ca_list/);
+    assert.match(problem.detail, /Presented: CN=hs4\.test issued by CN=Some other CA/);
+    assert.match(problem.fix!, /add the certificate of the CA "CN=Some other CA" to federation_custom_ca_list/);
+  });
+
+  test('certificates not checked (federation_verify_certificates: false): works, with a warning and the fix', async () => {
+    const report = await diagnoseAs(hs1, 'hs4.test', { federationVerifyCertificates: false });
+    assert.equal(report.ok, true, JSON.stringify(report, null, 2));
+    const warning = report.checks.find((c) => c.status === 'warning');
+    assert.equal(warning?.step, 'certificate for hs4.test');
+    assert.match(warning!.detail, /not verified .* anyone on the path could impersonate hs4\.test/);
+    assert.match(warning!.fix!, /federation_custom_ca_list and set federation_verify_certificates: true/);
   });
 
   test('a peer outside our federation_domain_whitelist: named with the list to set', async () => {
