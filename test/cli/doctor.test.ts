@@ -96,6 +96,8 @@ describe('axon doctor (local)', () => {
         'federation endpoint (no .well-known/matrix/server)',
       ],
     );
+    const clientUrl = `http://127.0.0.1:${server!.listeners[1]!.port}`;
+    assert.equal(checks.find((c) => c.step === '.well-known/matrix/client')!.detail, `clients are sent to ${clientUrl}/, a client listener (as ${clientUrl} serves it)`);
     const run = await runCli(['doctor', '--config', configPath], dir);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^ok {7}database: .*homeserver\.db is reachable and migrated/m);
@@ -154,6 +156,7 @@ describe('axon doctor (local)', () => {
     assert.equal(run.code, 1);
     assert.match(run.stdout, new RegExp(`^problem  listener 127\\.0\\.0\\.1:${fedPort} \\(TLS, federation\\): nothing accepts connections there \\(ECONNREFUSED\\)$`, 'm'));
     assert.match(run.stdout, /fix: start the server \(axon start --config /);
+    assert.match(run.stdout, /^ok {7}\.well-known\/matrix\/client: .*\(from the config \(the server did not answer\)\)$/m);
     assert.match(run.stdout, /2 problem\(s\) found\n$/);
   });
 });

@@ -16,6 +16,7 @@ import type { Database } from '../../storage/database.js';
 import { MIGRATIONS } from '../../storage/migrations/index.js';
 import { PostgresDatabase } from '../../storage/postgres.js';
 import { SqliteDatabase } from '../../storage/sqlite.js';
+import { clientUrlFromConfig } from '../register-user.js';
 
 /** A certificate expiring sooner than this is worth a warning. */
 const EXPIRY_WARNING_MS = 30 * 24 * 60 * 60 * 1000;
@@ -46,7 +47,7 @@ export async function diagnoseLocal(opts: LocalDoctorOptions): Promise<DoctorChe
   checks.push(signingKeyCheck(config));
   for (const listener of config.listeners) checks.push(...(await listenerChecks(config, listener)));
   checks.push(...certificateChecks(config, clock));
-  checks.push(...wellKnownChecks(config));
+  checks.push(...(await wellKnownChecks(config)));
   return checks;
 }
 
@@ -236,41 +237,73 @@ function privateKeyProblem(config: HomeserverConfig, cert: X509Certificate): Doc
   return undefined;
 }
 
+/** What /.well-known says, and where that was learnt. */
+interface WellKnownAnswers {
+  source: string;
+  baseUrl: string;
+  /** m.server, or null when /.well-known/matrix/server is not served. */
+  delegated: string | null;
+}
+
+/**
+ * The running server's own /.well-known answers, from a client listener;
+ * when it does not answer, what the config makes it answer.
+ */
+async function wellKnownAnswers(config: HomeserverConfig): Promise<WellKnownAnswers> {
+  const configured = {
+    source: 'from the config (the server did not answer)',
+    baseUrl: config.publicBaseUrl,
+    delegated: config.serveServerWellknown ? delegatedServer(config.publicBaseUrl) : null,
+  };
+  const url = clientUrlFromConfig(config);
+  if (url === undefined) return configured;
+  try {
+    const get = (path: string) => fetch(`${url}${path}`, { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+    const [client, server] = await Promise.all([get('/.well-known/matrix/client'), get('/.well-known/matrix/server')]);
+    const baseUrl = ((await client.json()) as { 'm.homeserver'?: { base_url?: unknown } })['m.homeserver']?.base_url;
+    const delegated = server.status === 200 ? ((await server.json()) as { 'm.server'?: unknown })['m.server'] : null;
+    if (typeof baseUrl !== 'string' || (delegated !== null && typeof delegated !== 'string')) return configured;
+    return { source: `as ${url} serves it`, baseUrl, delegated };
+  } catch {
+    return configured;
+  }
+}
+
 /**
  * What /.well-known tells others, against the listeners: remote servers
  * connect with TLS to the delegated host:port (or server_name:8448), and
- * clients to public_baseurl. A reverse proxy may sit in between, so a
+ * clients to the base URL. A reverse proxy may sit in between, so a
  * mismatch is a warning.
  */
-function wellKnownChecks(config: HomeserverConfig): DoctorCheck[] {
+async function wellKnownChecks(config: HomeserverConfig): Promise<DoctorCheck[]> {
   const serves = (resource: ListenerResource, tls: boolean, port: number): boolean =>
     config.listeners.some((l) => l.port === port && l.tls === tls && l.resources.some((r) => r.names.includes(resource)));
+  const answers = await wellKnownAnswers(config);
   const checks: DoctorCheck[] = [];
-  const base = new URL(config.publicBaseUrl);
+  const base = new URL(answers.baseUrl);
   const basePort = Number(base.port || (base.protocol === 'https:' ? 443 : 80));
   checks.push(
     serves('client', base.protocol === 'https:', basePort)
-      ? { step: '.well-known/matrix/client', status: 'ok', detail: `clients are sent to ${config.publicBaseUrl}, a client listener` }
+      ? { step: '.well-known/matrix/client', status: 'ok', detail: `clients are sent to ${answers.baseUrl}, a client listener (${answers.source})` }
       : {
           step: '.well-known/matrix/client',
           status: 'warning',
-          detail: `clients are sent to ${config.publicBaseUrl}, but no ${base.protocol === 'https:' ? 'TLS ' : 'plain '}client listener is on port ${basePort}`,
-          fix: 'unless a reverse proxy there forwards to a client listener, set public_baseurl to a listener\'s URL',
+          detail: `clients are sent to ${answers.baseUrl} (${answers.source}), but no ${base.protocol === 'https:' ? 'TLS ' : 'plain '}client listener is on port ${basePort}`,
+          fix: "unless a reverse proxy there forwards to a client listener, set public_baseurl to a listener's URL",
         },
   );
-  const own = parseServerName(config.serverName)!;
-  const [step, target] = config.serveServerWellknown
-    ? ['.well-known/matrix/server', delegatedServer(config.publicBaseUrl)]
-    : ['federation endpoint (no .well-known/matrix/server)', `${own.host}:${own.port ?? 8448}`];
-  const port = Number(target.slice(target.lastIndexOf(':') + 1));
+  const target = parseServerName(answers.delegated ?? config.serverName)!;
+  const step = answers.delegated === null ? 'federation endpoint (no .well-known/matrix/server)' : '.well-known/matrix/server';
+  const port = target.port ?? 8448;
+  const where = `${target.host}:${port}`;
   checks.push(
     serves('federation', true, port)
-      ? { step, status: 'ok', detail: `other servers connect to ${target}, a TLS federation listener` }
+      ? { step, status: 'ok', detail: `other servers connect to ${where}, a TLS federation listener (${answers.source})` }
       : {
           step,
           status: 'warning',
-          detail: `other servers connect to ${target} with TLS, but no TLS federation listener is on port ${port}`,
-          fix: `unless a reverse proxy there forwards federation, add a listener (port: ${port}, tls: true, resources: [{names: [federation]}])${config.serveServerWellknown ? ' or change public_baseurl' : ', or delegate with serve_server_wellknown: true'}; peers on a LAN may instead map this server in their federation_hosts`,
+          detail: `other servers connect to ${where} with TLS (${answers.source}), but no TLS federation listener is on port ${port}`,
+          fix: `unless a reverse proxy there forwards federation, add a listener (port: ${port}, tls: true, resources: [{names: [federation]}])${answers.delegated !== null ? ' or change public_baseurl' : ', or delegate with serve_server_wellknown: true'}; peers on a LAN may instead map this server in their federation_hosts`,
         },
   );
   return checks;
