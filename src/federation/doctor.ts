@@ -62,7 +62,8 @@ export async function diagnoseFederation(opts: FederationDoctorOptions, server: 
 
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   await checkVersion(opts, server, timeoutMs, resolution, checks);
-  await checkKeys(opts, server, timeoutMs, resolution, checks);
+  // A server that is not `server` refuses requests addressed to that name whatever we do: one problem is enough.
+  if (!(await checkKeys(opts, server, timeoutMs, resolution, checks))) return report();
   await checkSignedRequest(opts, server, timeoutMs, resolution, checks);
   return report();
 }
@@ -164,14 +165,15 @@ async function checkVersion(opts: FederationDoctorOptions, server: string, timeo
   }
 }
 
-async function checkKeys(opts: FederationDoctorOptions, server: string, timeoutMs: number, resolution: Resolution, checks: DoctorCheck[]): Promise<void> {
+/** False when the server there turned out to be another one (its keys name it). */
+async function checkKeys(opts: FederationDoctorOptions, server: string, timeoutMs: number, resolution: Resolution, checks: DoctorCheck[]): Promise<boolean> {
   const step = 'GET /_matrix/key/v2/server';
   let response: JsonObject;
   try {
     response = await opts.transport.client.request<JsonObject>(server, 'GET', '/_matrix/key/v2/server', { timeoutMs });
   } catch (err) {
     checks.push(await requestProblem(step, err, server, resolution));
-    return;
+    return true;
   }
   try {
     const keys = checkSelfSignedKeys(response, server);
@@ -183,12 +185,23 @@ async function checkKeys(opts: FederationDoctorOptions, server: string, timeoutM
         detail: `${server}'s keys are signed correctly (${keys.selfSignedBy.join(', ')}) but expired at ${validUntil}, before our clock's ${new Date(opts.clock()).toISOString()}`,
         fix: `check the clock of this machine and of ${server} (NTP); a server refreshes its key response on start`,
       });
-      return;
+      return true;
     }
     checks.push({ step, status: 'ok', detail: `signed by its own key ${keys.selfSignedBy.join(', ')}, valid until ${validUntil}` });
+    return true;
   } catch (err) {
     if (!(err instanceof SignatureError)) throw err;
-    checks.push({ step, status: 'problem', detail: err.message, fix: `${server} must serve its own keys, self-signed: check its signing_key_path (a proxy in front of it must pass /_matrix/key/ through unchanged)` });
+    const answeredAs = response['server_name'];
+    const someoneElse = typeof answeredAs === 'string' && answeredAs !== server;
+    checks.push({
+      step,
+      status: 'problem',
+      detail: err.message,
+      fix: someoneElse
+        ? `the server there is ${answeredAs}: federate with it by that name (server names are not addresses; map the name to the address with federation_hosts)`
+        : `${server} must serve its own keys, self-signed: check its signing_key_path (a proxy in front of it must pass /_matrix/key/ through unchanged)`,
+    });
+    return !someoneElse;
   }
 }
 

@@ -8,16 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { diagnoseFederation, type DoctorCheck, type FederationReport } from '../../src/federation/doctor.js';
+import { generateSigningKey } from '../../src/core/signing.js';
 import { createFederationTransport } from '../../src/federation/index.js';
 import { call, registerUser } from '../helpers/client.js';
 import { startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
 import { createTestCa, writeCertificate } from '../helpers/tls.js';
 
 /** The doctor as hs1 would run it, with hs1's config changed by `change`. */
-function diagnoseAs(server: FederatedServer, target: string, change: Partial<HomeserverConfig> = {}): Promise<FederationReport> {
+function diagnoseAs(server: FederatedServer, target: string, change: Partial<HomeserverConfig> = {}, signingKey = server.signingKey): Promise<FederationReport> {
   const transport = createFederationTransport({
     config: { ...server.config, ...change },
-    signingKeys: [server.signingKey],
+    signingKeys: [signingKey],
     clock: Date.now,
     userAgent: 'Axon-test',
   });
@@ -126,6 +127,23 @@ describe('federation doctor', () => {
     assert.match(problem.detail, /hs3\.test refuses requests from us: Federation with hs1\.test is not allowed by this server's federation_domain_whitelist/);
     assert.equal(problem.fix, 'on hs3.test: add hs1.test to its federation_domain_whitelist (or take it off its deny-list)');
     assert.equal(report.checks.find((c) => c.step === 'GET /_matrix/key/v2/server')?.status, 'ok');
+  });
+
+  test('a peer that cannot verify our signature (it finds no such key of ours): what it needs to reach and the clocks', async () => {
+    const problem = onlyProblem(await diagnoseAs(hs1, 'hs2.test', {}, generateSigningKey('doctor')));
+    assert.equal(problem.step, 'signed request (GET /_matrix/federation/v1/query/profile)');
+    assert.match(problem.detail, /^hs2\.test could not verify our signature: Invalid X-Matrix signature from hs1\.test: no key of hs1\.test could be found/);
+    assert.match(problem.fix!, /hs2\.test must reach hs1\.test to fetch our keys .* both clocks must be right/);
+  });
+
+  test('a server asked for by its address instead of its name: the keys say who it is', async () => {
+    const byAddress = `127.0.0.2:${fed.servers[1]!.port}`;
+    const report = await diagnoseAs(hs1, byAddress);
+    assert.equal(report.checks.find((c) => c.step === 'discovery: IP literal')?.detail, `connect to ${byAddress}`);
+    const problem = onlyProblem(report);
+    assert.equal(problem.step, 'GET /_matrix/key/v2/server');
+    assert.match(problem.detail, new RegExp(`asked for the keys of ${byAddress.replace(/\./g, '\\.')}, got keys of "hs2\\.test"`));
+    assert.match(problem.fix!, /^the server there is hs2\.test: federate with it by that name/);
   });
 
   test('over the admin API: admins get the report, others M_FORBIDDEN', async () => {
