@@ -15,9 +15,11 @@ import { loadConfig } from '../../src/config/load.js';
 import { formatSigningKeyFile, generateSigningKey, parseSigningKeyFile } from '../../src/core/signing.js';
 import type { DoctorCheck } from '../../src/federation/doctor.js';
 import { startHomeserver, type RunningHomeserver } from '../../src/server.js';
+import { openDatabase } from '../../src/storage/open.js';
 import { runCli } from '../helpers/cli.js';
 import { call, registerUser } from '../helpers/client.js';
 import { startFederation } from '../helpers/federation.js';
+import { createTestDatabaseTarget, ENGINES, type TestDatabase } from '../helpers/databases.js';
 import { freePort } from '../helpers/homeserver.js';
 import { createTestCa, writeCertificate, type TestCa } from '../helpers/tls.js';
 
@@ -200,3 +202,52 @@ describe('axon doctor federation (CLI)', () => {
     }
   });
 });
+
+for (const engine of ENGINES) {
+  describe(`axon doctor: the database (${engine})`, () => {
+    let database: TestDatabase;
+    let dir: string;
+    let configPath: string;
+    before(async () => {
+      database = await createTestDatabaseTarget(engine);
+      dir = mkdtempSync(join(tmpdir(), 'axon-doctor-db-'));
+      const t = database.target;
+      const args = t.engine === 'sqlite' ? `{database: ${t.path}}` : `{user: ${t.user}, host: ${t.host}, port: ${t.port}, database: ${t.database}}`;
+      configPath = join(dir, 'homeserver.yaml');
+      writeFileSync(configPath, `server_name: db.test\ndatabase: {name: ${t.engine === 'sqlite' ? 'sqlite3' : 'psycopg2'}, args: ${args}}\ntrusted_key_servers: []\n`);
+    });
+    after(async () => {
+      await database.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const databaseCheck = async (): Promise<DoctorCheck> => (await diagnoseLocal({ configPath })).find((c) => c.step === 'database')!;
+
+    test('migrated, a migration missing, one from a newer Axon, and another server_name: each told apart', async () => {
+      const db = await openDatabase(database.target);
+      try {
+        await db.execute("INSERT INTO server_meta (key, value) VALUES ('server_name', 'db.test')");
+        assert.equal((await databaseCheck()).status, 'ok');
+        assert.match((await databaseCheck()).detail, /is reachable and migrated \(\d+ migrations\)/);
+
+        await db.execute('DELETE FROM schema_migrations WHERE id = 40');
+        const pending = await databaseCheck();
+        assert.equal(pending.status, 'warning');
+        assert.match(pending.detail, /1 migration\(s\) not applied yet: 40 destination_report/);
+        assert.match(pending.fix!, /they run at the next axon start/);
+
+        await db.execute("INSERT INTO schema_migrations (id, name, applied_ts) VALUES (40, 'destination_report', 0), (999, 'future', 0)");
+        const newer = await databaseCheck();
+        assert.equal(newer.status, 'problem');
+        assert.match(newer.detail, /has migrations this Axon does not know \(999\): a newer Axon ran on it/);
+        await db.execute('DELETE FROM schema_migrations WHERE id = 999');
+
+        await db.execute("UPDATE server_meta SET value = 'other.test' WHERE key = 'server_name'");
+        const checks = await diagnoseLocal({ configPath });
+        const claimed = checks.find((c) => c.step === 'database' && c.status === 'problem');
+        assert.equal(claimed?.detail, "the database belongs to server_name 'other.test', but homeserver.yaml says 'db.test'");
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
