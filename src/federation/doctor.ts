@@ -109,15 +109,20 @@ async function discover(opts: FederationDoctorOptions, server: string, checks: D
 
 /** The first target that completes a TLS handshake, with a line for each attempt. */
 async function handshake(opts: FederationDoctorOptions, server: string, resolution: Resolution, checks: DoctorCheck[]): Promise<TlsProbe | undefined> {
+  const failed: DoctorCheck[] = [];
   for (const target of resolution.targets) {
     let probe: TlsProbe;
     try {
       probe = await opts.transport.connector.probeTls(server, target, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     } catch (err) {
       if (!(err instanceof FederationError)) throw err;
-      checks.push({ step: `connect to ${hostPort(target)}`, status: 'problem', detail: err.message, fix: await connectFix(err, server, target, resolution.trace) });
+      const check: DoctorCheck = { step: `connect to ${hostPort(target)}`, status: 'problem', detail: err.message, fix: await connectFix(err, server, target, resolution.trace) };
+      failed.push(check);
+      checks.push(check);
       continue;
     }
+    // Requests go on to the next SRV target as this does: the ones before only cost time.
+    for (const check of failed) check.status = 'warning';
     checks.push({ step: `connect to ${hostPort(target)}`, status: 'ok', detail: `connected to ${hostPort({ host: probe.address, port: probe.port })}, TLS handshake done (${probe.protocol ?? 'unknown protocol'})` });
     checks.push(certificateCheck(server, target, probe));
     return probe;

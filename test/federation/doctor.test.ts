@@ -9,18 +9,25 @@ import { join } from 'node:path';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { diagnoseFederation, type DoctorCheck, type FederationReport } from '../../src/federation/doctor.js';
 import { generateSigningKey } from '../../src/core/signing.js';
-import { createFederationTransport } from '../../src/federation/index.js';
+import { createFederationTransport, type FederationTuning } from '../../src/federation/index.js';
 import { call, registerUser } from '../helpers/client.js';
 import { startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
 import { createTestCa, writeCertificate } from '../helpers/tls.js';
 
 /** The doctor as hs1 would run it, with hs1's config changed by `change`. */
-function diagnoseAs(server: FederatedServer, target: string, change: Partial<HomeserverConfig> = {}, signingKey = server.signingKey): Promise<FederationReport> {
+function diagnoseAs(
+  server: FederatedServer,
+  target: string,
+  change: Partial<HomeserverConfig> = {},
+  signingKey = server.signingKey,
+  tuning?: FederationTuning,
+): Promise<FederationReport> {
   const transport = createFederationTransport({
     config: { ...server.config, ...change },
     signingKeys: [signingKey],
     clock: Date.now,
     userAgent: 'Axon-test',
+    tuning,
   });
   try {
     return diagnoseFederation({ serverName: server.name, transport, clock: Date.now, timeoutMs: 5_000 }, target);
@@ -103,6 +110,27 @@ describe('federation doctor', () => {
     assert.equal(warning?.step, 'certificate for hs4.test');
     assert.match(warning!.detail, /not verified .* anyone on the path could impersonate hs4\.test/);
     assert.match(warning!.fix!, /federation_custom_ca_list and set federation_verify_certificates: true/);
+  });
+
+  test('SRV records: each target tried in order; one that is down is a warning when the next one works', async () => {
+    const hs2 = fed.servers[1]!;
+    const { 'hs2.test': _mapped, ...otherHosts } = hs1.config.federationHosts!;
+    const srv: FederationTuning['resolveSrv'] = async (name) =>
+      name === '_matrix-fed._tcp.hs2.test'
+        ? [
+            { name: '127.0.0.9', port: 1, priority: 0, weight: 0 },
+            { name: '127.0.0.2', port: hs2.port, priority: 10, weight: 0 },
+          ]
+        : [];
+    const report = await diagnoseAs(hs1, 'hs2.test', { federationHosts: otherHosts }, hs1.signingKey, { resolveSrv: srv });
+    assert.equal(report.ok, true, JSON.stringify(report, null, 2));
+    const byStep = new Map(report.checks.map((c) => [c.step, c]));
+    assert.match(byStep.get('discovery: GET https://hs2.test/.well-known/matrix/server')!.detail, /^no answer/);
+    assert.equal(byStep.get('discovery: SRV _matrix-fed._tcp.hs2.test')!.detail, `127.0.0.9:1 (priority 0, weight 0), 127.0.0.2:${hs2.port} (priority 10, weight 0)`);
+    assert.equal(byStep.get('connect to 127.0.0.9:1')!.status, 'warning');
+    assert.match(byStep.get('connect to 127.0.0.9:1')!.detail, /refused the connection/);
+    assert.equal(byStep.get(`connect to 127.0.0.2:${hs2.port}`)!.status, 'ok');
+    assert.equal(byStep.get('signed request (GET /_matrix/federation/v1/query/profile)')!.status, 'ok');
   });
 
   test('a peer outside our federation_domain_whitelist: named with the list to set', async () => {
