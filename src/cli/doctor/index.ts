@@ -3,11 +3,12 @@
 // is ok, warning or problem, problems and warnings with their fix. Exit code
 // 0 when there is no problem (for federation: when it would work), else 1.
 import { readFileSync } from 'node:fs';
+import { CaFileError } from '../../config/ca-files.js';
 import { loadConfig } from '../../config/load.js';
 import type { HomeserverConfig } from '../../config/types.js';
 import { parseSigningKeyFile, type SigningKey } from '../../core/signing.js';
 import { diagnoseFederation, type DoctorCheck } from '../../federation/doctor.js';
-import { createFederationTransport } from '../../federation/index.js';
+import { createFederationTransport, type FederationTransport } from '../../federation/index.js';
 import { axonVersion } from '../../http/federation/version.js';
 import { CliError } from '../errors.js';
 import { diagnoseLocal } from './local.js';
@@ -21,12 +22,7 @@ export async function doctorCommand(args: { config: string }): Promise<void> {
 
 export async function doctorFederationCommand(args: { config: string; server: string; timeout?: number }): Promise<void> {
   const config = loadConfig(args.config, { warn: () => {} });
-  const transport = createFederationTransport({
-    config,
-    signingKeys: readSigningKeys(config),
-    clock: Date.now,
-    userAgent: `Axon/${axonVersion()} (doctor)`,
-  });
+  const transport = transportFor(config);
   try {
     process.stdout.write(`federation with ${args.server}, as ${config.serverName} sees it:\n`);
     const report = await diagnoseFederation({ serverName: config.serverName, transport, clock: Date.now, timeoutMs: args.timeout }, args.server);
@@ -35,6 +31,16 @@ export async function doctorFederationCommand(args: { config: string; server: st
     if (!report.ok) process.exitCode = 1;
   } finally {
     transport.client.close();
+  }
+}
+
+function transportFor(config: HomeserverConfig): FederationTransport {
+  try {
+    return createFederationTransport({ config, signingKeys: readSigningKeys(config), clock: Date.now, userAgent: `Axon/${axonVersion()} (doctor)` });
+  } catch (err) {
+    // A CA file that was fine when the config was loaded may have gone since, as at start.
+    if (err instanceof CaFileError) throw new CliError(`${config.configPath}: federation_custom_ca_list: ${err.message}`, 2);
+    throw err;
   }
 }
 
