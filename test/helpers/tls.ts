@@ -5,8 +5,11 @@
 //
 //   const ca = await createTestCa();
 //   const { certPem, keyPem } = await ca.issue(['hs1.test', '127.0.0.1']);
+//
+// Also: a TLS connection that shows which certificate a server presents.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import { createCa, generateKeys, issueServerCertificate, privateKeyPem, serverExtensions } from '../../src/cli/tls-certificates.js';
 
@@ -53,4 +56,25 @@ export async function selfSignedCertificate(names: readonly string[]): Promise<T
     extensions: await serverExtensions(names, keys.publicKey),
   });
   return { certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/** A TLS connection to 127.0.0.1:`port` that accepts any certificate, so the test can look at it. */
+export function tlsConnect(port: number): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** GET /health over an open connection; the status line of the answer. */
+export function healthOver(socket: TLSSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.endsWith('OK')) resolve(text.split('\r\n')[0]!);
+    });
+    socket.once('error', reject);
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  });
 }
