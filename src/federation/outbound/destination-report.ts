@@ -43,7 +43,7 @@ export class DestinationReports {
   /** GET /_synapse/admin/v1/federation/destinations: `filter` keeps names containing it (any case). */
   async list(page: Page & { orderBy: DestinationOrder; filter?: string }): Promise<{ destinations: DestinationSummary[]; total: number }> {
     const needle = page.filter?.toLowerCase();
-    const all = (await this.summaries()).filter((d) => needle === undefined || d.destination.toLowerCase().includes(needle));
+    const all = (await this.sender.destinations()).map(summary).filter((d) => needle === undefined || d.destination.toLowerCase().includes(needle));
     all.sort((a, b) => compare(a[page.orderBy], b[page.orderBy]) || compare(a.destination, b.destination));
     if (page.dir === 'b') all.reverse();
     return { destinations: all.slice(page.from, page.from + page.limit), total: all.length };
@@ -51,9 +51,9 @@ export class DestinationReports {
 
   /** GET /_synapse/admin/v1/federation/destinations/{destination} */
   async get(destination: string): Promise<DestinationSummary> {
-    const found = (await this.summaries()).find((d) => d.destination === destination);
+    const found = await this.sender.destination(destination);
     if (found === undefined) throw notFound(`Unknown destination ${destination}: this server has never sent to it`);
-    return found;
+    return summary(found);
   }
 
   /** GET /_synapse/admin/v1/federation/destinations/{destination}/rooms: the rooms where one of its users is joined. */
@@ -70,10 +70,6 @@ export class DestinationReports {
     if (!(await this.sender.resetConnection(destination))) {
       throw new MatrixError(400, 'M_UNKNOWN', `The retry timing does not need to be reset for ${destination}: delivery to it is not failing`);
     }
-  }
-
-  private async summaries(): Promise<DestinationSummary[]> {
-    return (await this.sender.destinations()).map(summary);
   }
 }
 

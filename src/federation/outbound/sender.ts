@@ -116,6 +116,12 @@ export class FederationSender {
     return all.map((h) => ({ ...h, queued: backlogs.get(h.destination) ?? 0 }));
   }
 
+  /** One destination's delivery health and queue length; undefined if we never sent to it. */
+  async destination(destination: string): Promise<(DestinationHealth & { queued: number }) | undefined> {
+    const health = await this.deps.outbox.health(destination);
+    return health && { ...health, queued: await this.deps.outbox.backlog(destination) };
+  }
+
   private retryNow(destination: string): void {
     const timer = this.retryTimers.get(destination);
     if (timer) clearTimeout(timer);
