@@ -88,6 +88,7 @@ import { federationPublicRoomRoutes } from './http/federation/public-rooms.js';
 import { federationHierarchyRoutes } from './http/federation/hierarchy.js';
 import { createRemoteE2ee, serveEdus, type EduFederation } from './federation/edus/index.js';
 import { federationUserKeyRoutes } from './http/federation/user-keys.js';
+import { federationAdminRoutes } from './http/admin/federation.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -460,6 +461,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
       devices: services.edus.localDevices,
       shareDisplayNames: config.allowDeviceNameLookupOverFederation ?? false,
     }),
+    ...federationAdminRoutes({ serverName: config.serverName, destinations: services.roomFederation.destinations, transport: services.federation, clock }),
   ];
 }
 

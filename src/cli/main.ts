@@ -1,12 +1,14 @@
 // The `axon` command line. Operator mistakes (configuration, files, usage)
 // end with one line on stderr and exit code 2; a failed operation with exit
 // code 1; only a bug shows a stack trace.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/errors.js';
+import { doctorCommand, doctorFederationCommand } from './doctor/index.js';
 import { CliError } from './errors.js';
 import { generateConfigCommand } from './generate-config.js';
 import { registerUserCommand } from './register-user.js';
 import { startCommand } from './start.js';
+import { tlsInitCaCommand, tlsIssueCommand } from './tls.js';
 
 function buildProgram(): Command {
   const program = new Command('axon')
@@ -42,7 +44,40 @@ function buildProgram(): Command {
     .option('--url <url>', 'base URL of the server (default: from the config\'s client listener)')
     .action((opts: { config: string; user: string; password: string; admin: boolean; url?: string }) => registerUserCommand(opts));
 
+  const doctor = program
+    .command('doctor')
+    .description('check the local server (config, database, signing key, listeners, TLS certificate, .well-known, clock)')
+    .requiredOption('--config <path>', 'path of homeserver.yaml')
+    .action((opts: { config: string }) => doctorCommand(opts));
+  doctor
+    .command('federation <server>')
+    .description("test federation with another server, with this server's settings; exit code 0 only when it would work")
+    .option('--timeout <ms>', 'deadline of each network step', parsePositiveInteger, 10_000)
+    .action((server: string, opts: { timeout: number }, command: Command) =>
+      doctorFederationCommand({ config: (command.parent!.opts() as { config: string }).config, server, timeout: opts.timeout }),
+    );
+
+  const tls = program.command('tls').description('a small certificate authority, so that servers on a LAN federate with verification on');
+  tls
+    .command('init-ca')
+    .description('make a CA certificate and key (ca.crt, ca.key) in a directory')
+    .requiredOption('--dir <dir>', 'where to write them')
+    .action((opts: { dir: string }) => tlsInitCaCommand(opts));
+  tls
+    .command('issue')
+    .description("issue a server certificate and key with the CA, and print the homeserver.yaml lines that use them")
+    .requiredOption('--ca <dir>', 'the directory of axon tls init-ca')
+    .requiredOption('--name <server_name>', "the server's server_name")
+    .option('--ip <address>', 'an IP address to include (repeat for more); the first is where other servers connect', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--port <port>', 'the federation port other servers connect to (default: the port in the name, else 8448)', parsePositiveInteger)
+    .action((opts: { ca: string; name: string; ip: string[]; port?: number }) => tlsIssueCommand(opts));
+
   return program;
+}
+
+function parsePositiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
 }
 
 export async function main(argv: string[]): Promise<void> {

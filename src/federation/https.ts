@@ -8,6 +8,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
+import { connect as tlsConnect, type DetailedPeerCertificate } from 'node:tls';
 import type { IpPolicy } from '../core/ip-policy.js';
 import type { FederationTarget } from './discovery.js';
 import { FederationError, ResponseTooLargeError } from './errors.js';
@@ -53,6 +54,32 @@ const CERTIFICATE_ERRORS = new Set([
 ]);
 
 type Phase = 'connecting' | 'waiting for the response' | 'reading the response';
+
+/** One certificate of the chain a server presented, leaf first. */
+export interface PresentedCertificate {
+  subject: string;
+  issuer: string;
+  /** subjectAltName as node formats it, e.g. "DNS:hs1.test, IP Address:127.0.0.1". */
+  subjectAltName?: string;
+  validFrom: string;
+  validTo: string;
+}
+
+/** What a TLS handshake with a target showed, whether or not the certificate is trusted. */
+export interface TlsProbe {
+  /** The address and port the connection went to (after our lookup and IP ranges). */
+  address: string;
+  port: number;
+  protocol: string | null;
+  chain: PresentedCertificate[];
+  /** Whether our policy checks this certificate at all (federation_verify_certificates, the verification whitelist). */
+  verified: boolean;
+  /**
+   * Why the certificate would be refused, in the words of the request path
+   * (describeError), or undefined when it is accepted.
+   */
+  problem?: FederationError;
+}
 
 export class OutboundConnector {
   /** Resolves through the system resolver (so /etc/hosts counts), then drops blocked addresses. */
@@ -142,6 +169,76 @@ export class OutboundConnector {
       else req.end(r.body);
     });
   }
+
+  /**
+   * A TLS handshake with `target` under the same lookup, IP ranges, trust
+   * store, SNI and name check as requests, but completed even when the
+   * certificate is refused, so that `axon doctor` can show what the server
+   * presented and why we refuse it. Throws FederationError when there is no
+   * handshake at all (blocked address, no connection, not TLS).
+   */
+  probeTls(destination: string, target: FederationTarget, timeoutMs: number): Promise<TlsProbe> {
+    const where = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const describe = (err: NodeJS.ErrnoException, phase: Phase): FederationError =>
+      describeError(err, { destination, target, method: 'GET', path: '/', headers: {}, timeoutMs, maxBytes: 0 }, where, phase);
+    if (isIP(target.host) !== 0 && this.ipPolicy.isBlocked(target.host)) {
+      return Promise.reject(new FederationError('refused', destination, `not connecting to ${destination}: ${blockedMessage(target.host, [target.host])}`));
+    }
+    const policy = this.tls.connectOptions(target.certificateName);
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({
+        host: target.host,
+        port: target.port,
+        lookup: this.lookup,
+        ...policy,
+        // Completed even when refused: the verdict is computed below, as the request path would.
+        rejectUnauthorized: false,
+        ...(policy.servername === '' ? { servername: undefined } : {}),
+      });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new FederationError('timeout', destination, `${destination} (${where}) did not complete a TLS handshake within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(describe(err, 'connecting'));
+      });
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        const chain = presentedChain(socket.getPeerCertificate(true));
+        const verified = policy.rejectUnauthorized === true;
+        // node ran the policy's name check too; what failed is left as a code (authorizationError).
+        const code = socket.authorized ? undefined : String(socket.authorizationError);
+        const problem = verified && code !== undefined ? describe(Object.assign(new Error('verification failed'), { code }), 'connecting') : undefined;
+        resolve({ address: socket.remoteAddress ?? target.host, port: socket.remotePort ?? target.port, protocol: socket.getProtocol(), chain, verified, problem });
+        socket.end();
+      });
+    });
+  }
+}
+
+/** The chain as presented, leaf first, stopping where a certificate names itself as issuer. */
+function presentedChain(leaf: DetailedPeerCertificate): PresentedCertificate[] {
+  const chain: PresentedCertificate[] = [];
+  const seen = new Set<string>();
+  for (let cert: DetailedPeerCertificate | undefined = leaf; cert && cert.raw && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+    seen.add(cert.fingerprint256);
+    chain.push({
+      subject: distinguishedName(cert.subject),
+      issuer: distinguishedName(cert.issuer),
+      ...(cert.subjectaltname ? { subjectAltName: cert.subjectaltname } : {}),
+      validFrom: cert.valid_from,
+      validTo: cert.valid_to,
+    });
+  }
+  return chain;
+}
+
+function distinguishedName(name: Partial<Record<string, string | string[]>> | undefined): string {
+  return Object.entries(name ?? {})
+    .filter((entry): entry is [string, string | string[]] => entry[1] !== undefined)
+    .map(([key, value]) => `${key}=${[value].flat().join('+')}`)
+    .join(', ');
 }
 
 function blockedMessage(hostname: string, addresses: string[]): string {

@@ -16,13 +16,9 @@ import { requestAuthenticator, type IncomingSignedRequest } from './inbound-auth
 import { KeyRing } from './key-ring.js';
 import { TlsPolicy } from './tls-policy.js';
 
-export interface FederationServices {
-  /** Signed requests to other servers. */
-  client: FederationClient;
+export interface FederationServices extends FederationTransport {
   /** Other servers' keys; verifies signed JSON and event signatures. */
   keyRing: KeyRing;
-  /** Server discovery with a trace of each step. */
-  resolver: ServerResolver;
   /** Verifies an inbound request's X-Matrix signature; returns the origin. */
   authenticateRequest: (request: IncomingSignedRequest) => Promise<string>;
   /** Closes idle outbound connections (at shutdown). */
@@ -49,15 +45,23 @@ export interface FederationSetup {
   tuning?: FederationTuning;
 }
 
-export function createFederation(setup: FederationSetup): FederationServices {
-  const { config, logger, clock } = setup;
+/** The outbound half: what `axon doctor federation` needs without a database. */
+export interface FederationTransport {
+  /** Signed requests to other servers. */
+  client: FederationClient;
+  /** Server discovery with a trace of each step. */
+  resolver: ServerResolver;
+  /** Single exchanges and TLS probes under the TLS policy and IP ranges. */
+  connector: OutboundConnector;
+}
+
+export function createFederationTransport(setup: Pick<FederationSetup, 'config' | 'signingKeys' | 'clock' | 'userAgent' | 'tuning'>): FederationTransport {
+  const { config, clock } = setup;
   const tls = new TlsPolicy({
     verifyCertificates: config.federationVerifyCertificates,
     verificationWhitelist: config.federationCertificateVerificationWhitelist,
     customCas: config.federationCustomCaList.flatMap((path) => readPemCertificates(path)),
   });
-  warnAboutInsecureTls(config, logger);
-  warnAboutMatrixOrgNotary(config, logger);
   const connector = new OutboundConnector(tls, new IpPolicy(config.federationIpRangeBlacklist, config.ipRangeWhitelist));
   const resolver = new ServerResolver({
     federationHosts: config.federationHosts,
@@ -73,6 +77,14 @@ export function createFederation(setup: FederationSetup): FederationServices {
     domainWhitelist: config.federationDomainWhitelist,
     userAgent: setup.userAgent,
   });
+  return { client, resolver, connector };
+}
+
+export function createFederation(setup: FederationSetup): FederationServices {
+  const { config, logger, clock } = setup;
+  warnAboutInsecureTls(config, logger);
+  warnAboutMatrixOrgNotary(config, logger);
+  const { client, resolver, connector } = createFederationTransport(setup);
   const keyRing = new KeyRing({
     serverName: config.serverName,
     signingKeys: setup.signingKeys,
@@ -84,7 +96,7 @@ export function createFederation(setup: FederationSetup): FederationServices {
     log: (message, fields) => logger.warn(fields, message),
   });
   const authenticateRequest = requestAuthenticator({ serverName: config.serverName, keyRing, domainWhitelist: config.federationDomainWhitelist, clock });
-  return { client, keyRing, resolver, authenticateRequest, close: () => client.close() };
+  return { client, keyRing, resolver, connector, authenticateRequest, close: () => client.close() };
 }
 
 function warnAboutMatrixOrgNotary(config: HomeserverConfig, logger: Logger): void {

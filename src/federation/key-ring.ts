@@ -311,9 +311,7 @@ export class KeyRing {
    * valid_until_ts and 7 days into the future".
    */
   private async storeResponse(response: JsonObject, serverName: string, fromServer: string, now: number): Promise<void> {
-    const parsed = parseKeyResponse(response, serverName);
-    const selfSigned = [...parsed.verifyKeys].filter(([keyId, key]) => signatureKeyIds(response, serverName).includes(keyId) && verifyJsonSignature(response, serverName, keyId, key));
-    if (selfSigned.length === 0) throw new SignatureError(`the key response of ${serverName} is not signed with any of its own verify_keys`);
+    const parsed = checkSelfSignedKeys(response, serverName);
     const ownSignatures = (response['signatures'] as JsonObject)[serverName]!;
     const keyJson = canonicalJson({ ...response, signatures: { [serverName]: ownSignatures } });
     const common = { serverName, fromServer, fetchedTs: now, responseValidUntilTs: parsed.validUntilTs, keyJson };
@@ -385,14 +383,30 @@ function signatureKeyIds(json: JsonObject, serverName: string): string[] {
   return isObject(forServer) ? Object.keys(forServer) : [];
 }
 
-interface ParsedKeyResponse {
+export interface ParsedKeyResponse {
   validUntilTs: number;
   verifyKeys: Map<string, Buffer>;
   oldKeys: Map<string, { key: Buffer; expiredTs: number }>;
+  /** The verify_keys whose signature on the response is valid (at least one). */
+  selfSignedBy: string[];
+}
+
+/**
+ * A server's own key response (GET /_matrix/key/v2/server), checked as
+ * fetching it does: it must be for `serverName` and signed by at least one
+ * of its own verify_keys. Throws SignatureError saying what is wrong.
+ */
+export function checkSelfSignedKeys(response: JsonObject, serverName: string): ParsedKeyResponse {
+  const parsed = parseKeyResponse(response, serverName);
+  const selfSignedBy = [...parsed.verifyKeys]
+    .filter(([keyId, key]) => signatureKeyIds(response, serverName).includes(keyId) && verifyJsonSignature(response, serverName, keyId, key))
+    .map(([keyId]) => keyId);
+  if (selfSignedBy.length === 0) throw new SignatureError(`the key response of ${serverName} is not signed with any of its own verify_keys`);
+  return { ...parsed, selfSignedBy };
 }
 
 /** The fields of a Server Keys object (data/api/server-server/definitions/keys.yaml) we rely on; ed25519 keys only. */
-function parseKeyResponse(response: JsonObject, serverName: string): ParsedKeyResponse {
+function parseKeyResponse(response: JsonObject, serverName: string): Omit<ParsedKeyResponse, 'selfSignedBy'> {
   if (response['server_name'] !== serverName) {
     throw new SignatureError(`asked for the keys of ${serverName}, got keys of ${JSON.stringify(response['server_name'])}`);
   }

@@ -22,6 +22,7 @@ import { FederationRoomQueries } from './inbound/room-queries.js';
 import { TransactionReceiver } from './inbound/transactions.js';
 import { SignatureError } from './key-ring.js';
 import { RemoteMembership } from './membership.js';
+import { DestinationReports } from './outbound/destination-report.js';
 import { FederationSender } from './outbound/sender.js';
 import { federationPath } from './requester.js';
 
@@ -51,6 +52,8 @@ export interface RoomFederation {
   remote: RemoteMembership;
   transactions: TransactionReceiver;
   sender: FederationSender;
+  /** Each destination's delivery health, for the federation admin API. */
+  destinations: DestinationReports;
 }
 
 const V1 = '/_matrix/federation/v1';
@@ -92,6 +95,7 @@ export function createRoomFederation(setup: RoomFederationSetup): RoomFederation
     remote: new RemoteMembership({ client: transport.client, pipeline, events, serverName, signingKey: setup.signingKey, clock, log }),
     transactions: new TransactionReceiver({ events, store, transactions: new ReceivedTransactionStore(db), clock, log }),
     sender,
+    destinations: new DestinationReports(sender, store.memberships),
   };
 }
 

@@ -55,12 +55,12 @@ export interface ListenerScope {
 
 /**
  * URL prefixes each listener resource serves, as Synapse mounts them: the
- * admin API and /.well-known sit under `client`; `federation` includes the
- * key server.
+ * admin APIs (Synapse's and Axon's) and /.well-known sit under `client`;
+ * `federation` includes the key server.
  */
 const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> = {
   // As Synapse: `client` implies `media`, so one listener serves Element whole.
-  client: ['/_matrix/client/', '/_matrix/media/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/'],
+  client: ['/_matrix/client/', '/_matrix/media/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/', '/_axon/admin/'],
   federation: ['/_matrix/federation/', '/_matrix/key/'],
   keys: ['/_matrix/key/'],
   media: ['/_matrix/media/'],

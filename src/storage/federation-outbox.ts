@@ -1,4 +1,4 @@
-// The federation outbox and each destination's delivery health (migration 21).
+// The federation outbox and each destination's delivery health (migrations 21 and 40).
 import type { Database } from './database.js';
 import { insertRows, placeholders } from './rooms/sql.js';
 
@@ -19,6 +19,10 @@ export interface DestinationHealth {
   lastSuccessTs: number | null;
   lastFailureTs: number | null;
   lastError: string | null;
+  /** When the current run of failures began; null while healthy. */
+  failureTs: number | null;
+  /** The newest event (stream position) a successful transaction carried. */
+  lastSuccessfulStreamOrdering: number | null;
 }
 
 export class FederationOutboxStore {
@@ -51,6 +55,12 @@ export class FederationOutboxStore {
     return rows.map((r) => r.destination);
   }
 
+  /** Queue length per destination, for those with anything queued. */
+  async backlogs(): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ destination: string; n: number }>('SELECT destination, COUNT(*) AS n FROM federation_outbox GROUP BY destination');
+    return new Map(rows.map((r) => [r.destination, Number(r.n)]));
+  }
+
   async backlog(destination: string): Promise<number> {
     const row = await this.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM federation_outbox WHERE destination = ?', [destination]);
     return Number(row?.n ?? 0);
@@ -73,21 +83,24 @@ export class FederationOutboxStore {
     return (await this.db.query<HealthRow>(`SELECT ${HEALTH_COLUMNS} FROM federation_destinations ORDER BY destination`)).map(toHealth);
   }
 
-  async recordSuccess(destination: string, now: number): Promise<void> {
+  /** A transaction was accepted; `streamOrdering` is the newest event it carried, if any. */
+  async recordSuccess(destination: string, now: number, streamOrdering: number | null = null): Promise<void> {
     await this.db.execute(
-      `INSERT INTO federation_destinations (destination, failures, retry_after_ts, last_success_ts) VALUES (?, 0, 0, ?)
-       ON CONFLICT (destination) DO UPDATE SET failures = 0, retry_after_ts = 0, last_success_ts = excluded.last_success_ts`,
-      [destination, now],
+      `INSERT INTO federation_destinations (destination, failures, retry_after_ts, last_success_ts, last_successful_stream_ordering) VALUES (?, 0, 0, ?, ?)
+       ON CONFLICT (destination) DO UPDATE SET failures = 0, retry_after_ts = 0, failure_ts = NULL, last_success_ts = excluded.last_success_ts,
+         last_successful_stream_ordering = COALESCE(excluded.last_successful_stream_ordering, federation_destinations.last_successful_stream_ordering)`,
+      [destination, now, streamOrdering],
     );
   }
 
   async recordFailure(destination: string, now: number, retryAfterTs: number, error: string): Promise<number> {
     const row = await this.db.queryOne<{ failures: number }>(
-      `INSERT INTO federation_destinations (destination, failures, retry_after_ts, last_failure_ts, last_error) VALUES (?, 1, ?, ?, ?)
+      `INSERT INTO federation_destinations (destination, failures, retry_after_ts, last_failure_ts, last_error, failure_ts) VALUES (?, 1, ?, ?, ?, ?)
        ON CONFLICT (destination) DO UPDATE SET failures = federation_destinations.failures + 1, retry_after_ts = excluded.retry_after_ts,
-         last_failure_ts = excluded.last_failure_ts, last_error = excluded.last_error
+         last_failure_ts = excluded.last_failure_ts, last_error = excluded.last_error,
+         failure_ts = COALESCE(federation_destinations.failure_ts, excluded.failure_ts)
        RETURNING failures`,
-      [destination, retryAfterTs, now, error],
+      [destination, retryAfterTs, now, error, now],
     );
     return Number(row?.failures ?? 1);
   }
@@ -96,9 +109,14 @@ export class FederationOutboxStore {
   async clearBackoff(destination: string): Promise<void> {
     await this.db.execute('UPDATE federation_destinations SET retry_after_ts = 0 WHERE destination = ?', [destination]);
   }
+
+  /** Forgets a destination's failures (an admin's reset_connection): as if it had never failed. The last error stays, as history. */
+  async resetRetry(destination: string): Promise<void> {
+    await this.db.execute('UPDATE federation_destinations SET failures = 0, retry_after_ts = 0, failure_ts = NULL WHERE destination = ?', [destination]);
+  }
 }
 
-const HEALTH_COLUMNS = 'destination, failures, retry_after_ts, last_success_ts, last_failure_ts, last_error';
+const HEALTH_COLUMNS = 'destination, failures, retry_after_ts, last_success_ts, last_failure_ts, last_error, failure_ts, last_successful_stream_ordering';
 
 interface HealthRow {
   destination: string;
@@ -107,6 +125,8 @@ interface HealthRow {
   last_success_ts: number | null;
   last_failure_ts: number | null;
   last_error: string | null;
+  failure_ts: number | null;
+  last_successful_stream_ordering: number | null;
 }
 
 function toHealth(row: HealthRow): DestinationHealth {
@@ -118,5 +138,7 @@ function toHealth(row: HealthRow): DestinationHealth {
     lastSuccessTs: num(row.last_success_ts),
     lastFailureTs: num(row.last_failure_ts),
     lastError: row.last_error,
+    failureTs: num(row.failure_ts),
+    lastSuccessfulStreamOrdering: num(row.last_successful_stream_ordering),
   };
 }

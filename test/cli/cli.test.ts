@@ -7,35 +7,15 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { registrationMac } from '../../src/cli/register-user.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSigningKeyFile } from '../../src/core/signing.js';
+import { cliCommand, runCli } from '../helpers/cli.js';
 import { healthOver, selfSignedCertificate, tlsConnect, writeCertificate } from '../helpers/tls.js';
 
-const MAIN = resolve('src/cli/main.ts');
-// Children run in temp directories, where the bare name 'tsx' does not resolve.
-const TSX = import.meta.resolve('tsx');
 const USER = userInfo().username;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], cwd: string): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 function listenOn(port: number): Promise<Server> {
   return new Promise((done, fail) => {
@@ -192,7 +172,7 @@ describe('start', { concurrency: true }, () => {
       // The key is made on first start if missing, as Synapse does.
       rmSync(join(cwd, 'example.test.signing.key'));
 
-      const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start', '--config', 'homeserver.yaml'], { cwd });
+      const child = spawn(...cliCommand(['start', '--config', 'homeserver.yaml']), { cwd });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -259,7 +239,7 @@ describe('start: operations', () => {
       chownSync(join(cwd, 'media'), 4242, 4242);
     }
 
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start', '--config', 'homeserver.yaml'], { cwd });
+    const child = spawn(...cliCommand(['start', '--config', 'homeserver.yaml']), { cwd });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

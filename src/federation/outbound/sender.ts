@@ -95,16 +95,38 @@ export class FederationSender {
     const health = await this.deps.outbox.health(destination);
     if (!health || health.retryAfterTs === 0) return;
     await this.deps.outbox.clearBackoff(destination);
-    const timer = this.retryTimers.get(destination);
-    if (timer) clearTimeout(timer);
-    this.retryTimers.delete(destination);
-    this.wake(destination);
+    this.retryNow(destination);
+  }
+
+  /**
+   * An admin's reset_connection: the destination's failures are forgotten
+   * and its queue is sent now. False for a destination that is not failing.
+   */
+  async resetConnection(destination: string): Promise<boolean> {
+    const health = await this.deps.outbox.health(destination);
+    if (!health || health.failures === 0) return false;
+    await this.deps.outbox.resetRetry(destination);
+    this.retryNow(destination);
+    return true;
   }
 
   /** Each known destination's delivery health and queue length, for operators. */
   async destinations(): Promise<Array<DestinationHealth & { queued: number }>> {
-    const all = await this.deps.outbox.allHealth();
-    return Promise.all(all.map(async (h) => ({ ...h, queued: await this.deps.outbox.backlog(h.destination) })));
+    const [all, backlogs] = await Promise.all([this.deps.outbox.allHealth(), this.deps.outbox.backlogs()]);
+    return all.map((h) => ({ ...h, queued: backlogs.get(h.destination) ?? 0 }));
+  }
+
+  /** One destination's delivery health and queue length; undefined if we never sent to it. */
+  async destination(destination: string): Promise<(DestinationHealth & { queued: number }) | undefined> {
+    const health = await this.deps.outbox.health(destination);
+    return health && { ...health, queued: await this.deps.outbox.backlog(destination) };
+  }
+
+  private retryNow(destination: string): void {
+    const timer = this.retryTimers.get(destination);
+    if (timer) clearTimeout(timer);
+    this.retryTimers.delete(destination);
+    this.wake(destination);
   }
 
   /** How many PDUs and EDUs wait to be sent, over all destinations. */
@@ -155,7 +177,7 @@ export class FederationSender {
       }
       const items = await outbox.next(destination, MAX_PDUS_PER_TRANSACTION, MAX_EDUS_PER_TRANSACTION);
       if (items.length === 0) return;
-      const pdus = await this.pdusOf(items.filter((i) => i.kind === 'pdu').map((i) => i.payload));
+      const { pdus, newest } = await this.pdusOf(items.filter((i) => i.kind === 'pdu').map((i) => i.payload));
       const edus = items.filter((i) => i.kind === 'edu').map((i) => JSON.parse(i.payload) as JsonValue);
       const txnId = `${clock()}.${++this.txnCounter}`;
       try {
@@ -170,17 +192,21 @@ export class FederationSender {
         return;
       }
       await outbox.remove(items.map((i) => i.id));
-      await outbox.recordSuccess(destination, clock());
+      await outbox.recordSuccess(destination, clock(), newest);
     }
   }
 
-  /** The stored PDUs of events, in the order given (events since purged are skipped). */
-  private async pdusOf(eventIds: string[]): Promise<JsonValue[]> {
+  /** The stored PDUs of events, in the order given (events since purged are skipped), and the newest one's stream position. */
+  private async pdusOf(eventIds: string[]): Promise<{ pdus: JsonValue[]; newest: number | null }> {
     const stored = await this.deps.events.getEvents(eventIds);
-    return eventIds.flatMap((id) => {
+    let newest: number | null = null;
+    const pdus = eventIds.flatMap((id) => {
       const event = stored.get(id);
-      return event ? [JSON.parse(event.json) as JsonValue] : [];
+      if (!event) return [];
+      newest = Math.max(newest ?? event.streamOrdering, event.streamOrdering);
+      return [JSON.parse(event.json) as JsonValue];
     });
+    return { pdus, newest };
   }
 
   private async backOff(destination: string, err: Error): Promise<void> {

@@ -90,6 +90,22 @@ export class MembershipStore {
     return rows.map((r) => r.user_id);
   }
 
+  /**
+   * The rooms where a user of `serverName` is joined (the rooms that server
+   * takes part in), each with the room's newest stream position, by room ID.
+   * `serverName` must be a valid server name: the grammar leaves LIKE's
+   * wildcards out of it.
+   */
+  async roomsWithJoinedServer(serverName: string): Promise<Array<{ roomId: string; streamOrdering: number }>> {
+    const rows = await this.db.query<{ room_id: string; stream_ordering: number | null }>(
+      `SELECT m.room_id, (SELECT MAX(e.stream_ordering) FROM events e WHERE e.room_id = m.room_id) AS stream_ordering
+       FROM room_memberships m WHERE m.membership = 'join' AND m.user_id LIKE ?
+       GROUP BY m.room_id ORDER BY m.room_id`,
+      [`%:${serverName}`],
+    );
+    return rows.map((r) => ({ roomId: r.room_id, streamOrdering: Number(r.stream_ordering ?? 0) }));
+  }
+
   /** Marks a left or banned room as forgotten; false if the user is still joined, invited or knocking. */
   async forget(roomId: string, userId: string): Promise<boolean> {
     const { changes } = await this.db.execute(
