@@ -84,6 +84,8 @@ import { federationPublicRoomRoutes } from './http/federation/public-rooms.js';
 import { federationHierarchyRoutes } from './http/federation/hierarchy.js';
 import { createRemoteE2ee, serveEdus, type EduFederation } from './federation/edus/index.js';
 import { federationUserKeyRoutes } from './http/federation/user-keys.js';
+import { rootPageRoutes } from './http/root-page.js';
+import { serverVersionRoutes } from './http/admin/version.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -375,6 +377,8 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),
     ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, keyRing: services.federation.keyRing, clock }),
     ...federationVersionRoutes(),
+    ...rootPageRoutes({ serverName: config.serverName, publicBaseUrl: config.publicBaseUrl, version: axonVersion() }),
+    ...serverVersionRoutes(axonVersion()),
     ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
     ...federationEventRoutes(services.roomFederation.queries),
     ...federationMembershipRoutes(services.roomFederation.memberships),

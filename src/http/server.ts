@@ -57,7 +57,7 @@ export interface ListenerScope {
  */
 const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> = {
   // As Synapse: `client` implies `media`, so one listener serves Element whole.
-  client: ['/_matrix/client/', '/_matrix/media/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/'],
+  client: ['/_matrix/client/', '/_matrix/media/', '/.well-known/matrix/', '/_synapse/admin/', '/_synapse/client/', '/_axon/admin/'],
   federation: ['/_matrix/federation/', '/_matrix/key/'],
   keys: ['/_matrix/key/'],
   media: ['/_matrix/media/'],
@@ -69,8 +69,13 @@ const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> =
   replication: [],
 };
 
+/** Whole paths a resource serves besides its prefixes: the client listener's page at `/` (root-page.ts). */
+const RESOURCE_PATHS: Readonly<Partial<Record<ListenerResource, readonly string[]>>> = {
+  client: ['/'],
+};
+
 export function listenerServes(resources: readonly ListenerResource[], path: string): boolean {
-  return resources.some((name) => RESOURCE_PREFIXES[name].some((prefix) => path.startsWith(prefix)));
+  return resources.some((name) => RESOURCE_PREFIXES[name].some((prefix) => path.startsWith(prefix)) || (RESOURCE_PATHS[name]?.includes(path) ?? false));
 }
 
 const UNKNOWN_TOKEN_MESSAGE = 'Unknown access token';

@@ -4,9 +4,8 @@
 import type { JsonObject } from '../../core/types.js';
 import type { AccountServices } from '../../services/accounts/index.js';
 import type { RegistrationToken } from '../../storage/accounts/index.js';
-import { forbidden } from '../../core/errors.js';
-import type { MatrixRequest, Route } from '../types.js';
-import { requesterOf } from '../client/uia.js';
+import type { Route } from '../types.js';
+import { requireAdmin } from './admin-route.js';
 import { optionalInteger, optionalString, queryBoolean, requireObject } from '../validate.js';
 
 const BASE = '/_synapse/admin/v1/registration_tokens';
@@ -79,10 +78,6 @@ export function registrationTokenAdminRoutes(services: AccountServices): Route[]
       },
     },
   ];
-}
-
-function requireAdmin(req: MatrixRequest): void {
-  if (!requesterOf(req).isAdmin) throw forbidden('You are not a server admin');
 }
 
 /** Absent: leave unchanged (undefined); null: no limit (null); else an integer. */
