@@ -86,6 +86,10 @@ import { createRemoteE2ee, serveEdus, type EduFederation } from './federation/ed
 import { federationUserKeyRoutes } from './http/federation/user-keys.js';
 import { rootPageRoutes } from './http/root-page.js';
 import { serverVersionRoutes } from './http/admin/version.js';
+import { roomAdminRoutes } from './http/admin/rooms.js';
+import { RoomAdministration } from './services/rooms/room-admin.js';
+import { RoomAdminStore } from './storage/rooms/admin.js';
+import { RoomPurgeStore } from './storage/rooms/purge.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -226,6 +230,8 @@ export interface HomeserverServices {
   roomFederation: RoomFederation & { memberships: MembershipServer };
   /** EDUs both ways: typing, receipts, presence, to-device, device lists and cross-signing keys of users across servers. */
   edus: EduFederation;
+  /** Synapse's room admin API: list, inspect, block, delete and purge rooms. */
+  roomAdministration: RoomAdministration;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -259,7 +265,9 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     erasedAmong: (userIds: Iterable<string>) => accounts.context.stores.users.erasedAmong(userIds),
   };
   const roomFederation = createRoomFederation(roomFederationSetup);
+  const roomAdminStore = new RoomAdminStore(db);
   const rooms = new RoomService({
+    isBlocked: async (roomId) => (await roomAdminStore.blockedBy(roomId)) !== undefined,
     serverName: config.serverName,
     defaultRoomVersion: config.defaultRoomVersion,
     store: roomStore,
@@ -317,7 +325,17 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events), remote: remoteQueries, remoteAliases: roomFederation.remote });
   const notificationList = new NotificationList({ notifications: push.stores.notifications, events: roomStore.events, visibility });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
+  const roomAdministration = new RoomAdministration({
+    serverName: config.serverName,
+    store: roomStore,
+    admin: roomAdminStore,
+    purges: new RoomPurgeStore(db),
+    pipeline,
+    rooms,
+    formatter: clientEvents,
+    onError: (err, context) => opts.logger.error({ err }, context),
+  });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -379,6 +397,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...federationVersionRoutes(),
     ...rootPageRoutes({ serverName: config.serverName, publicBaseUrl: config.publicBaseUrl, version: axonVersion() }),
     ...serverVersionRoutes(axonVersion()),
+    ...roomAdminRoutes(services.roomAdministration),
     ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
     ...federationEventRoutes(services.roomFederation.queries),
     ...federationMembershipRoutes(services.roomFederation.memberships),

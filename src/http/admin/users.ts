@@ -5,10 +5,11 @@ import { invalidParam } from '../../core/errors.js';
 import type { AccountServices } from '../../services/accounts/index.js';
 import type { AdminUserView, UserChanges } from '../../services/accounts/user-admin.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
-import { USER_ORDER_COLUMNS, type DeviceRecord, type UserOrder } from '../../storage/accounts/index.js';
+import { USER_ORDER_COLUMNS, type DeviceRecord, type UserListQuery, type UserOrder } from '../../storage/accounts/index.js';
 import type { Route } from '../types.js';
-import { optionalArray, optionalBoolean, optionalString, queryBoolean, queryInteger, queryString, requireObject, requireString } from '../validate.js';
+import { optionalArray, optionalBoolean, optionalString, queryBoolean, queryString, requireObject, requireString } from '../validate.js';
 import { adminRoute } from './admin-route.js';
+import { listPaging } from './listing.js';
 
 /** Synapse's default page size for the user list. */
 const DEFAULT_LIMIT = 100;
@@ -57,24 +58,15 @@ export function userAdminRoutes(services: AccountServices): Route[] {
   ];
 }
 
-function userListQuery(query: URLSearchParams): Parameters<AccountServices['userAdministration']['list']>[0] {
-  const orderBy = queryString(query, 'order_by') ?? 'name';
-  if (!(orderBy in USER_ORDER_COLUMNS)) {
-    throw invalidParam(`Unknown value for order_by: '${orderBy}'; use one of ${Object.keys(USER_ORDER_COLUMNS).join(', ')}`);
-  }
-  const direction = queryString(query, 'dir') ?? 'f';
-  if (direction !== 'f' && direction !== 'b') throw invalidParam(`Unknown direction: '${direction}'; use 'f' or 'b'`);
+function userListQuery(query: URLSearchParams): UserListQuery {
   return {
-    from: queryInteger(query, 'from', { min: 0 }) ?? 0,
-    limit: queryInteger(query, 'limit', { min: 1 }) ?? DEFAULT_LIMIT,
+    ...listPaging<UserOrder>(query, USER_ORDER_COLUMNS, 'name', DEFAULT_LIMIT),
     userId: queryString(query, 'user_id'),
     name: queryString(query, 'name'),
     guests: queryBoolean(query, 'guests') ?? true,
     deactivated: queryBoolean(query, 'deactivated') ?? false,
     locked: queryBoolean(query, 'locked') ?? false,
     admins: queryBoolean(query, 'admins'),
-    orderBy: orderBy as UserOrder,
-    direction,
   };
 }
 

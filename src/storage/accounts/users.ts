@@ -2,7 +2,7 @@
 // the moderation flags (locked, suspended), and erasure.
 import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database } from '../database.js';
-import { placeholders, queryInChunks } from '../rooms/sql.js';
+import { likeContaining, placeholders, queryInChunks } from '../rooms/sql.js';
 
 export interface UserRecord {
   userId: string;
@@ -235,21 +235,16 @@ const USER_LIST_SELECT = `SELECT u.user_id, u.is_admin, u.is_guest, u.deactivate
     (SELECT MAX(d.last_seen_ts) FROM devices d WHERE d.user_id = u.user_id) AS last_seen_ts
   FROM users u LEFT JOIN profiles p ON p.user_id = u.user_id`;
 
-/** A LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally. */
-function containing(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 function userListFilter(query: UserListQuery): { where: string; params: (string | boolean)[] } {
   const clauses: string[] = [];
   const params: (string | boolean)[] = [];
   if (query.userId !== undefined) {
     clauses.push("LOWER(u.user_id) LIKE ? ESCAPE '\\'");
-    params.push(containing(query.userId));
+    params.push(likeContaining(query.userId));
   }
   if (query.name !== undefined) {
     clauses.push("(LOWER(u.user_id) LIKE ? ESCAPE '\\' OR LOWER(p.displayname) LIKE ? ESCAPE '\\')");
-    params.push(containing(query.name), containing(query.name));
+    params.push(likeContaining(query.name), likeContaining(query.name));
   }
   if (!query.guests) clauses.push('u.is_guest = 0');
   if (!query.deactivated) clauses.push('u.deactivated = 0');

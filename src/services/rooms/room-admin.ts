@@ -1,0 +1,229 @@
+// Synapse's room admin API (Synapse docs, admin_api/rooms.md and
+// purge_history_api.md): list and inspect rooms, block them, delete them
+// (every local user leaves, then the room is purged from storage), and
+// purge old history. Only server admins reach this; the edge checks.
+import { randomBytes } from 'node:crypto';
+import { parseRoomId, parseUserId } from '../../core/identifiers.js';
+import { MatrixError, invalidParam, notFound } from '../../core/errors.js';
+import type { AdminRoomEntry, RoomAdminStore, RoomListQuery } from '../../storage/rooms/admin.js';
+import type { RoomStore } from '../../storage/rooms/index.js';
+import type { PurgeCandidate, RoomPurgeStore } from '../../storage/rooms/purge.js';
+import type { ClientEvent, ClientEventFormatter } from './client-events.js';
+import type { EventPipeline } from './event-pipeline.js';
+import type { RoomService } from './index.js';
+
+export interface RoomPage {
+  rooms: AdminRoomEntry[];
+  total: number;
+  offset: number;
+  /** The `from` of the next page, when there is one. */
+  nextBatch?: number;
+  /** The `from` of the previous page, when this is not the first. */
+  prevBatch?: number;
+}
+
+export interface DeleteRoomOptions {
+  /** Refuse local users' joins and invites from now on. */
+  block: boolean;
+  /** Remove the room from storage once the local users have left (Synapse's default: true). */
+  purge: boolean;
+  /** Purge even if some local users could not be made to leave. */
+  forcePurge: boolean;
+}
+
+export interface DeleteRoomResult {
+  kickedUsers: string[];
+  failedToKickUsers: string[];
+  localAliases: string[];
+}
+
+/** Where purge_history stops: events before this one, or before this time. */
+export type PurgeBoundary = { eventId: string } | { beforeTs: number };
+
+export type PurgeStatus = { status: 'active' } | { status: 'complete' } | { status: 'failed'; error: string };
+
+export interface RoomAdministrationDeps {
+  serverName: string;
+  store: RoomStore;
+  admin: RoomAdminStore;
+  purges: RoomPurgeStore;
+  pipeline: EventPipeline;
+  rooms: RoomService;
+  formatter: ClientEventFormatter;
+  onError: (err: unknown, context: string) => void;
+}
+
+/** Memberships a deleted room's local users are taken out of (Synapse: joined, invited, knocking). */
+const MEMBERSHIPS_TO_END = ['join', 'invite', 'knock'] as const;
+
+export class RoomAdministration {
+  /** purge_history runs in the background; operators poll its status by ID (kept for the server's lifetime, as Synapse). */
+  private readonly purgeStatuses = new Map<string, PurgeStatus>();
+
+  constructor(private readonly deps: RoomAdministrationDeps) {}
+
+  /** GET /_synapse/admin/v1/rooms. */
+  async list(query: RoomListQuery): Promise<RoomPage> {
+    const { rooms, total } = await this.deps.admin.list(query);
+    const page: RoomPage = { rooms, total, offset: query.from };
+    if (query.from + rooms.length < total) page.nextBatch = query.from + rooms.length;
+    if (query.from > 0) page.prevBatch = Math.max(0, query.from - query.limit);
+    return page;
+  }
+
+  /** GET /_synapse/admin/v1/rooms/{roomId}. */
+  async details(roomId: string): Promise<AdminRoomEntry> {
+    requireRoomId(roomId);
+    const room = await this.deps.admin.get(roomId);
+    if (!room) throw notFound('Room not found');
+    return room;
+  }
+
+  /** GET /_synapse/admin/v1/rooms/{roomId}/members: the joined members' IDs. */
+  async members(roomId: string): Promise<string[]> {
+    await this.details(roomId);
+    return (await this.deps.store.memberships.membersOfRoom(roomId, 'join')).map((m) => m.userId);
+  }
+
+  /** GET /_synapse/admin/v1/rooms/{roomId}/state: the current state as client events. */
+  async state(roomId: string): Promise<ClientEvent[]> {
+    await this.details(roomId);
+    return this.deps.formatter.format(await this.deps.store.currentState.getCurrentStateEvents(roomId), undefined, { bundleRelations: false });
+  }
+
+  /** GET /_synapse/admin/v1/rooms/{roomId}/block: rooms this server never saw may be blocked too. */
+  async blockStatus(roomId: string): Promise<{ blocked: boolean; by?: string }> {
+    requireRoomId(roomId);
+    const by = await this.deps.admin.blockedBy(roomId);
+    return by === undefined ? { blocked: false } : { blocked: true, by };
+  }
+
+  /** PUT /_synapse/admin/v1/rooms/{roomId}/block. */
+  async setBlocked(adminUserId: string, roomId: string, blocked: boolean): Promise<void> {
+    requireRoomId(roomId);
+    if (blocked) await this.deps.admin.block(roomId, adminUserId);
+    else await this.deps.admin.unblock(roomId);
+  }
+
+  /** Whether local users are kept out of the room (checked on joins, knocks and invites). */
+  async isBlocked(roomId: string): Promise<boolean> {
+    return (await this.deps.admin.blockedBy(roomId)) !== undefined;
+  }
+
+  /**
+   * DELETE /_synapse/admin/v1/rooms/{roomId}: every local member leaves (an
+   * invite or knock is withdrawn the same way), the room's local aliases go
+   * and it leaves the public directory; then, with `purge`, everything
+   * stored about it. A purge is refused while a local user is still in the
+   * room, unless forced, as Synapse refuses it.
+   */
+  async deleteRoom(adminUserId: string, roomId: string, options: DeleteRoomOptions): Promise<DeleteRoomResult> {
+    requireRoomId(roomId);
+    if (options.block) await this.deps.admin.block(roomId, adminUserId);
+    const known = await this.deps.store.rooms.getRoom(roomId);
+    if (!known) {
+      if (options.block) return { kickedUsers: [], failedToKickUsers: [], localAliases: [] };
+      throw notFound(`Room ${roomId} is not known to this server`);
+    }
+    const { kickedUsers, failedToKickUsers } = await this.endLocalMemberships(roomId);
+    const localAliases = await this.deps.store.aliases.aliasesForRoom(roomId);
+    for (const alias of localAliases) await this.deps.store.aliases.deleteAlias(alias);
+    await this.deps.store.rooms.setRoomPublic(roomId, false);
+    if (options.purge) {
+      if (failedToKickUsers.length > 0 && !options.forcePurge) {
+        throw new MatrixError(400, 'M_UNKNOWN', `Not purging ${roomId}: ${failedToKickUsers.join(', ')} could not be removed from it; set force_purge to purge anyway`);
+      }
+      await this.purgeRoom(roomId);
+    }
+    return { kickedUsers, failedToKickUsers, localAliases };
+  }
+
+  /**
+   * POST /_synapse/admin/v1/purge_history/{roomId}: starts removing the
+   * room's history before the boundary and returns the purge's ID. As
+   * Synapse: state events stay (the room's state and authorisation need
+   * them) but leave the timeline; local users' events likewise, unless
+   * `deleteLocalEvents`; the newest events are never purged.
+   */
+  async startPurgeHistory(roomId: string, boundary: PurgeBoundary, deleteLocalEvents: boolean): Promise<string> {
+    requireRoomId(roomId);
+    if (!(await this.deps.store.rooms.getRoom(roomId))) throw notFound(`Room ${roomId} is not known to this server`);
+    const depth = await this.boundaryDepth(roomId, boundary);
+    const purgeId = randomBytes(12).toString('base64url');
+    this.purgeStatuses.set(purgeId, { status: 'active' });
+    void this.purgeHistory(roomId, depth, deleteLocalEvents).then(
+      () => this.purgeStatuses.set(purgeId, { status: 'complete' }),
+      (err: unknown) => {
+        this.deps.onError(err, `purge_history of ${roomId} failed`);
+        this.purgeStatuses.set(purgeId, { status: 'failed', error: (err as Error).message });
+      },
+    );
+    return purgeId;
+  }
+
+  /** GET /_synapse/admin/v1/purge_history_status/{purgeId}. */
+  purgeStatus(purgeId: string): PurgeStatus {
+    const status = this.purgeStatuses.get(purgeId);
+    if (!status) throw notFound(`No purge with ID ${purgeId}`);
+    return status;
+  }
+
+  /** Removes history strictly deeper than `depth`, in the room's queue so no event is sent meanwhile. */
+  async purgeHistory(roomId: string, depth: number, deleteLocalEvents: boolean): Promise<void> {
+    await this.deps.pipeline.alterStoredRoom(roomId, async () => {
+      const candidates = await this.deps.purges.historyBefore(roomId, depth);
+      const remove: PurgeCandidate[] = [];
+      const hide: string[] = [];
+      for (const event of candidates) {
+        if (event.stateKey !== null || (!deleteLocalEvents && this.isLocalUser(event.sender))) hide.push(event.eventId);
+        else remove.push(event);
+      }
+      await this.deps.purges.purgeEvents(remove, hide);
+    });
+  }
+
+  /** The depth purging stops at: the named event's, or that of the room's last event before the time. */
+  private async boundaryDepth(roomId: string, boundary: PurgeBoundary): Promise<number> {
+    if ('eventId' in boundary) {
+      const event = await this.deps.store.events.getEvent(boundary.eventId);
+      if (!event) throw notFound(`Event ${boundary.eventId} not found`);
+      if (event.roomId !== roomId) throw invalidParam(`Event ${boundary.eventId} is in another room`);
+      return event.depth;
+    }
+    const before = await this.deps.store.events.getEventNearTimestamp(roomId, boundary.beforeTs - 1, 'backward');
+    if (!before) throw notFound(`There is no event in ${roomId} before ${new Date(boundary.beforeTs).toISOString()} to purge`);
+    return before.depth;
+  }
+
+  private isLocalUser(userId: string): boolean {
+    return parseUserId(userId)?.serverName === this.deps.serverName;
+  }
+
+  /** Each local user with a membership to end leaves; those whose leave fails are reported, not fatal. */
+  private async endLocalMemberships(roomId: string): Promise<{ kickedUsers: string[]; failedToKickUsers: string[] }> {
+    const kickedUsers: string[] = [];
+    const failedToKickUsers: string[] = [];
+    for (const member of await this.deps.store.memberships.membersOfRoom(roomId)) {
+      if (!(MEMBERSHIPS_TO_END as readonly string[]).includes(member.membership) || !this.isLocalUser(member.userId)) continue;
+      try {
+        await this.deps.rooms.leave(member.userId, roomId);
+        kickedUsers.push(member.userId);
+      } catch (err) {
+        this.deps.onError(err, `could not make ${member.userId} leave ${roomId}`);
+        failedToKickUsers.push(member.userId);
+      }
+    }
+    return { kickedUsers, failedToKickUsers };
+  }
+
+  private async purgeRoom(roomId: string): Promise<void> {
+    await this.deps.pipeline.alterStoredRoom(roomId, async () => {
+      const members = await this.deps.purges.purgeRoom(roomId);
+      this.deps.store.memberships.forgetCachedRooms(members);
+    });
+  }
+}
+
+function requireRoomId(roomId: string): void {
+  if (!parseRoomId(roomId)) throw invalidParam(`'${roomId}' is not a valid room ID`);
+}
