@@ -90,6 +90,9 @@ import { roomAdminRoutes } from './http/admin/rooms.js';
 import { RoomAdministration } from './services/rooms/room-admin.js';
 import { RoomAdminStore } from './storage/rooms/admin.js';
 import { RoomPurgeStore } from './storage/rooms/purge.js';
+import { ServerStatusService } from './services/server-status.js';
+import { serverStatusRoutes } from './http/admin/status.js';
+import { adminConsoleRoutes } from './http/admin/console.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -232,6 +235,8 @@ export interface HomeserverServices {
   edus: EduFederation;
   /** Synapse's room admin API: list, inspect, block, delete and purge rooms. */
   roomAdministration: RoomAdministration;
+  /** The admin console's status page: version, uptime, database, counts. */
+  serverStatus: ServerStatusService;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -335,7 +340,15 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     formatter: clientEvents,
     onError: (err, context) => opts.logger.error({ err }, context),
   });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration };
+  const serverStatus = new ServerStatusService({
+    serverName: config.serverName,
+    version: axonVersion(),
+    databaseEngine: db.engine,
+    clock,
+    countUsers: () => accounts.context.stores.users.countActive(),
+    countRooms: () => roomStore.rooms.count(),
+  });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -398,6 +411,8 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...rootPageRoutes({ serverName: config.serverName, publicBaseUrl: config.publicBaseUrl, version: axonVersion() }),
     ...serverVersionRoutes(axonVersion()),
     ...roomAdminRoutes(services.roomAdministration),
+    ...serverStatusRoutes(services.serverStatus),
+    ...adminConsoleRoutes(),
     ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
     ...federationEventRoutes(services.roomFederation.queries),
     ...federationMembershipRoutes(services.roomFederation.memberships),

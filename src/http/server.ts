@@ -69,9 +69,12 @@ const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> =
   replication: [],
 };
 
-/** Whole paths a resource serves besides its prefixes: the client listener's page at `/` (root-page.ts). */
+/**
+ * Whole paths a resource serves besides its prefixes: the client listener's
+ * page at `/` (root-page.ts) and the admin console's address without its slash.
+ */
 const RESOURCE_PATHS: Readonly<Partial<Record<ListenerResource, readonly string[]>>> = {
-  client: ['/'],
+  client: ['/', '/_axon/admin'],
 };
 
 export function listenerServes(resources: readonly ListenerResource[], path: string): boolean {

@@ -155,6 +155,12 @@ export class UserStore {
     return { users: rows.map(toListEntry), total: Number(totalRow?.n ?? 0) };
   }
 
+  /** Accounts that can sign in or could again: every user not deactivated, guests included. */
+  async countActive(): Promise<number> {
+    const row = await this.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE deactivated = 0');
+    return Number(row?.n ?? 0);
+  }
+
   /** One user as the admin list shows it; undefined when there is no such account. */
   async getForAdmin(userId: string): Promise<UserListEntry | undefined> {
     const row = await this.db.queryOne<UserListRow>(`${USER_LIST_SELECT} WHERE u.user_id = ?`, [userId]);
