@@ -93,6 +93,8 @@ import { RoomPurgeStore } from './storage/rooms/purge.js';
 import { ServerStatusService } from './services/server-status.js';
 import { serverStatusRoutes } from './http/admin/status.js';
 import { adminConsoleRoutes } from './http/admin/console.js';
+import { MediaAdministration } from './services/media/admin.js';
+import { mediaAdminRoutes } from './http/admin/media.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -237,6 +239,8 @@ export interface HomeserverServices {
   roomAdministration: RoomAdministration;
   /** The admin console's status page: version, uptime, database, counts. */
   serverStatus: ServerStatusService;
+  /** Synapse's media admin API: a user's media, quarantine, deletion. */
+  mediaAdministration: MediaAdministration;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -348,7 +352,13 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     countUsers: () => accounts.context.stores.users.countActive(),
     countRooms: () => roomStore.rooms.count(),
   });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus };
+  const mediaAdministration = new MediaAdministration({
+    db,
+    serverName: config.serverName,
+    mediaStorePath: config.mediaStorePath,
+    userExists: (userId) => accounts.context.stores.users.exists(userId),
+  });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -412,6 +422,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...serverVersionRoutes(axonVersion()),
     ...roomAdminRoutes(services.roomAdministration),
     ...serverStatusRoutes(services.serverStatus),
+    ...mediaAdminRoutes(services.mediaAdministration),
     ...adminConsoleRoutes(),
     ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
     ...federationEventRoutes(services.roomFederation.queries),

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { registerAdmin } from '../helpers/admin.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -18,8 +19,7 @@ for (const engine of ENGINES) {
     let alice: TestUser;
     before(async () => {
       hs = await startTestHomeserver({ engine });
-      admin = await registerUser(hs.baseUrl, 'root');
-      await hs.server.accounts.context.stores.users.setAdmin(admin.userId, true);
+      admin = await registerAdmin(hs, 'root');
       alice = await registerUser(hs.baseUrl, 'alice');
     });
     after(async () => hs.close());
@@ -55,8 +55,7 @@ describe('admin console', () => {
 
   before(async () => {
     hs = await startTestHomeserver();
-    admin = await registerUser(hs.baseUrl, 'root', 'root password');
-    await hs.server.accounts.context.stores.users.setAdmin(admin.userId, true);
+    admin = await registerAdmin(hs, 'root', 'root password');
     alice = await registerUser(hs.baseUrl, 'alice', 'alice password');
     await call(hs.baseUrl, 'POST', '/_matrix/client/v3/createRoom', { name: 'Browser room' }, alice.accessToken);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });

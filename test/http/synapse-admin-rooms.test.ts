@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { registerAdmin } from '../helpers/admin.js';
 
 const enc = encodeURIComponent;
 
@@ -46,8 +47,7 @@ for (const engine of ENGINES) {
 
     before(async () => {
       hs = await startTestHomeserver({ engine });
-      admin = await registerUser(hs.baseUrl, 'root');
-      await hs.server.accounts.context.stores.users.setAdmin(admin.userId, true);
+      admin = await registerAdmin(hs, 'root');
       alice = await registerUser(hs.baseUrl, 'alice');
       bob = await registerUser(hs.baseUrl, 'bob');
     });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { ENGINES } from '../helpers/databases.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
+import { registerAdmin } from '../helpers/admin.js';
 
 const enc = encodeURIComponent;
 
@@ -19,8 +20,7 @@ for (const engine of ENGINES) {
 
     before(async () => {
       hs = await startTestHomeserver({ engine });
-      admin = await registerUser(hs.baseUrl, 'root');
-      await hs.server.accounts.context.stores.users.setAdmin(admin.userId, true);
+      admin = await registerAdmin(hs, 'root');
       alice = await registerUser(hs.baseUrl, 'alice');
       for (const name of ['bob', 'carol', 'dave']) await registerUser(hs.baseUrl, name);
     });

@@ -10,5 +10,6 @@ export const serverAdminMigration: Migration = {
     // Local users may not join or be invited into a blocked room; user_id is the admin who blocked it.
     'CREATE TABLE blocked_rooms (room_id TEXT PRIMARY KEY, user_id TEXT NOT NULL)',
     'ALTER TABLE local_media ADD COLUMN quarantined_by TEXT',
+    'ALTER TABLE remote_media_cache ADD COLUMN quarantined_by TEXT',
   ],
 };
