@@ -66,6 +66,10 @@ for (const engine of ENGINES) {
         ['POST', `/_synapse/admin/v1/purge_history/${room}`, { purge_up_to_ts: 1 }],
         ['POST', `/_synapse/admin/v1/purge_history/${room}/${enc('$event')}`, {}],
         ['GET', '/_synapse/admin/v1/purge_history_status/abc'],
+        ['DELETE', `/_synapse/admin/v2/rooms/${room}`, {}],
+        ['GET', `/_synapse/admin/v2/rooms/${room}/delete_status`],
+        ['GET', '/_synapse/admin/v2/rooms/delete_status/abc'],
+        ['GET', `/_synapse/admin/v1/users/${enc(bob.userId)}/joined_rooms`],
       ];
       for (const [method, path, body] of routes) {
         const r = await api(method, path, body, alice);
@@ -205,6 +209,36 @@ for (const engine of ENGINES) {
       const details = await api('GET', `/_synapse/admin/v1/rooms/${enc(roomId)}`);
       assert.deepEqual([details.status, details.body.joined_members], [200, 0]);
       assert.ok((await storedEvents(roomId)).length > 0);
+    });
+
+    test('v2 DELETE runs in the background and reports by delete ID and by room', async () => {
+      const roomId = await createRoom(alice, { name: 'Later', preset: 'public_chat' });
+      assert.equal((await join(bob, roomId)).status, 200);
+      const joined = await api('GET', `/_synapse/admin/v1/users/${enc(bob.userId)}/joined_rooms`);
+      assert.ok((joined.body.joined_rooms as string[]).includes(roomId));
+      assert.equal(joined.body.total, (joined.body.joined_rooms as string[]).length);
+
+      const started = await api('DELETE', `/_synapse/admin/v2/rooms/${enc(roomId)}`, {});
+      assert.equal(started.status, 200, JSON.stringify(started.body));
+      const deleteId = started.body.delete_id as string;
+      let status: Record<string, unknown>;
+      do {
+        await sleep(20);
+        status = (await api('GET', `/_synapse/admin/v2/rooms/delete_status/${enc(deleteId)}`)).body;
+      } while (status.status === 'shutting_down' || status.status === 'purging');
+      assert.equal(status.status, 'complete', JSON.stringify(status));
+      const shutdown = status.shutdown_room as { kicked_users: string[]; new_room_id: null };
+      assert.deepEqual(shutdown.kicked_users.sort(), [alice.userId, bob.userId].sort());
+      const byRoom = await api('GET', `/_synapse/admin/v2/rooms/${enc(roomId)}/delete_status`);
+      assert.deepEqual((byRoom.body.results as Array<{ delete_id: string; status: string }>).map((r) => [r.delete_id, r.status]), [[deleteId, 'complete']]);
+      assert.deepEqual(await storedEvents(roomId), []);
+      const after = await api('GET', `/_synapse/admin/v1/users/${enc(bob.userId)}/joined_rooms`);
+      assert.ok(!(after.body.joined_rooms as string[]).includes(roomId));
+
+      const unknown = await api('DELETE', `/_synapse/admin/v2/rooms/${enc(roomId)}`, {});
+      assert.deepEqual([unknown.status, unknown.body.errcode], [404, 'M_NOT_FOUND']);
+      const noDeletion = await api('GET', `/_synapse/admin/v2/rooms/${enc(`!other:${hs.config.serverName}`)}/delete_status`);
+      assert.deepEqual([noDeletion.status, noDeletion.body.errcode], [404, 'M_NOT_FOUND']);
     });
 
     test('purge_history by event: remote-only by default (local events leave the timeline but stay), all with delete_local_events', async () => {

@@ -1,8 +1,8 @@
 // Synapse's room admin API (Synapse docs, admin_api/rooms.md) and history
 // purging (admin_api/purge_history_api.md), in Synapse's shapes. Server admins only.
-import type { JsonObject } from '../../core/types.js';
+import type { JsonObject, JsonValue } from '../../core/types.js';
 import { invalidParam, missingParam } from '../../core/errors.js';
-import type { PurgeBoundary, RoomAdministration } from '../../services/rooms/room-admin.js';
+import type { DeleteRoomOptions, DeleteRoomResult, PurgeBoundary, RoomAdministration, RoomDeletion } from '../../services/rooms/room-admin.js';
 import { ROOM_ORDER_COLUMNS, type AdminRoomEntry, type RoomListQuery, type RoomOrder } from '../../storage/rooms/admin.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalInteger, optionalString, queryBoolean, queryString, requireBoolean, requireObject } from '../validate.js';
@@ -32,6 +32,11 @@ export function roomAdminRoutes(rooms: RoomAdministration): Route[] {
       const members = await rooms.members(req.params.roomId!);
       return { body: { members, total: members.length } };
     }),
+    /** # GET /_synapse/admin/v1/users/{userId}/joined_rooms */
+    adminRoute('GET', '/_synapse/admin/v1/users/{userId}/joined_rooms', async (req) => {
+      const joined = await rooms.joinedRooms(req.params.userId!);
+      return { body: { joined_rooms: joined, total: joined.length } };
+    }),
     /** # GET /_synapse/admin/v1/rooms/{roomId}/state */
     adminRoute('GET', '/_synapse/admin/v1/rooms/{roomId}/state', async (req) => ({ body: { state: await rooms.state(req.params.roomId!) } })),
     /** # GET /_synapse/admin/v1/rooms/{roomId}/block */
@@ -47,21 +52,21 @@ export function roomAdminRoutes(rooms: RoomAdministration): Route[] {
       await rooms.setBlocked(admin.userId, req.params.roomId!, block);
       return { body: { block } };
     }),
-    /** # DELETE /_synapse/admin/v1/rooms/{roomId} */
+    /** # DELETE /_synapse/admin/v1/rooms/{roomId} — answers when the room is gone. */
     adminRoute('DELETE', '/_synapse/admin/v1/rooms/{roomId}', async (req, admin) => {
-      const body = requireObject(req.body ?? {});
-      if (optionalString(body, 'new_room_user_id') !== undefined) {
-        throw invalidParam('Axon does not create a replacement room (new_room_user_id); delete the room without it');
-      }
-      const result = await rooms.deleteRoom(admin.userId, req.params.roomId!, {
-        block: optionalBoolean(body, 'block') ?? false,
-        purge: optionalBoolean(body, 'purge') ?? true,
-        forcePurge: optionalBoolean(body, 'force_purge') ?? false,
-      });
-      return {
-        body: { kicked_users: result.kickedUsers, failed_to_kick_users: result.failedToKickUsers, local_aliases: result.localAliases, new_room_id: null },
-      };
+      const result = await rooms.deleteRoom(admin.userId, req.params.roomId!, deleteOptions(req.body));
+      return { body: shutdownJson(result) };
     }),
+    /** # DELETE /_synapse/admin/v2/rooms/{roomId} — answers at once with a delete_id to follow. */
+    adminRoute('DELETE', '/_synapse/admin/v2/rooms/{roomId}', async (req, admin) => ({
+      body: { delete_id: await rooms.startDeleteRoom(admin.userId, req.params.roomId!, deleteOptions(req.body)) },
+    })),
+    /** # GET /_synapse/admin/v2/rooms/{roomId}/delete_status */
+    adminRoute('GET', '/_synapse/admin/v2/rooms/{roomId}/delete_status', async (req) => ({
+      body: { results: rooms.deletionsOfRoom(req.params.roomId!).map((d) => ({ delete_id: d.deleteId, ...deletionJson(d) })) },
+    })),
+    /** # GET /_synapse/admin/v2/rooms/delete_status/{deleteId} */
+    adminRoute('GET', '/_synapse/admin/v2/rooms/delete_status/{deleteId}', async (req) => ({ body: deletionJson(rooms.deletion(req.params.deleteId!)) })),
     /** # POST /_synapse/admin/v1/purge_history/{roomId} */
     adminRoute('POST', '/_synapse/admin/v1/purge_history/{roomId}', async (req) => purgeHistory(rooms, req.params.roomId!, requireObject(req.body ?? {}))),
     /** # POST /_synapse/admin/v1/purge_history/{roomId}/{eventId} */
@@ -71,6 +76,28 @@ export function roomAdminRoutes(rooms: RoomAdministration): Route[] {
     /** # GET /_synapse/admin/v1/purge_history_status/{purgeId} */
     adminRoute('GET', '/_synapse/admin/v1/purge_history_status/{purgeId}', async (req) => ({ body: rooms.purgeStatus(req.params.purgeId!) })),
   ];
+}
+
+function deleteOptions(raw: JsonValue | undefined): DeleteRoomOptions {
+  const body = requireObject(raw ?? {});
+  if (optionalString(body, 'new_room_user_id') !== undefined) {
+    throw invalidParam('Axon does not create a replacement room (new_room_user_id); delete the room without it');
+  }
+  return {
+    block: optionalBoolean(body, 'block') ?? false,
+    purge: optionalBoolean(body, 'purge') ?? true,
+    forcePurge: optionalBoolean(body, 'force_purge') ?? false,
+  };
+}
+
+function shutdownJson(result: DeleteRoomResult): JsonObject {
+  return { kicked_users: result.kickedUsers, failed_to_kick_users: result.failedToKickUsers, local_aliases: result.localAliases, new_room_id: null };
+}
+
+function deletionJson(deletion: RoomDeletion): JsonObject {
+  const body: JsonObject = { status: deletion.status, shutdown_room: shutdownJson(deletion.result) };
+  if (deletion.error !== undefined) body.error = deletion.error;
+  return body;
 }
 
 async function purgeHistory(rooms: RoomAdministration, roomId: string, body: JsonObject, pathEventId?: string) {

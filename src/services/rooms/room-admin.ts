@@ -42,6 +42,15 @@ export type PurgeBoundary = { eventId: string } | { beforeTs: number };
 
 export type PurgeStatus = { status: 'active' } | { status: 'complete' } | { status: 'failed'; error: string };
 
+/** A room deletion run in the background (Synapse's v2 Delete Room API), in Synapse's phases. */
+export interface RoomDeletion {
+  deleteId: string;
+  roomId: string;
+  status: 'shutting_down' | 'purging' | 'complete' | 'failed';
+  error?: string;
+  result: DeleteRoomResult;
+}
+
 export interface RoomAdministrationDeps {
   serverName: string;
   store: RoomStore;
@@ -59,6 +68,8 @@ const MEMBERSHIPS_TO_END = ['join', 'invite', 'knock'] as const;
 export class RoomAdministration {
   /** purge_history runs in the background; operators poll its status by ID (kept for the server's lifetime, as Synapse). */
   private readonly purgeStatuses = new Map<string, PurgeStatus>();
+  /** Background room deletions by delete ID, likewise kept for the server's lifetime. */
+  private readonly deletions = new Map<string, RoomDeletion>();
 
   constructor(private readonly deps: RoomAdministrationDeps) {}
 
@@ -83,6 +94,12 @@ export class RoomAdministration {
   async members(roomId: string): Promise<string[]> {
     await this.details(roomId);
     return (await this.deps.store.memberships.membersOfRoom(roomId, 'join')).map((m) => m.userId);
+  }
+
+  /** GET /_synapse/admin/v1/users/{userId}/joined_rooms: the rooms this server knows the user to be joined to. */
+  async joinedRooms(userId: string): Promise<string[]> {
+    if (!parseUserId(userId)) throw invalidParam(`'${userId}' is not a valid user ID`);
+    return (await this.deps.store.memberships.roomsForUser(userId, ['join'])).map((m) => m.roomId);
   }
 
   /** GET /_synapse/admin/v1/rooms/{roomId}/state: the current state as client events. */
@@ -117,7 +134,7 @@ export class RoomAdministration {
    * stored about it. A purge is refused while a local user is still in the
    * room, unless forced, as Synapse refuses it.
    */
-  async deleteRoom(adminUserId: string, roomId: string, options: DeleteRoomOptions): Promise<DeleteRoomResult> {
+  async deleteRoom(adminUserId: string, roomId: string, options: DeleteRoomOptions, onPurging?: () => void): Promise<DeleteRoomResult> {
     requireRoomId(roomId);
     if (options.block) await this.deps.admin.block(roomId, adminUserId);
     const known = await this.deps.store.rooms.getRoom(roomId);
@@ -133,9 +150,58 @@ export class RoomAdministration {
       if (failedToKickUsers.length > 0 && !options.forcePurge) {
         throw new MatrixError(400, 'M_UNKNOWN', `Not purging ${roomId}: ${failedToKickUsers.join(', ')} could not be removed from it; set force_purge to purge anyway`);
       }
+      onPurging?.();
       await this.purgeRoom(roomId);
     }
     return { kickedUsers, failedToKickUsers, localAliases };
+  }
+
+  /**
+   * DELETE /_synapse/admin/v2/rooms/{roomId}: `deleteRoom` in the
+   * background; its progress is read by delete ID or by room. As Synapse,
+   * one deletion of a room at a time, and an unknown room is refused at once
+   * unless it is being blocked.
+   */
+  async startDeleteRoom(adminUserId: string, roomId: string, options: DeleteRoomOptions): Promise<string> {
+    requireRoomId(roomId);
+    if (this.deletionsOf(roomId).some((d) => d.status === 'shutting_down' || d.status === 'purging')) {
+      throw invalidParam(`${roomId} is already being deleted`);
+    }
+    if (!options.block && !(await this.deps.store.rooms.getRoom(roomId))) throw notFound(`Room ${roomId} is not known to this server`);
+    const deletion: RoomDeletion = {
+      deleteId: randomBytes(12).toString('base64url'),
+      roomId,
+      status: 'shutting_down',
+      result: { kickedUsers: [], failedToKickUsers: [], localAliases: [] },
+    };
+    this.deletions.set(deletion.deleteId, deletion);
+    void this.deleteRoom(adminUserId, roomId, options, () => (deletion.status = 'purging')).then(
+      (result) => Object.assign(deletion, { status: 'complete', result }),
+      (err: unknown) => {
+        this.deps.onError(err, `deleting ${roomId} failed`);
+        Object.assign(deletion, { status: 'failed', error: (err as Error).message });
+      },
+    );
+    return deletion.deleteId;
+  }
+
+  /** GET /_synapse/admin/v2/rooms/delete_status/{deleteId}. */
+  deletion(deleteId: string): RoomDeletion {
+    const deletion = this.deletions.get(deleteId);
+    if (!deletion) throw notFound(`No room deletion with ID ${deleteId}`);
+    return deletion;
+  }
+
+  /** GET /_synapse/admin/v2/rooms/{roomId}/delete_status: every deletion of the room this server ran since it started. */
+  deletionsOfRoom(roomId: string): RoomDeletion[] {
+    requireRoomId(roomId);
+    const found = this.deletionsOf(roomId);
+    if (found.length === 0) throw notFound(`No deletion of ${roomId} has run since the server started`);
+    return found;
+  }
+
+  private deletionsOf(roomId: string): RoomDeletion[] {
+    return [...this.deletions.values()].filter((d) => d.roomId === roomId);
   }
 
   /**
