@@ -242,7 +242,8 @@ export class RoomService {
     return roomId;
   }
 
-  private async refuseIfBlocked(roomId: string): Promise<void> {
+  /** 403 when an admin blocked the room: also for invites arriving from other servers (as Synapse refuses them). */
+  async refuseIfBlocked(roomId: string): Promise<void> {
     if (await this.deps.isBlocked?.(roomId)) throw forbidden(`${roomId} has been blocked on this server by its administrators`);
   }
 
