@@ -175,6 +175,8 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
+        // An admin's purge or room deletion still running finishes before the database closes.
+        await services.roomAdministration.drain();
         await services.edus.stop();
         await services.roomFederation.sender.stop();
         services.federation.close();

@@ -296,3 +296,28 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('room admin work in the background at shutdown', () => {
+  test('a purge still queued when the server stops is finished before the database closes', async () => {
+    const hs = await startTestHomeserver();
+    const admin = await registerAdmin(hs);
+    const created = await call(hs.baseUrl, 'POST', '/_matrix/client/v3/createRoom', {}, admin.accessToken);
+    const roomId = created.body.room_id as string;
+    let boundary = '';
+    for (const text of ['a', 'b']) {
+      const sent = await call(hs.baseUrl, 'PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/${text}`, { msgtype: 'm.text', body: text }, admin.accessToken);
+      boundary = sent.body.event_id as string;
+    }
+    // Hold the room's queue, so the purge waits in it while the server stops.
+    let release = (): void => {};
+    const held = hs.server.services.pipeline.withRoom(roomId, () => new Promise<void>((resolve) => (release = resolve)));
+    const started = await call(hs.baseUrl, 'POST', `/_synapse/admin/v1/purge_history/${enc(roomId)}`, { purge_up_to_event_id: boundary, delete_local_events: true }, admin.accessToken);
+    const purgeId = started.body.purge_id as string;
+    const closing = hs.close();
+    await sleep(50);
+    release();
+    await held;
+    await closing;
+    assert.deepEqual(hs.server.services.roomAdministration.purgeStatus(purgeId), { status: 'complete' });
+  });
+});

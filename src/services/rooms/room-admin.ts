@@ -70,6 +70,8 @@ export class RoomAdministration {
   private readonly purgeStatuses = new Map<string, PurgeStatus>();
   /** Background room deletions by delete ID, likewise kept for the server's lifetime. */
   private readonly deletions = new Map<string, RoomDeletion>();
+  /** Purges and deletions still running: shutdown waits for them rather than closing the database under them. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly deps: RoomAdministrationDeps) {}
 
@@ -175,12 +177,14 @@ export class RoomAdministration {
       result: { kickedUsers: [], failedToKickUsers: [], localAliases: [] },
     };
     this.deletions.set(deletion.deleteId, deletion);
-    void this.deleteRoom(adminUserId, roomId, options, () => (deletion.status = 'purging')).then(
-      (result) => Object.assign(deletion, { status: 'complete', result }),
-      (err: unknown) => {
-        this.deps.onError(err, `deleting ${roomId} failed`);
-        Object.assign(deletion, { status: 'failed', error: (err as Error).message });
-      },
+    this.inBackground(
+      this.deleteRoom(adminUserId, roomId, options, () => (deletion.status = 'purging')).then(
+        (result) => void Object.assign(deletion, { status: 'complete', result }),
+        (err: unknown) => {
+          this.deps.onError(err, `deleting ${roomId} failed`);
+          Object.assign(deletion, { status: 'failed', error: (err as Error).message });
+        },
+      ),
     );
     return deletion.deleteId;
   }
@@ -217,14 +221,26 @@ export class RoomAdministration {
     const depth = await this.boundaryDepth(roomId, boundary);
     const purgeId = randomBytes(12).toString('base64url');
     this.purgeStatuses.set(purgeId, { status: 'active' });
-    void this.purgeHistory(roomId, depth, deleteLocalEvents).then(
-      () => this.purgeStatuses.set(purgeId, { status: 'complete' }),
-      (err: unknown) => {
-        this.deps.onError(err, `purge_history of ${roomId} failed`);
-        this.purgeStatuses.set(purgeId, { status: 'failed', error: (err as Error).message });
-      },
+    this.inBackground(
+      this.purgeHistory(roomId, depth, deleteLocalEvents).then(
+        () => void this.purgeStatuses.set(purgeId, { status: 'complete' }),
+        (err: unknown) => {
+          this.deps.onError(err, `purge_history of ${roomId} failed`);
+          this.purgeStatuses.set(purgeId, { status: 'failed', error: (err as Error).message });
+        },
+      ),
     );
     return purgeId;
+  }
+
+  /** Waits for the purges and deletions still running (at shutdown). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private inBackground(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
   }
 
   /** GET /_synapse/admin/v1/purge_history_status/{purgeId}. */
