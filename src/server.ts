@@ -359,6 +359,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     serverName: config.serverName,
     mediaStorePath: config.mediaStorePath,
     userExists: (userId) => accounts.context.stores.users.exists(userId),
+    mediaInRoom: (roomId) => roomAdministration.mediaInRoom(roomId),
   });
   return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
 }

@@ -217,6 +217,21 @@ export class MediaStore {
     return changes > 0;
   }
 
+  /** Quarantines every piece of the user's media not quarantined yet; returns how many. */
+  async quarantineAllOf(userId: string, quarantinedBy: string): Promise<number> {
+    const { changes } = await this.db.execute('UPDATE local_media SET quarantined = 1, quarantined_by = ? WHERE user_id = ? AND quarantined = 0', [
+      quarantinedBy,
+      userId,
+    ]);
+    return changes;
+  }
+
+  /** The IDs of all of the user's media. */
+  async mediaIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ media_id: string }>('SELECT media_id FROM local_media WHERE user_id = ? ORDER BY created_ts, media_id', [userId]);
+    return rows.map((r) => r.media_id);
+  }
+
   /** As `setQuarantined`, for another server's media in the cache. */
   async setRemoteQuarantined(origin: string, mediaId: string, quarantinedBy: string | null): Promise<boolean> {
     const { changes } = await this.db.execute(

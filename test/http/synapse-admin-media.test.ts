@@ -44,6 +44,10 @@ for (const engine of ENGINES) {
         ['POST', `/_synapse/admin/v1/media/quarantine/${server}/abcdefgh`, {}],
         ['POST', `/_synapse/admin/v1/media/unquarantine/${server}/abcdefgh`, {}],
         ['DELETE', `/_synapse/admin/v1/media/${server}/abcdefgh`],
+        ['DELETE', `/_synapse/admin/v1/users/${enc(alice.userId)}/media`],
+        ['GET', `/_synapse/admin/v1/room/${enc('!r:example.org')}/media`],
+        ['POST', `/_synapse/admin/v1/room/${enc('!r:example.org')}/media/quarantine`, {}],
+        ['POST', `/_synapse/admin/v1/user/${enc(alice.userId)}/media/quarantine`, {}],
       ];
       for (const [method, path, body] of routes) {
         const r = await api(method, path, body, alice);
@@ -107,6 +111,39 @@ for (const engine of ENGINES) {
       assert.deepEqual([again.status, again.body.errcode], [404, 'M_NOT_FOUND']);
       const remote = await api('DELETE', '/_synapse/admin/v1/media/elsewhere.example/abcdefgh');
       assert.deepEqual([remote.status, remote.body.errcode], [400, 'M_INVALID_PARAM']);
+    });
+    test("a room's media: listed local and remote, quarantined together", async () => {
+      const image = await upload(alice, 'image bytes', 'cat.png');
+      const thumb = await upload(alice, 'thumbnail bytes', 'cat-small.png');
+      const room = (await api('POST', '/_matrix/client/v3/createRoom', {}, alice)).body.room_id as string;
+      const sendImage = (txn: string, content: Record<string, unknown>) =>
+        api('PUT', `/_matrix/client/v3/rooms/${enc(room)}/send/m.room.message/${txn}`, content, alice);
+      const mxc = (id: string) => `mxc://${hs.config.serverName}/${id}`;
+      await sendImage('1', { msgtype: 'm.image', body: 'cat', url: mxc(image), info: { thumbnail_url: mxc(thumb) } });
+      await sendImage('2', { msgtype: 'm.image', body: 'dog', url: 'mxc://elsewhere.example/remoteDog' });
+      await sendImage('3', { msgtype: 'm.text', body: `just text naming ${mxc('notMedia')}` });
+
+      const listed = await api('GET', `/_synapse/admin/v1/room/${enc(room)}/media`);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      assert.deepEqual({ local: (listed.body.local as string[]).sort(), remote: listed.body.remote }, { local: [mxc(image), mxc(thumb)].sort(), remote: ['mxc://elsewhere.example/remoteDog'] });
+      const quarantined = await api('POST', `/_synapse/admin/v1/room/${enc(room)}/media/quarantine`, {});
+      assert.deepEqual(quarantined.body, { num_quarantined: 2 }, 'the remote media is not in our cache');
+      assert.equal((await download(image)).status, 404);
+      assert.equal((await download(thumb)).status, 404);
+      const unknown = await api('GET', `/_synapse/admin/v1/room/${enc(`!nope:${hs.config.serverName}`)}/media`);
+      assert.deepEqual([unknown.status, unknown.body.errcode], [404, 'M_NOT_FOUND']);
+    });
+
+    test("all of a user's media: quarantined at once, deleted at once", async () => {
+      const carol = await registerUser(hs.baseUrl, 'carol');
+      const ids = [await upload(carol, 'one', '1.txt'), await upload(carol, 'two', '2.txt')];
+      const q = await api('POST', `/_synapse/admin/v1/user/${enc(carol.userId)}/media/quarantine`, {});
+      assert.deepEqual(q.body, { num_quarantined: 2 });
+      for (const id of ids) assert.equal((await download(id)).status, 404);
+      const deleted = await api('DELETE', `/_synapse/admin/v1/users/${enc(carol.userId)}/media`);
+      assert.deepEqual(deleted.body, { deleted_media: ids, total: 2 });
+      for (const id of ids) assert.equal(existsSync(new MediaFiles(hs.config.mediaStorePath).contentPath(id)), false);
+      assert.equal((await api('GET', `/_synapse/admin/v1/users/${enc(carol.userId)}/media`)).body.total, 0);
     });
   });
 }

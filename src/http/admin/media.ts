@@ -29,6 +29,21 @@ export function mediaAdminRoutes(media: MediaAdministration): Route[] {
       await media.setQuarantined(req.params.serverName!, req.params.mediaId!, null);
       return { body: {} };
     }),
+    /** # DELETE /_synapse/admin/v1/users/{userId}/media */
+    adminRoute('DELETE', '/_synapse/admin/v1/users/{userId}/media', async (req) => {
+      const deleted = await media.deleteUserMedia(req.params.userId!);
+      return { body: { deleted_media: deleted, total: deleted.length } };
+    }),
+    /** # GET /_synapse/admin/v1/room/{roomId}/media */
+    adminRoute('GET', '/_synapse/admin/v1/room/{roomId}/media', async (req) => ({ body: await media.roomMedia(req.params.roomId!) })),
+    /** # POST /_synapse/admin/v1/room/{roomId}/media/quarantine */
+    adminRoute('POST', '/_synapse/admin/v1/room/{roomId}/media/quarantine', async (req, admin) => ({
+      body: { num_quarantined: await media.quarantineRoomMedia(req.params.roomId!, admin.userId) },
+    })),
+    /** # POST /_synapse/admin/v1/user/{userId}/media/quarantine */
+    adminRoute('POST', '/_synapse/admin/v1/user/{userId}/media/quarantine', async (req, admin) => ({
+      body: { num_quarantined: await media.quarantineUserMedia(req.params.userId!, admin.userId) },
+    })),
     /** # DELETE /_synapse/admin/v1/media/{serverName}/{mediaId} */
     adminRoute('DELETE', '/_synapse/admin/v1/media/{serverName}/{mediaId}', async (req) => {
       const deleted = await media.deleteLocalMedia(req.params.serverName!, req.params.mediaId!);

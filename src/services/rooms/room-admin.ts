@@ -3,7 +3,8 @@
 // (every local user leaves, then the room is purged from storage), and
 // purge old history. Only server admins reach this; the edge checks.
 import { randomBytes } from 'node:crypto';
-import { parseRoomId, parseUserId } from '../../core/identifiers.js';
+import { parseContentUri, parseRoomId, parseUserId, type ContentUri } from '../../core/identifiers.js';
+import type { JsonObject } from '../../core/types.js';
 import { MatrixError, invalidParam, notFound } from '../../core/errors.js';
 import type { AdminRoomEntry, RoomAdminStore, RoomListQuery } from '../../storage/rooms/admin.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
@@ -102,6 +103,26 @@ export class RoomAdministration {
   async joinedRooms(userId: string): Promise<string[]> {
     if (!parseUserId(userId)) throw invalidParam(`'${userId}' is not a valid user ID`);
     return (await this.deps.store.memberships.roomsForUser(userId, ['join'])).map((m) => m.roomId);
+  }
+
+  /**
+   * The media the room's events show: content.url and
+   * content.info.thumbnail_url, the fields Synapse reads for its room media
+   * list (GET /_synapse/admin/v1/room/{roomId}/media), each URI once.
+   */
+  async mediaInRoom(roomId: string): Promise<ContentUri[]> {
+    await this.details(roomId);
+    const found = new Map<string, ContentUri>();
+    for (const json of await this.deps.admin.eventsMentioningMedia(roomId)) {
+      const content = (JSON.parse(json) as { content?: JsonObject }).content ?? {};
+      const info = content.info;
+      const thumbnail = info !== null && typeof info === 'object' && !Array.isArray(info) ? info.thumbnail_url : undefined;
+      for (const candidate of [content.url, thumbnail]) {
+        const uri = typeof candidate === 'string' ? parseContentUri(candidate) : null;
+        if (uri) found.set(`${uri.serverName}/${uri.mediaId}`, uri);
+      }
+    }
+    return [...found.values()];
   }
 
   /** GET /_synapse/admin/v1/rooms/{roomId}/state: the current state as client events. */

@@ -108,6 +108,15 @@ export class RoomAdminStore {
     return row && toEntry(row);
   }
 
+  /**
+   * The JSON of the room's events that mention a content URI anywhere — a
+   * cheap text filter; the caller reads the fields that really hold media.
+   */
+  async eventsMentioningMedia(roomId: string): Promise<string[]> {
+    const rows = await this.db.query<{ json: string }>("SELECT json FROM events WHERE room_id = ? AND json LIKE '%mxc://%'", [roomId]);
+    return rows.map((r) => r.json);
+  }
+
   /** Who blocked the room, or undefined when it is not blocked. */
   async blockedBy(roomId: string): Promise<string | undefined> {
     const row = await this.db.queryOne<{ user_id: string }>('SELECT user_id FROM blocked_rooms WHERE room_id = ?', [roomId]);
