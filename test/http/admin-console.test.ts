@@ -116,6 +116,28 @@ describe('admin console', () => {
     await page.locator('#users-table tbody tr[data-user-id]').nth(1).waitFor({ state: 'detached' });
     assert.equal(await page.getAttribute('#users-table tbody tr', 'data-user-id'), admin.userId);
 
+    // Create a user from the console, reset their password, then deactivate them.
+    await page.click('#create-user-form summary, details.card summary');
+    await page.fill('#create-user-form input[name=localpart]', 'dora');
+    await page.fill('#create-user-form input[name=password]', 'first dora password');
+    await page.fill('#create-user-form input[name=displayname]', 'Dora');
+    await page.fill('#users-search input[name=name]', '');
+    await page.click('#create-user-form button[type=submit]');
+    const doraId = `@dora:${hs.config.serverName}`;
+    const doraRow = page.locator(`#users-table tr[data-user-id="${doraId}"]`);
+    await doraRow.waitFor();
+    assert.equal(await doraRow.locator('td').nth(1).textContent(), 'Dora');
+    page.once('dialog', (dialog) => void dialog.accept('second dora password'));
+    await doraRow.locator('button[data-action=reset-password]').click();
+    const login = (password: string) =>
+      call(hs.baseUrl, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'dora' }, password });
+    for (let tries = 0; (await login('second dora password')).status !== 200; tries++) assert.ok(tries < 50, 'the new password works');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await doraRow.locator('button[data-action=deactivate]').click();
+    await doraRow.waitFor({ state: 'detached' });
+    const dora = await call(hs.baseUrl, 'GET', `/_synapse/admin/v2/users/${encodeURIComponent(doraId)}`, undefined, admin.accessToken);
+    assert.equal(dora.body.deactivated, true);
+
     await page.click('.tabs button[data-page=rooms]');
     await page.waitForSelector('#rooms-table tr[data-room-id]');
     assert.match((await page.textContent('#rooms-table tbody'))!, /Browser room/);

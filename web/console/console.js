@@ -191,10 +191,49 @@ async function loadUsers() {
       el('td', {}, user.deactivated ? 'deactivated' : user.locked ? 'locked' : user.suspended ? 'suspended' : 'active'),
       el('td', {}, formatTime(user.creation_ts * 1000)),
       el('td', {}, formatTime(user.last_seen_ts)),
+      el('td', { className: 'actions' }, ...userActions(user)),
     ),
   );
   fillTable('#users-table', rows, 'No users match.');
   setPager('users', paging.users, page.users.length, page.total, page.next_token !== undefined);
+}
+
+/** What an admin can do to a user from the list: reset the password, deactivate. */
+function userActions(user) {
+  if (user.deactivated) return [];
+  return [
+    el('button', { type: 'button', className: 'secondary', 'data-action': 'reset-password', onclick: () => resetPassword(user.name) }, 'Reset password'),
+    el('button', { type: 'button', className: 'danger', 'data-action': 'deactivate', onclick: () => deactivate(user.name) }, 'Deactivate'),
+  ];
+}
+
+async function resetPassword(userId) {
+  const password = prompt(`New password for ${userId} (they will be signed out everywhere):`);
+  if (!password) return;
+  await api('POST', `/_synapse/admin/v1/reset_password/${encodeURIComponent(userId)}`, { new_password: password, logout_devices: true }).catch((err) => showError(err.message));
+}
+
+async function deactivate(userId) {
+  if (!confirm(`Deactivate ${userId}? They will be signed out and cannot sign in again.`)) return;
+  try {
+    await api('POST', `/_synapse/admin/v1/deactivate/${encodeURIComponent(userId)}`, { erase: false });
+    await loadUsers();
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+/** The server's name, for the user ID of a new account (from the status endpoint, read once). */
+let ownServerName;
+
+async function createUser(form) {
+  ownServerName ??= (await api('GET', '/_axon/admin/v1/status')).server_name;
+  const userId = `@${form.localpart.value.trim().toLowerCase()}:${ownServerName}`;
+  const body = { password: form.password.value, admin: form.admin.checked };
+  if (form.displayname.value.trim() !== '') body.displayname = form.displayname.value.trim();
+  await api('PUT', `/_synapse/admin/v2/users/${encodeURIComponent(userId)}`, body);
+  form.reset();
+  await loadUsers();
 }
 
 async function loadTokens() {
@@ -341,6 +380,7 @@ document.addEventListener('DOMContentLoaded', () => {
     await loadRooms();
   });
   onSubmit('#token-form', createToken);
+  onSubmit('#create-user-form', createUser);
   for (const pager of document.querySelectorAll('.pager')) {
     const list = pager.dataset.for;
     pager.addEventListener('click', (event) => {
