@@ -345,6 +345,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     rooms,
     formatter: clientEvents,
     onError: (err, context) => opts.logger.error({ err }, context),
+    accountExists: (userId) => accounts.context.stores.users.exists(userId),
   });
   const serverStatus = new ServerStatusService({
     serverName: config.serverName,

@@ -197,8 +197,25 @@ for (const engine of ENGINES) {
 
       const again = await api('DELETE', `/_synapse/admin/v1/rooms/${enc(roomId)}`, {});
       assert.deepEqual([again.status, again.body.errcode], [404, 'M_NOT_FOUND']);
-      const replacement = await api('DELETE', `/_synapse/admin/v1/rooms/${enc(roomId)}`, { new_room_user_id: admin.userId });
-      assert.deepEqual([replacement.status, replacement.body.errcode], [400, 'M_INVALID_PARAM']);
+    });
+
+    test('DELETE with new_room_user_id moves the local members and aliases to a new room that says why', async () => {
+      const roomId = await createRoom(alice, { name: 'Bad place', preset: 'public_chat', room_alias_name: 'badplace' });
+      assert.equal((await join(bob, roomId)).status, 200);
+      const deleted = await api('DELETE', `/_synapse/admin/v1/rooms/${enc(roomId)}`, { new_room_user_id: admin.userId, message: 'This room broke the rules.' });
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      const newRoomId = deleted.body.new_room_id as string;
+      assert.equal(typeof newRoomId, 'string');
+      assert.deepEqual(deleted.body.local_aliases, [`#badplace:${hs.config.serverName}`]);
+      const details = await api('GET', `/_synapse/admin/v1/rooms/${enc(newRoomId)}`);
+      assert.deepEqual([details.body.name, details.body.creator, details.body.joined_members], ['Content Violation Notification', admin.userId, 3]);
+      assert.deepEqual(await timelineBodies(newRoomId, bob), ['This room broke the rules.']);
+      const alias = await call(hs.baseUrl, 'GET', `/_matrix/client/v3/directory/room/${enc(`#badplace:${hs.config.serverName}`)}`);
+      assert.equal(alias.body.room_id, newRoomId);
+      const speak = await send(bob, newRoomId, 'may I?').catch((err: Error) => err);
+      assert.ok(speak instanceof Error, 'members of the new room cannot speak');
+      const stranger = await api('DELETE', `/_synapse/admin/v1/rooms/${enc(newRoomId)}`, { new_room_user_id: '@x:elsewhere.example' });
+      assert.deepEqual([stranger.status, stranger.body.errcode], [400, 'M_INVALID_PARAM']);
     });
 
     test('DELETE with purge: false keeps the history but empties the room', async () => {

@@ -9,6 +9,10 @@ import { optionalBoolean, optionalInteger, optionalString, queryBoolean, querySt
 import { adminRoute } from './admin-route.js';
 import { listPaging } from './listing.js';
 
+/** Synapse's defaults for the room a deleted room's users are moved to. */
+const REPLACEMENT_ROOM_NAME = 'Content Violation Notification';
+const REPLACEMENT_ROOM_MESSAGE = 'Sharing illegal content on this server is not permitted and rooms in violation will be blocked.';
+
 /** Synapse's default page size for the room list. */
 const DEFAULT_LIMIT = 100;
 
@@ -80,18 +84,24 @@ export function roomAdminRoutes(rooms: RoomAdministration): Route[] {
 
 function deleteOptions(raw: JsonValue | undefined): DeleteRoomOptions {
   const body = requireObject(raw ?? {});
-  if (optionalString(body, 'new_room_user_id') !== undefined) {
-    throw invalidParam('Axon does not create a replacement room (new_room_user_id); delete the room without it');
-  }
-  return {
+  const creator = optionalString(body, 'new_room_user_id');
+  const options: DeleteRoomOptions = {
     block: optionalBoolean(body, 'block') ?? false,
     purge: optionalBoolean(body, 'purge') ?? true,
     forcePurge: optionalBoolean(body, 'force_purge') ?? false,
   };
+  if (creator !== undefined) {
+    options.replacement = {
+      creator,
+      roomName: optionalString(body, 'room_name') ?? REPLACEMENT_ROOM_NAME,
+      message: optionalString(body, 'message') ?? REPLACEMENT_ROOM_MESSAGE,
+    };
+  }
+  return options;
 }
 
 function shutdownJson(result: DeleteRoomResult): JsonObject {
-  return { kicked_users: result.kickedUsers, failed_to_kick_users: result.failedToKickUsers, local_aliases: result.localAliases, new_room_id: null };
+  return { kicked_users: result.kickedUsers, failed_to_kick_users: result.failedToKickUsers, local_aliases: result.localAliases, new_room_id: result.newRoomId };
 }
 
 function deletionJson(deletion: RoomDeletion): JsonObject {

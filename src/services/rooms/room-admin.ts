@@ -30,12 +30,20 @@ export interface DeleteRoomOptions {
   purge: boolean;
   /** Purge even if some local users could not be made to leave. */
   forcePurge: boolean;
+  /**
+   * Synapse's new_room_user_id: this local user makes a new public room,
+   * says `message` in it, and the old room's local users are moved there
+   * with its local aliases.
+   */
+  replacement?: { creator: string; roomName: string; message: string };
 }
 
 export interface DeleteRoomResult {
   kickedUsers: string[];
   failedToKickUsers: string[];
+  /** The room's local aliases: deleted, or moved to the replacement room. */
   localAliases: string[];
+  newRoomId: string | null;
 }
 
 /** Where purge_history stops: events before this one, or before this time. */
@@ -61,7 +69,15 @@ export interface RoomAdministrationDeps {
   rooms: RoomService;
   formatter: ClientEventFormatter;
   onError: (err: unknown, context: string) => void;
+  /** Whether the account exists here (a replacement room's creator must). */
+  accountExists: (userId: string) => Promise<boolean>;
 }
+
+/**
+ * A replacement room's members may read but not speak (Synapse's
+ * users_default of -10 in the room it makes).
+ */
+const REPLACEMENT_ROOM_POWER_LEVELS = { users_default: -10 };
 
 /** Memberships a deleted room's local users are taken out of (Synapse: joined, invited, knocking). */
 const MEMBERSHIPS_TO_END = ['join', 'invite', 'knock'] as const;
@@ -162,12 +178,18 @@ export class RoomAdministration {
     if (options.block) await this.deps.admin.block(roomId, adminUserId);
     const known = await this.deps.store.rooms.getRoom(roomId);
     if (!known) {
-      if (options.block) return { kickedUsers: [], failedToKickUsers: [], localAliases: [] };
+      if (options.block) return { kickedUsers: [], failedToKickUsers: [], localAliases: [], newRoomId: null };
       throw notFound(`Room ${roomId} is not known to this server`);
     }
-    const { kickedUsers, failedToKickUsers } = await this.endLocalMemberships(roomId);
-    const localAliases = await this.deps.store.aliases.aliasesForRoom(roomId);
-    for (const alias of localAliases) await this.deps.store.aliases.deleteAlias(alias);
+    const newRoomId = options.replacement ? await this.createReplacementRoom(options.replacement) : null;
+    const { kickedUsers, failedToKickUsers } = await this.endLocalMemberships(roomId, newRoomId);
+    const { aliases } = this.deps.store;
+    let localAliases: string[];
+    if (newRoomId) localAliases = await aliases.moveAliases(roomId, newRoomId);
+    else {
+      localAliases = await aliases.aliasesForRoom(roomId);
+      for (const alias of localAliases) await aliases.deleteAlias(alias);
+    }
     await this.deps.store.rooms.setRoomPublic(roomId, false);
     if (options.purge) {
       if (failedToKickUsers.length > 0 && !options.forcePurge) {
@@ -176,7 +198,7 @@ export class RoomAdministration {
       onPurging?.();
       await this.purgeRoom(roomId);
     }
-    return { kickedUsers, failedToKickUsers, localAliases };
+    return { kickedUsers, failedToKickUsers, localAliases, newRoomId };
   }
 
   /**
@@ -195,7 +217,7 @@ export class RoomAdministration {
       deleteId: randomBytes(12).toString('base64url'),
       roomId,
       status: 'shutting_down',
-      result: { kickedUsers: [], failedToKickUsers: [], localAliases: [] },
+      result: { kickedUsers: [], failedToKickUsers: [], localAliases: [], newRoomId: null },
     };
     this.deletions.set(deletion.deleteId, deletion);
     this.inBackground(
@@ -302,8 +324,11 @@ export class RoomAdministration {
     return parseUserId(userId)?.serverName === this.deps.serverName;
   }
 
-  /** Each local user with a membership to end leaves; those whose leave fails are reported, not fatal. */
-  private async endLocalMemberships(roomId: string): Promise<{ kickedUsers: string[]; failedToKickUsers: string[] }> {
+  /**
+   * Each local user with a membership to end leaves (and joins the
+   * replacement room, if any); those whose leave fails are reported, not fatal.
+   */
+  private async endLocalMemberships(roomId: string, newRoomId: string | null): Promise<{ kickedUsers: string[]; failedToKickUsers: string[] }> {
     const kickedUsers: string[] = [];
     const failedToKickUsers: string[] = [];
     for (const member of await this.deps.store.memberships.membersOfRoom(roomId)) {
@@ -314,9 +339,28 @@ export class RoomAdministration {
       } catch (err) {
         this.deps.onError(err, `could not make ${member.userId} leave ${roomId}`);
         failedToKickUsers.push(member.userId);
+        continue;
       }
+      if (newRoomId) await this.deps.rooms.join(member.userId, newRoomId).catch((err: unknown) => this.deps.onError(err, `could not move ${member.userId} to ${newRoomId}`));
     }
     return { kickedUsers, failedToKickUsers };
+  }
+
+  private async createReplacementRoom(replacement: NonNullable<DeleteRoomOptions['replacement']>): Promise<string> {
+    const { creator } = replacement;
+    if (!this.isLocalUser(creator)) throw invalidParam(`new_room_user_id must be a user of this server, not ${creator}`);
+    if (!(await this.deps.accountExists(creator))) throw notFound(`new_room_user_id: ${creator} does not exist`);
+    const newRoomId = await this.deps.rooms.createRoom(creator, {
+      preset: 'public_chat',
+      name: replacement.roomName,
+      invite: [],
+      creationContent: {},
+      initialState: [],
+      isDirect: false,
+      powerLevelContentOverride: REPLACEMENT_ROOM_POWER_LEVELS,
+    });
+    await this.deps.pipeline.send(newRoomId, { type: 'm.room.message', sender: creator, content: { msgtype: 'm.text', body: replacement.message } });
+    return newRoomId;
   }
 
   private async purgeRoom(roomId: string): Promise<void> {
