@@ -161,11 +161,6 @@ export class RoomAdministration {
     else await this.deps.admin.unblock(roomId);
   }
 
-  /** Whether local users are kept out of the room (checked on joins, knocks and invites). */
-  async isBlocked(roomId: string): Promise<boolean> {
-    return (await this.deps.admin.blockedBy(roomId)) !== undefined;
-  }
-
   /**
    * DELETE /_synapse/admin/v1/rooms/{roomId}: every local member leaves (an
    * invite or knock is withdrawn the same way), the room's local aliases go
