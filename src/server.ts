@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { HomeserverConfig, ListenerConfig } from './config/types.js';
+import { DEFAULT_LOG_LEVEL } from './config/log-config.js';
 import type { SigningKey } from './core/signing.js';
 import { accountAuthenticator, accountRoutes } from './http/accounts.js';
 import { versionsRoutes } from './http/client/versions.js';
@@ -15,9 +16,10 @@ import { syncRoutes } from './http/client/sync.js';
 import { serverKeyRoutes } from './http/key/server-keys.js';
 import { RateLimiters } from './http/rate-limit.js';
 import { Router } from './http/router.js';
-import { closeServer, createRequestListener, InFlightRequests, listen, type BoundServer, type TlsFiles } from './http/server.js';
+import { closeServer, createRequestListener, InFlightRequests, listen, replaceCertificate, type BoundServer, type TlsFiles } from './http/server.js';
 import type { Route } from './http/types.js';
 import { wellKnownRoutes } from './http/wellknown.js';
+import { HomeserverMetrics, metricsRequestListener } from './http/metrics.js';
 import type { Database } from './storage/database.js';
 import { openDatabase } from './storage/open.js';
 import { createAccountServices, type AccountServices } from './services/accounts/index.js';
@@ -30,6 +32,8 @@ import { roomEventRoutes } from './http/client/room-events.js';
 import { ClientEventFormatter } from './services/rooms/client-events.js';
 import { EventPipeline } from './services/rooms/event-pipeline.js';
 import { RoomService } from './services/rooms/index.js';
+import { MemberProfileUpdates } from './services/rooms/member-profiles.js';
+import { BackgroundTasks } from './services/background-tasks.js';
 import { applyRedaction } from './services/rooms/redactions.js';
 import { RoomStateReader } from './services/rooms/room-state-reader.js';
 import { HistoryVisibility } from './services/rooms/visibility.js';
@@ -108,7 +112,15 @@ export interface StartOptions {
 
 export interface RunningHomeserver {
   close(): Promise<void>;
-  listeners: Array<{ address: string; port: number; tls: boolean }>;
+  /**
+   * Applies what may change while running (SIGHUP): the log level and the
+   * TLS certificate and key, read again from `config`'s paths. Open
+   * connections are kept. Throws a StartupError, changing nothing, when the
+   * new files cannot be read or do not match.
+   */
+  reload(config: HomeserverConfig): void;
+  /** `type` is the listener's: 'http', or 'metrics' for the metrics listener. */
+  listeners: Array<{ address: string; port: number; tls: boolean; type: string }>;
   config: HomeserverConfig;
   db: Database;
   rateLimiters: RateLimiters;
@@ -130,12 +142,13 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
   if (opts.signingKeys.length === 0) throw new StartupError(`no signing key: ${config.signingKeyPath} holds no ed25519 key`);
   const tls = loadTlsFiles(config);
   const db = await openConfiguredDatabase(config);
-  const bound: BoundServer[] = [];
+  const bound: BoundListener[] = [];
   try {
     await claimServerName(db, config.serverName);
     const rateLimiters = new RateLimiters(config.rateLimits, clock);
     const services = await createServices(opts, db, rateLimiters, clock);
     const { accounts } = services;
+    const metrics = createMetrics(config, services, logger);
     const router = new Router(buildRoutes(opts, services));
     const edge = {
       router,
@@ -149,9 +162,14 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       rateLimiters,
       logger,
       maxUploadSize: config.maxUploadSize,
+      requests: metrics,
     };
     const inFlight = new InFlightRequests();
     for (const listener of config.listeners) {
+      if (listener.type === 'metrics') {
+        if (metrics) bound.push(...(await bindListener(listener, metricsRequestListener(metrics, logger), undefined, logger)));
+        continue;
+      }
       if (listener.type !== 'http') {
         logger.warn({ port: listener.port, type: listener.type }, `listener type '${listener.type}' is not supported yet; skipping it`);
         continue;
@@ -159,15 +177,28 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
       const handler = createRequestListener(edge, { resources: listener.resources.flatMap((r) => r.names), xForwarded: listener.xForwarded }, inFlight);
       bound.push(...(await bindListener(listener, handler, listener.tls ? tls : undefined, logger)));
     }
-    for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls }, 'listening');
+    for (const b of bound) logger.info({ address: b.address, port: b.port, tls: b.tls, type: b.type }, 'listening');
     await services.roomFederation.sender.start();
     return {
-      listeners: bound.map(({ address, port, tls: isTls }) => ({ address, port, tls: isTls })),
+      listeners: bound.map(({ address, port, tls: isTls, type }) => ({ address, port, tls: isTls, type })),
       config,
       db,
       rateLimiters,
       accounts,
       services,
+      reload: (next) => {
+        const tlsListeners = bound.filter((b) => b.tls);
+        if (tlsListeners.length > 0) {
+          const files = loadTlsFiles(next);
+          if (!files) throw new StartupError(`${next.configPath}: no listener has tls: true any more; listeners change only on restart`);
+          try {
+            for (const b of tlsListeners) replaceCertificate(b, files);
+          } catch (err) {
+            throw new StartupError(`${next.configPath}: the new TLS certificate and key cannot be used: ${(err as Error).message}`);
+          }
+        }
+        logger.level = next.logLevel ?? DEFAULT_LOG_LEVEL;
+      },
       close: async () => {
         services.notifier.close();
         services.push.stop();
@@ -175,8 +206,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await Promise.all(bound.map((b) => closeServer(b.server)));
         // A handler whose client hung up may still be working: let it finish.
         await inFlight.drain();
-        // An admin's purge or room deletion still running finishes before the database closes.
-        await services.roomAdministration.drain();
+        await services.roomTasks.stop();
         await services.edus.stop();
         await services.roomFederation.sender.stop();
         services.federation.close();
@@ -188,6 +218,34 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
     await db.close();
     throw err;
   }
+}
+
+/**
+ * Prometheus metrics, when enable_metrics is true and a listener of type
+ * metrics serves them (Synapse's pairing); otherwise nothing is counted.
+ */
+function createMetrics(config: HomeserverConfig, services: HomeserverServices, logger: Logger): HomeserverMetrics | undefined {
+  const listener = config.listeners.find((l) => l.type === 'metrics');
+  // Synapse also serves metrics on an http listener listing the metrics resource; Axon keeps them off those.
+  const asResource = config.listeners.find((l) => l.type === 'http' && l.resources.some((r) => r.names.includes('metrics')));
+  if (asResource) {
+    logger.warn({ port: asResource.port }, "the metrics resource of an http listener is not served; Axon serves metrics only on a listener of type: metrics (with enable_metrics: true)");
+  }
+  if (!config.enableMetrics) {
+    if (listener) logger.warn({ port: listener.port }, 'a listener of type metrics is configured but enable_metrics is not true; metrics are not served');
+    return undefined;
+  }
+  if (!listener) {
+    logger.warn('enable_metrics is true but no listener has type: metrics; add one (e.g. port 9000 on 127.0.0.1) to serve /_synapse/metrics');
+    return undefined;
+  }
+  const metrics = new HomeserverMetrics({
+    syncWaiters: () => services.notifier.waiterCount,
+    federationQueue: () => services.roomFederation.sender.queued(),
+    databasePool: () => services.db.poolStats(),
+  });
+  services.pipeline.observeCommits((seconds, events) => metrics.observeCommit(seconds, events));
+  return metrics;
 }
 
 /**
@@ -206,6 +264,8 @@ export interface HomeserverServices {
   /** Every local event goes through here (build, auth, persist, notify). */
   pipeline: EventPipeline;
   rooms: RoomService;
+  /** Room work that follows a request without holding it up: member events after a profile change, guests leaving. */
+  roomTasks: BackgroundTasks;
   /** Stored events → the Client-Server API's ClientEvent format. */
   clientEvents: ClientEventFormatter;
   roomStateReader: RoomStateReader;
@@ -285,7 +345,17 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     pipeline,
     profiles: accounts.profiles,
     clock,
+    allowPerRoomProfiles: config.allowPerRoomProfiles ?? true,
+    isGuest: async (userId) => (await accounts.context.stores.users.get(userId))?.isGuest ?? false,
     remote: roomFederation.remote,
+  });
+  const roomTasks = new BackgroundTasks(log);
+  const memberProfiles = new MemberProfileUpdates(rooms, roomTasks, log);
+  accounts.events.on('profileChanged', ({ userId }) => memberProfiles.profileChanged(userId));
+  pipeline.onPersisted(async (event, room) => {
+    if (event.type === 'm.room.guest_access' && event.state_key === '' && event.content.guest_access !== 'can_join') {
+      roomTasks.run(`removing the guests of ${room.roomId}`, () => rooms.evictGuests(room.roomId));
+    }
   });
   const memberships = serveMemberships(roomFederation, roomFederationSetup, rooms);
   const userData = await createUserDataServices({ db, accountDataStore: accounts.context.stores.accountData, roomStore, notifier, clock, presenceEnabled: config.presence?.enabled ?? true });
@@ -346,6 +416,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     formatter: clientEvents,
     onError: (err, context) => opts.logger.error({ err }, context),
     accountExists: (userId) => accounts.context.stores.users.exists(userId),
+    tasks: roomTasks,
   });
   const serverStatus = new ServerStatusService({
     serverName: config.serverName,
@@ -362,7 +433,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     userExists: (userId) => accounts.context.stores.users.exists(userId),
     mediaInRoom: (roomId) => roomAdministration.mediaInRoom(roomId),
   });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, roomTasks, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -396,7 +467,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...userDataRoutes(services.userData),
     ...syncRoutes({ sync: services.sync, filters: services.userData.filters }),
     ...slidingSyncRoutes(services.slidingSync),
-    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence)),
+    ...legacyEventRoutes(new LegacySyncService(services.sync, services.roomStore, services.visibility, services.userData.presence, services.userData.receipts)),
     ...pushRulesRoutes(services.push.rules),
     ...pusherRoutes(services.push.pushers, clock),
     ...notificationRoutes({ notifications: services.notificationList, formatter: services.clientEvents }),
@@ -483,18 +554,21 @@ function loadTlsFiles(config: HomeserverConfig): TlsFiles | undefined {
   return { cert: read(config.tlsCertificatePath, 'tls_certificate_path'), key: read(config.tlsPrivateKeyPath, 'tls_private_key_path') };
 }
 
+/** A bound address of a configured listener. */
+type BoundListener = BoundServer & { type: string };
+
 /** Binds every address of a listener. */
 async function bindListener(
   listener: ListenerConfig,
   handler: Parameters<typeof listen>[0],
   tls: TlsFiles | undefined,
   logger: Logger,
-): Promise<BoundServer[]> {
-  const bound: BoundServer[] = [];
+): Promise<BoundListener[]> {
+  const bound: BoundListener[] = [];
   try {
     for (const address of listener.bindAddresses) {
       try {
-        bound.push(await listen(handler, address, listener.port, tls));
+        bound.push({ ...(await listen(handler, address, listener.port, tls)), type: listener.type });
       } catch (err) {
         // On Linux '::' also takes IPv4, so the default ['::', '0.0.0.0']
         // finds 0.0.0.0 taken by ourselves; Synapse carries on in that case too.

@@ -3,10 +3,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { checkServerFiles } from '../config/access.js';
+import { checkServerFiles, ownershipWarnings } from '../config/access.js';
 import { ConfigError } from '../config/errors.js';
 import { generateConfigFiles } from '../config/generate.js';
 import { loadConfig } from '../config/load.js';
+import type { HomeserverConfig } from '../config/types.js';
+import { DEFAULT_LOG_LEVEL } from '../config/log-config.js';
 import { loadOrCreateSigningKeys } from '../config/signing-key.js';
 import { CliError } from './errors.js';
 
@@ -23,10 +25,12 @@ export async function startCommand(args: StartArgs): Promise<void> {
   prepareConfigFile(configPath, args, logger);
 
   const config = loadConfig(configPath, { warn: (message) => logger.warn(message) });
+  logger.level = config.logLevel ?? DEFAULT_LOG_LEVEL;
   if (args.serverName !== undefined && args.serverName !== config.serverName) {
     logger.warn(`--server-name ${args.serverName} ignored: ${configPath} already exists with server_name ${config.serverName}`);
   }
   checkServerFiles(config);
+  for (const warning of ownershipWarnings(config)) logger.warn(warning);
   const signing = loadOrCreateSigningKeys(config.signingKeyPath, (message) => logger.warn(message));
   if (signing.created) logger.warn(`created a new signing key ${signing.keys[0]!.keyId} in ${config.signingKeyPath}; back it up`);
 
@@ -42,6 +46,26 @@ export async function startCommand(args: StartArgs): Promise<void> {
   const urls = running.listeners.map((l) => `${l.tls ? 'https' : 'http'}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}/`);
   logger.info(`${config.serverName} is running on ${urls.join(', ')} (config ${configPath})`);
   stopOnSignals(running, logger);
+  reloadOnHangup(running, configPath, logger);
+}
+
+/**
+ * SIGHUP (systemctl reload) reads the config again and applies the log level
+ * and the TLS certificate, as Synapse does, so a renewed certificate needs no
+ * restart. A config or certificate that does not load is reported and the
+ * running server keeps what it had.
+ */
+function reloadOnHangup(running: { reload(config: HomeserverConfig): void }, configPath: string, logger: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      const config = loadConfig(configPath, { warn: (message) => logger.warn(message) });
+      running.reload(config);
+      logger.info({ level: logger.level }, 'SIGHUP: reloaded the log level and TLS certificate; other settings change on restart');
+    } catch (err) {
+      // A bad edit must not take a running server down: say what is wrong and carry on.
+      logger.error(`SIGHUP: nothing reloaded: ${(err as Error).message}`);
+    }
+  });
 }
 
 /** With --generate-if-missing, a missing config is generated (npm start's first run). */

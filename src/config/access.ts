@@ -21,17 +21,25 @@ interface OsUser {
   group: string;
 }
 
-function osUser(): OsUser {
-  const info = userInfo();
-  return { user: info.username, group: groupName(info.gid) ?? info.username };
+/** The OS user Axon runs as; tests pass another uid to see what a different user would be told. */
+export interface RunningUser extends OsUser {
+  uid: number;
 }
 
-/** node:os has no group lookup; /etc/group is where it lives on the systems Axon runs on. */
-function groupName(gid: number): string | undefined {
+export function osUser(): RunningUser {
+  const info = userInfo();
+  return { uid: info.uid, user: info.username, group: nameOf('/etc/group', info.gid) ?? info.username };
+}
+
+/**
+ * node:os looks up neither groups nor other users; /etc/group and
+ * /etc/passwd (`name:x:id:…`) are where they live on the systems Axon runs on.
+ */
+function nameOf(database: '/etc/group' | '/etc/passwd', id: number): string | undefined {
   try {
-    const line = readFileSync('/etc/group', 'utf8')
+    const line = readFileSync(database, 'utf8')
       .split('\n')
-      .find((l) => l.split(':')[2] === String(gid));
+      .find((l) => l.split(':')[2] === String(id));
     return line?.split(':')[0];
   } catch {
     return undefined;
@@ -137,4 +145,52 @@ export function checkServerFiles(config: HomeserverConfig): void {
     if (config.tlsPrivateKeyPath !== undefined) ensureReadableFile(config.tlsPrivateKeyPath, 'TLS private key (tls_private_key_path)');
   }
   for (const ca of config.federationCustomCaList) ensureReadableFile(ca, 'CA certificate (federation_custom_ca_list)');
+}
+
+/**
+ * Where Axon keeps its data (media, SQLite database, signing key), each an
+ * existing directory or file whose owner is not the user Axon runs as: one
+ * warning each, with the chown that fixes it. Permission to write is checked
+ * by checkServerFiles; this catches what permission checks miss — root can
+ * write anywhere, but what it creates in /var/lib/axon then belongs to root
+ * and the next start as axon fails on it. A path inside a reported directory
+ * is left out, since `chown -R` of the directory fixes it too.
+ */
+export function ownershipWarnings(config: HomeserverConfig, runningAs: RunningUser = osUser()): string[] {
+  const foreign = dataPaths(config).filter(({ path }) => existsSync(path) && statSync(path).uid !== runningAs.uid);
+  const dirs = foreign.filter((p) => p.directory).map((p) => p.path);
+  return foreign
+    .filter(({ path }) => !dirs.some((dir) => path !== dir && path.startsWith(`${dir}/`)))
+    .map(({ path, what, directory }) => {
+      const owner = statSync(path).uid;
+      const ownerName = nameOf('/etc/passwd', owner);
+      // Root taking over the service user's files is the likelier mistake than the files being wrong.
+      const instead = runningAs.uid === 0 && ownerName !== undefined ? ` (or run Axon as '${ownerName}', as packaging/axon.service does)` : '';
+      return (
+        `the ${what} ${path} belongs to '${ownerName ?? `uid ${owner}`}', but Axon runs as '${runningAs.user}'; ` +
+        `fix with: sudo chown ${directory ? '-R ' : ''}${runningAs.user}:${runningAs.group} ${path}${instead}`
+      );
+    });
+}
+
+interface DataPath {
+  path: string;
+  what: string;
+  directory: boolean;
+}
+
+function dataPaths(config: HomeserverConfig): DataPath[] {
+  const paths: DataPath[] = [{ path: config.mediaStorePath, what: 'media store (media_store_path)', directory: true }];
+  // The key's directory matters only while the key is to be created: a key
+  // kept beside a root-owned /etc/axon/homeserver.yaml is the usual layout.
+  if (existsSync(config.signingKeyPath)) paths.push({ path: config.signingKeyPath, what: 'signing key (signing_key_path)', directory: false });
+  else paths.push({ path: dirname(config.signingKeyPath), what: 'directory for the new signing key (signing_key_path)', directory: true });
+  if (config.database.engine === 'sqlite' && config.database.path !== ':memory:') {
+    const db = config.database.path;
+    paths.push({ path: dirname(db), what: 'directory of the SQLite database (database.args.database)', directory: true });
+    // SQLite's journal files are written beside the database and must be writable too.
+    for (const file of [db, `${db}-wal`, `${db}-shm`]) paths.push({ path: file, what: 'SQLite database file', directory: false });
+  }
+  // One warning per path, however many roles it has.
+  return paths.filter((p, i) => paths.findIndex((q) => q.path === p.path) === i);
 }

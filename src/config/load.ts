@@ -15,6 +15,7 @@ import type { DatabaseTarget } from '../storage/open.js';
 import { describeFsError } from './access.js';
 import { CaFileError, readPemCertificates } from './ca-files.js';
 import { ConfigError, describeValue } from './errors.js';
+import { readLogLevel } from './log-config.js';
 import { SILENT_SYNAPSE_KEYS, UNSUPPORTED_SYNAPSE_KEYS } from './keys.js';
 import type {
   FederationHost,
@@ -183,6 +184,7 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'thumbnail_sizes',
   'serve_server_wellknown',
   'log_config',
+  'enable_metrics',
   'default_room_version',
   'presence',
   'turn_uris',
@@ -193,6 +195,7 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'turn_password',
   'turn_allow_guests',
   'allow_public_rooms_without_auth',
+  'allow_per_room_profiles',
   'allow_public_rooms_over_federation',
   'allow_device_name_lookup_over_federation',
   'user_directory',
@@ -244,11 +247,13 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     ...readMediaOptions(src, root),
     serveServerWellknown: readBoolean(src, 'serve_server_wellknown', root['serve_server_wellknown'], false),
     rateLimits: readRateLimits(src, root),
-    logConfig: readOptionalPath(src, 'log_config', root['log_config']),
+    ...readLogging(src, root),
+    enableMetrics: readBoolean(src, 'enable_metrics', root['enable_metrics'], false),
     defaultRoomVersion: readRoomVersion(src, root['default_room_version']),
     presence: readPresence(src, root['presence']),
     turn: readTurn(src, root),
     allowPublicRoomsWithoutAuth: readBoolean(src, 'allow_public_rooms_without_auth', root['allow_public_rooms_without_auth'], false),
+    allowPerRoomProfiles: readBoolean(src, 'allow_per_room_profiles', root['allow_per_room_profiles'], true),
     allowPublicRoomsOverFederation: readBoolean(src, 'allow_public_rooms_over_federation', root['allow_public_rooms_over_federation'], false),
     allowDeviceNameLookupOverFederation: readBoolean(
       src,
@@ -692,6 +697,11 @@ function readRegistration(
     enableRegistrationWithoutVerification,
     registrationSharedSecret: readSharedSecret(src, root),
   };
+}
+
+function readLogging(src: ConfigSource, root: Mapping): Pick<HomeserverConfig, 'logConfig' | 'logLevel'> {
+  const logConfig = readOptionalPath(src, 'log_config', root['log_config']);
+  return { logConfig, logLevel: readLogLevel(src, logConfig) };
 }
 
 function readSharedSecret(src: ConfigSource, root: Mapping): string | undefined {

@@ -2,6 +2,7 @@
 // of Synapse's keys (documented in Synapse's config manual) with Synapse's
 // meaning; `src/config/load.ts` turns YAML into this and nothing else reads YAML.
 import type { DatabaseTarget } from '../storage/open.js';
+import type { LogLevel } from './log-config.js';
 
 export type ListenerResource = 'client' | 'federation' | 'keys' | 'media' | 'static' | 'health' | 'metrics' | 'openid' | 'consent' | 'replication';
 
@@ -10,7 +11,7 @@ export interface ListenerConfig {
   /** Synapse's default is ['::', '0.0.0.0']; we bind what is listed. */
   bindAddresses: string[];
   tls: boolean;
-  /** 'http' serves resources; other types (metrics, manhole) are accepted and reported. */
+  /** 'http' serves resources; 'metrics' serves /_synapse/metrics when enable_metrics is true; 'manhole' is accepted and reported. */
   type: string;
   resources: Array<{ names: ListenerResource[]; compress: boolean }>;
   /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy. */
@@ -113,11 +114,21 @@ export interface HomeserverConfig {
   serveServerWellknown: boolean;
   rateLimits: RateLimits;
   logConfig?: string;
+  /** The level log_config sets (src/config/log-config.ts); absent: info. Re-read on SIGHUP. */
+  logLevel?: LogLevel;
+  /** Synapse's enable_metrics: listeners of type metrics serve Prometheus metrics only when true. */
+  enableMetrics?: boolean;
   defaultRoomVersion: string;
   /** Synapse's `presence:` section; absent means enabled. */
   presence?: PresenceConfig;
   /** Synapse's turn_* keys; absent means no TURN server. */
   turn?: TurnConfig;
+  /**
+   * Synapse's allow_per_room_profiles (default true): false makes every
+   * join, invite and knock carry the member's global profile, whatever
+   * displayname or avatar_url the client put in it.
+   */
+  allowPerRoomProfiles?: boolean;
   /** GET /publicRooms without an access token (Synapse default false). */
   allowPublicRoomsWithoutAuth?: boolean;
   /** Other servers may read our public room directory (Synapse default false). */

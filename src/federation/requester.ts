@@ -6,6 +6,8 @@ export interface FederationRequestOptions {
   query?: Record<string, string | string[]>;
   body?: JsonValue;
   timeoutMs?: number;
+  /** Abandons the request (shutdown). */
+  signal?: AbortSignal;
 }
 
 export interface FederationRequester {

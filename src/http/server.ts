@@ -4,7 +4,7 @@
 // failure on the way is sent as a Matrix error; nothing a client sends can
 // crash the process.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { MatrixError } from '../core/errors.js';
 import { userLocked } from '../services/accounts/common.js';
 import type { RateLimiters } from './rate-limit.js';
 import { ClientAbortedError, MAX_JSON_BODY_BYTES, clientAddress, extractAccessToken, parseJsonBody, readBody, redactedUrl } from './request.js';
+import type { RequestObserver } from './metrics.js';
 import { pathSegments, type Router } from './router.js';
 import { StreamBody, type MatrixRequest, type MatrixResponse, type Requester, type Route } from './types.js';
 
@@ -42,6 +43,8 @@ export interface EdgeOptions {
   maxUploadSize: number;
   /** Cap for JSON bodies; defaults to MAX_JSON_BODY_BYTES. */
   maxJsonBodySize?: number;
+  /** Metrics (enable_metrics): told of every response. */
+  requests?: RequestObserver;
 }
 
 export interface ListenerScope {
@@ -210,36 +213,48 @@ export function createRequestListener(
   return (req, res) => {
     const started = performance.now();
     const work = handle(req, res, edge, scope)
-      .catch((err: unknown) => edge.logger.error({ err }, 'failed to send a response'))
-      .finally(() => {
-        edge.logger.info(
-          { method: req.method, url: redactedUrl(req.url ?? ''), status: res.statusCode, ms: Math.round(performance.now() - started) },
-          'request',
-        );
+      .catch((err: unknown) => {
+        edge.logger.error({ err }, 'failed to send a response');
+        return UNROUTED;
+      })
+      .then((servlet) => {
+        const ms = performance.now() - started;
+        edge.requests?.observeRequest(req.method ?? 'GET', servlet, res.statusCode, ms / 1000);
+        edge.logger.info({ method: req.method, url: redactedUrl(req.url ?? ''), status: res.statusCode, ms: Math.round(ms) }, 'request');
       });
     inFlight?.track(work);
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptions, scope: ListenerScope): Promise<void> {
+/**
+ * What metrics count a request under when no route answered it: a fixed name,
+ * so that the paths clients make up cannot grow the label set.
+ */
+const UNROUTED = 'unrouted';
+const PREFLIGHT = 'cors_preflight';
+
+/** Answers one request; resolves to the servlet it counts under (its route's path template). */
+async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptions, scope: ListenerScope): Promise<string> {
   applyCors(res);
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
   const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
   const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
+  let servlet = UNROUTED;
   try {
     if (req.method === 'OPTIONS') {
       sendJson(res, 200, {});
-      return;
+      return PREFLIGHT;
     }
     if (rawPath === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       sendHealth(res);
-      return;
+      return HEALTH_PATH;
     }
     if (!listenerServes(scope.resources, rawPath)) throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
     const matched = edge.router.match(req.method ?? 'GET', pathSegments(rawPath));
     if (matched instanceof MatrixError) throw matched;
     const { route, params } = matched;
+    servlet = route.path;
     const remoteAddress = clientAddress(req, scope.xForwarded);
     const requester = await authenticateRequest(route, req, query, remoteAddress, edge.authenticate);
     // Optional-auth routes are public anyway; only token-only routes are closed to guests.
@@ -255,20 +270,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, edge: EdgeOptio
   } catch (err) {
     if (err instanceof ClientAbortedError) {
       req.destroy();
-      return;
+      return servlet;
     }
     if (res.headersSent) {
       edge.logger.error({ err, url: redactedUrl(url) }, 'request failed after the response started');
       res.destroy();
-      return;
+      return servlet;
     }
     if (err instanceof MatrixError) {
       sendError(res, err);
-      return;
+      return servlet;
     }
     edge.logger.error({ err, method: req.method, url: redactedUrl(url) }, 'unhandled error in request handler');
     sendJson(res, 500, { errcode: 'M_UNKNOWN', error: 'Internal server error' });
   }
+  return servlet;
 }
 
 /**
@@ -313,7 +329,16 @@ export function listen(
   });
 }
 
-/** Stops accepting connections and ends idle and in-flight ones. */
+/**
+ * Serves new TLS connections with another certificate and key (renewed
+ * files, on SIGHUP); connections already open keep theirs. A key that does
+ * not match the certificate throws and leaves the old pair in use.
+ */
+export function replaceCertificate(bound: BoundServer, tls: TlsFiles): void {
+  if (!bound.tls) return;
+  (bound.server as unknown as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+}
+
 /**
  * Stops accepting connections and lets requests in flight finish (long polls
  * are woken by the caller first), so none of them meets a closed database;

@@ -34,7 +34,20 @@ export interface Database extends Queryable {
    * must not throw.
    */
   afterCommit(task: () => void): void;
+  /** How busy the connections are, for the metrics endpoint. Cheap: no I/O. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+/**
+ * Connections open, those idle, and callers waiting for one. PostgreSQL:
+ * the pool's. SQLite: the writer and the reader; callers wait only for the
+ * writer, which one transaction holds at a time.
+ */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 /** A unique-constraint violation, in either engine's words. */

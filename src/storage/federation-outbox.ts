@@ -56,6 +56,14 @@ export class FederationOutboxStore {
     return Number(row?.n ?? 0);
   }
 
+  /** Everything queued, by kind, over all destinations (for the metrics endpoint). */
+  async pendingByKind(): Promise<Record<OutboxKind, number>> {
+    const rows = await this.db.query<{ kind: OutboxKind; n: number }>('SELECT kind, COUNT(*) AS n FROM federation_outbox GROUP BY kind');
+    const counts: Record<OutboxKind, number> = { pdu: 0, edu: 0 };
+    for (const row of rows) counts[row.kind] = Number(row.n);
+    return counts;
+  }
+
   async health(destination: string): Promise<DestinationHealth | undefined> {
     const row = await this.db.queryOne<HealthRow>(`SELECT ${HEALTH_COLUMNS} FROM federation_destinations WHERE destination = ?`, [destination]);
     return row && toHealth(row);

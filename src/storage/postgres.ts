@@ -1,6 +1,6 @@
 // PostgreSQL engine over a `pg` pool sized by Synapse's cp_min / cp_max.
 import pg from 'pg';
-import { TransactionScope, type Database, type Queryable, type Row, type SqlValue } from './database.js';
+import { TransactionScope, type Database, type PoolStats, type Queryable, type Row, type SqlValue } from './database.js';
 
 // BIGINT columns hold stream positions and timestamps, all below 2^53: read
 // them as numbers, as the SQLite engine does.
@@ -130,6 +130,10 @@ export class PostgresDatabase implements Database {
   /** Runs a multi-statement script (migrations). */
   async exec(sql: string): Promise<void> {
     await (this.currentTransaction.current() ?? this.poolQueryable).execute(sql);
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import BetterSqlite3 from 'better-sqlite3';
 import { WalCheckpointer, WalFlusher } from './sqlite-wal.js';
-import { TransactionScope, type Database, type Queryable, type Row, type SqlValue } from './database.js';
+import { TransactionScope, type Database, type PoolStats, type Queryable, type Row, type SqlValue } from './database.js';
 
 type Connection = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -31,14 +31,28 @@ class StatementCache {
 /** A FIFO async lock: the writer connection runs one transaction at a time. */
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
+  /** Callers holding the lock or waiting for it. */
+  private pending = 0;
 
   async lock(): Promise<() => void> {
+    this.pending++;
     let release!: () => void;
     const next = new Promise<void>((resolve) => (release = resolve));
     const previous = this.tail;
     this.tail = previous.then(() => next);
     await previous;
-    return release;
+    return () => {
+      this.pending--;
+      release();
+    };
+  }
+
+  get held(): boolean {
+    return this.pending > 0;
+  }
+
+  get waiting(): number {
+    return Math.max(0, this.pending - 1);
   }
 }
 
@@ -140,6 +154,11 @@ export class SqliteDatabase implements Database {
   /** Runs a multi-statement script (migrations) on the writer. */
   async exec(sql: string): Promise<void> {
     await this.withWriter(async () => this.writer.exec(sql));
+  }
+
+  poolStats(): PoolStats {
+    const total = this.reader === this.writer ? 1 : 2;
+    return { total, idle: total - (this.writeLock.held ? 1 : 0), waiting: this.writeLock.waiting };
   }
 
   async close(): Promise<void> {

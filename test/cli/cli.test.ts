@@ -2,14 +2,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { registrationMac } from '../../src/cli/register-user.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSigningKeyFile } from '../../src/core/signing.js';
+import { healthOver, selfSignedCertificate, tlsConnect, writeCertificate } from '../helpers/tls.js';
 
 const MAIN = resolve('src/cli/main.ts');
 // Children run in temp directories, where the bare name 'tsx' does not resolve.
@@ -234,6 +237,77 @@ describe('start', { concurrency: true }, () => {
       assert.ok(existsSync(join(cwd, 'data/example.org.signing.key')));
     },
   );
+});
+
+describe('start: operations', () => {
+  test('log_config sets the level; SIGHUP reloads it and the TLS certificate; data owned by another user is reported', async () => {
+    const cwd = workDir('sighup');
+    const port = await freePort();
+    const first = await selfSignedCertificate(['127.0.0.1']);
+    writeCertificate(cwd, 'tls', first);
+    const logConfig = (level: string) => writeFileSync(join(cwd, 'log.yaml'), `version: 1\nroot:\n  level: ${level}\n  handlers: [console]\n`);
+    logConfig('WARNING');
+    writeFileSync(
+      join(cwd, 'homeserver.yaml'),
+      `server_name: example.test\nlisteners:\n  - port: ${port}\n    tls: true\n    bind_addresses: ['127.0.0.1']\n    resources: [{names: [client]}]\n` +
+        'tls_certificate_path: tls.crt\ntls_private_key_path: tls.key\nlog_config: log.yaml\nmedia_store_path: media\n',
+    );
+    // As root, hand the media store to another user, as a careless `sudo` leaves it the other way round.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      mkdirSync(join(cwd, 'media'));
+      chownSync(join(cwd, 'media'), 4242, 4242);
+    }
+
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start', '--config', 'homeserver.yaml'], { cwd });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((done) => child.on('close', done));
+    const sockets: TLSSocket[] = [];
+    const connect = async () => {
+      const socket = await tlsConnect(port);
+      sockets.push(socket);
+      return socket;
+    };
+    const until = async (what: string, probe: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!(await probe())) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await until('the TLS listener', () => connect().then(() => true, () => false));
+      const fingerprint = async () => (await connect()).getPeerCertificate().fingerprint256;
+      assert.equal(await fingerprint(), new X509Certificate(first.certPem).fingerprint256);
+      assert.equal(await healthOver(await connect()), 'HTTP/1.1 200 OK');
+      assert.doesNotMatch(output, /"msg":"request"/, 'WARNING leaves out the info lines');
+      if (asRoot) {
+        const media = join(cwd, 'media');
+        assert.ok(output.includes(`the media store (media_store_path) ${media} belongs to 'uid 4242', but Axon runs as 'root'; fix with: sudo chown -R root:`), output);
+      }
+
+      const renewed = await selfSignedCertificate(['127.0.0.1']);
+      writeCertificate(cwd, 'tls', renewed);
+      logConfig('INFO');
+      child.kill('SIGHUP');
+      await until('the reload', () => output.includes('SIGHUP: reloaded the log level and TLS certificate'));
+      assert.equal(await fingerprint(), new X509Certificate(renewed.certPem).fingerprint256);
+      assert.equal(await healthOver(await connect()), 'HTTP/1.1 200 OK');
+      await until('an info line for the request', () => /"msg":"request"/.test(output));
+
+      logConfig('LOUD');
+      child.kill('SIGHUP');
+      await until('the refusal', () => output.includes('SIGHUP: nothing reloaded:'));
+      assert.match(output, /log_config: .*root\.level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got \\"LOUD\\"/);
+      assert.equal(await healthOver(await connect()), 'HTTP/1.1 200 OK', 'a bad reload leaves the server running');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, output);
+  });
 });
 
 async function pollVersions(url: string, output: () => string): Promise<{ versions?: unknown }> {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_IP_RANGE_BLACKLIST, loadConfig, parseConfig } from '../../src/config/load.js';
 import type { HomeserverConfig } from '../../src/config/types.js';
@@ -54,6 +54,8 @@ describe('defaults', () => {
     assert.equal(config.serveServerWellknown, false);
     assert.equal(config.defaultRoomVersion, '12');
     assert.equal(config.logConfig, undefined);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.enableMetrics, false);
     assert.deepEqual(config.rateLimits, {
       message: { perSecond: 0.2, burstCount: 10 },
       registration: { perSecond: 0.17, burstCount: 3 },
@@ -242,11 +244,10 @@ describe('each key', () => {
     assert.equal(errorOf(`${base}database:\n  name: psycopg2\n  args:\n    dbname: a\n    password: [x]\n`), `${FILE}: database.args.password: must be a non-empty string, got a list`);
   });
 
-  test('signing_key_path, media_store_path and log_config resolve against the config directory', () => {
-    const { config } = load(`${base}signing_key_path: keys/k.key\nmedia_store_path: ../media\nlog_config: log.yaml\n`);
+  test('signing_key_path and media_store_path resolve against the config directory', () => {
+    const { config } = load(`${base}signing_key_path: keys/k.key\nmedia_store_path: ../media\n`);
     assert.equal(config.signingKeyPath, '/etc/axon/keys/k.key');
     assert.equal(config.mediaStorePath, '/etc/media');
-    assert.equal(config.logConfig, '/etc/axon/log.yaml');
   });
 
   test('open registration without verification is refused, as by Synapse', () => {
@@ -288,6 +289,13 @@ describe('each key', () => {
       errorOf(`${base}federation_verify_certificates: false // only for tests\n`),
       `${FILE}: federation_verify_certificates: must be true or false, got "false // only for tests" (comments in YAML start with '#', not '//')`,
     );
+  });
+
+  test('allow_per_room_profiles: on unless set to false, as in Synapse', () => {
+    assert.equal(load(base).config.allowPerRoomProfiles, true);
+    const { config, warnings } = load(`${base}allow_per_room_profiles: false\n`);
+    assert.equal(config.allowPerRoomProfiles, false);
+    assert.deepEqual(warnings, [], 'no longer reported as unsupported');
   });
 
   test('IP ranges are validated CIDRs; bare addresses become single-address ranges', () => {
@@ -501,5 +509,67 @@ describe('the file itself', () => {
       () => loadConfig('/nonexistent/axon/homeserver.yaml'),
       (err: Error) => err instanceof ConfigError && /^Axon \(running as user '.+'\) cannot read the configuration file \/nonexistent\/axon\/homeserver\.yaml: it does not exist$/.test(err.message),
     );
+  });
+});
+
+describe('log_config', () => {
+  /** Loads a homeserver.yaml beside a Synapse logging config with `logYaml` (undefined: no such file). */
+  function withLogConfig(logYaml: string | undefined, fn: (loadIt: () => HomeserverConfig, file: string) => void): void {
+    const dir = mkdtempSync(join(tmpdir(), 'axon-logconfig-'));
+    try {
+      const file = join(dir, 'homeserver.yaml');
+      writeFileSync(file, `${base}log_config: log.yaml\n`);
+      if (logYaml !== undefined) writeFileSync(join(dir, 'log.yaml'), logYaml);
+      fn(() => loadConfig(file, { warn: () => {} }), file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  // Synapse's generated log config, as `synapse --generate-config` writes it.
+  const synapseLogConfig = (rootLevel: string, extra = '') =>
+    `version: 1\nformatters:\n  precise:\n    format: '%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s'\n` +
+    `handlers:\n  console:\n    class: logging.StreamHandler\n    formatter: precise\nloggers:\n  synapse.storage.SQL:\n    level: INFO\n${extra}` +
+    `root:\n  level: ${rootLevel}\n  handlers: [console]\ndisable_existing_loggers: false\n`;
+
+  test('the root level of a Synapse logging config, resolved against the config directory', () => {
+    withLogConfig(synapseLogConfig('WARNING'), (loadIt, file) => {
+      const config = loadIt();
+      assert.equal(config.logConfig, join(file, '..', 'log.yaml'));
+      assert.equal(config.logLevel, 'warn');
+    });
+    withLogConfig(synapseLogConfig('DEBUG'), (loadIt) => assert.equal(loadIt().logLevel, 'debug'));
+    withLogConfig(synapseLogConfig('CRITICAL'), (loadIt) => assert.equal(loadIt().logLevel, 'fatal'));
+  });
+
+  test('the synapse logger, which governs every Synapse logger, wins over root', () => {
+    withLogConfig(synapseLogConfig('INFO', '  synapse:\n    level: ERROR\n'), (loadIt) => assert.equal(loadIt().logLevel, 'error'));
+  });
+
+  test('a config that sets no level means INFO', () => {
+    withLogConfig('version: 1\nhandlers: {}\n', (loadIt) => assert.equal(loadIt().logLevel, 'info'));
+  });
+
+  test('a missing file, bad YAML or an unknown level is one line naming log_config, the file and the fix', () => {
+    withLogConfig(undefined, (loadIt, file) => {
+      const logFile = join(file, '..', 'log.yaml');
+      assert.throws(loadIt, (err: Error) => err instanceof ConfigError && err.message === `${file}: log_config: Axon (running as user '${userInfo().username}') cannot read the logging configuration ${logFile}: it does not exist`);
+    });
+    withLogConfig('root: [level\n', (loadIt, file) => {
+      assert.throws(loadIt, (err: Error) => err instanceof ConfigError && err.message.startsWith(`${file}: log_config: ${join(file, '..', 'log.yaml')}: invalid YAML:`) && !err.message.includes('\n'));
+    });
+    withLogConfig(synapseLogConfig('LOUD'), (loadIt, file) => {
+      assert.throws(loadIt, (err: Error) => err instanceof ConfigError && err.message === `${file}: log_config: ${join(file, '..', 'log.yaml')}: root.level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got "LOUD"`);
+    });
+  });
+});
+
+describe('enable_metrics', () => {
+  test('is read as a boolean, off by default, and a metrics listener is accepted', () => {
+    const { config, warnings } = load(`${base}enable_metrics: true\nlisteners:\n  - port: 9000\n    type: metrics\n    bind_addresses: ['127.0.0.1']\n`);
+    assert.deepEqual(warnings, []);
+    assert.equal(config.enableMetrics, true);
+    assert.equal(config.listeners[0]?.type, 'metrics');
+    assert.equal(errorOf(`${base}enable_metrics: maybe\n`), `${FILE}: enable_metrics: must be true or false, got "maybe"`);
   });
 });

@@ -46,7 +46,6 @@ describe('matrix-js-sdk Rust crypto across two Axon servers', () => {
       preset: sdk.Preset.PrivateChat,
       initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
     }));
-    // Invited separately: createRoom's `invite` does not reach users of other servers yet (room federation's part).
     await alice.invite(roomId, bob.getUserId()!);
     await waitFor('bob to see the invite', () => bob.getRoom(roomId)?.getMyMembership() === sdk.KnownMembership.Invite, ACROSS_MS);
     await bob.joinRoom(roomId);

@@ -1,9 +1,10 @@
 // Two people chatting through matrix-js-sdk, the library Element is built on,
 // against a real Axon: register, create a room, invite, join, exchange
 // messages seen through the SDK's own sync loop, paginate back, redact, edit,
-// react, see each other's typing and receipts, tag a room of version 12 and
-// mark it read, and round-trip an uploaded image and its thumbnail — on
-// SQLite and on PostgreSQL.
+// react, see each other's typing and receipts, tag a room of version 12, mark
+// it read and change a display name there (as the other member sees them),
+// and round-trip an uploaded image and its thumbnail — on SQLite and on
+// PostgreSQL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
@@ -133,15 +134,24 @@ for (const engine of ENGINES) {
       await waitFor('alice to see bob’s receipt', () => alice.getRoom(roomId)?.getEventReadUpTo(bob.getUserId()!) === latest);
     });
 
-    test('in a room of version 12 (room ID without a server part): a tag and the read marker, seen by the same client and a fresh one', async () => {
-      const { room_id: hashed } = await alice.createRoom({ name: 'Hashed', preset: sdk.Preset.PrivateChat, room_version: '12' });
+    test('in a room of version 12 (room ID without a server part): a tag, the read marker and a display name, as the same client, a fresh one and the other member see them', async () => {
+      const { room_id: hashed } = await alice.createRoom({ name: 'Hashed', preset: sdk.Preset.PrivateChat, room_version: '12', invite: [bob.getUserId()!] });
       assert.ok(!hashed.includes(':'), hashed);
-      const { event_id: latest } = await alice.sendTextMessage(hashed, 'mark me read');
-      await waitFor('alice to receive her message', () => alice.getRoom(hashed)?.findEventById(latest));
+      await waitFor('bob to see the v12 invite', () => bob.getRoom(hashed)?.getMyMembership() === sdk.KnownMembership.Invite);
+      await bob.joinRoom(hashed);
+      const { event_id: latest } = await bob.sendTextMessage(hashed, 'mark me read');
+      const received = await waitFor('alice to receive bob’s message', () => alice.getRoom(hashed)?.findEventById(latest));
       await alice.setRoomTag(hashed, 'm.favourite', { order: 0.5 });
-      await alice.setRoomReadMarkers(hashed, latest);
+      await alice.setRoomReadMarkers(hashed, latest, received);
+      await alice.setDisplayName('Alice in v12');
       await waitFor('the tag through sync', () => alice.getRoom(hashed)?.tags['m.favourite']);
       await waitFor('the read marker through sync', () => alice.getRoom(hashed)?.getAccountData('m.fully_read')?.getContent().event_id === latest);
+
+      // What bob sees: alice's read receipt and her new name; her tag and read marker are hers alone.
+      await waitFor('bob to see alice’s receipt', () => bob.getRoom(hashed)?.getEventReadUpTo(alice.getUserId()!) === latest);
+      await waitFor('bob to see alice’s new name', () => bob.getRoom(hashed)?.getMember(alice.getUserId()!)?.name === 'Alice in v12');
+      assert.deepEqual(bob.getRoom(hashed)!.tags, {});
+      assert.equal(bob.getRoom(hashed)!.getAccountData('m.fully_read'), undefined);
 
       // A client starting for a user with tags in a v12 room (matrix-js-sdk's start-up failed on this).
       const fresh = await startClient(hs, await loginAgain(hs, aliceUser));
@@ -149,6 +159,7 @@ for (const engine of ENGINES) {
         const room = await waitFor('the room in the fresh client', () => fresh.getRoom(hashed));
         assert.deepEqual(room.tags['m.favourite'], { order: 0.5 });
         assert.equal(room.getAccountData('m.fully_read')?.getContent().event_id, latest);
+        assert.equal(room.getMember(alice.getUserId()!)?.name, 'Alice in v12');
       } finally {
         fresh.stopClient();
       }

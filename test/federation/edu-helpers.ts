@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { call, type TestUser } from '../helpers/client.js';
 import type { FederatedServer } from '../helpers/federation.js';
 import type { JsonObject } from '../../src/core/types.js';
+import { waitFor } from '../helpers/wait.js';
+
+export { waitFor };
 
 export type Json = Record<string, unknown>;
 
@@ -57,17 +60,6 @@ export async function sharedRoom(
   assert.equal(joined.status, 200, JSON.stringify(joined.body));
   await waitFor('the join to reach the room’s server', async () => (await ownerServer.services.roomStore.memberships.getMembership(roomId, member.userId))?.membership === 'join');
   return roomId;
-}
-
-/** Polls `check` every 50 ms until it is truthy, or fails naming `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let txnCounter = 0;

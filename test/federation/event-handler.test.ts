@@ -2,7 +2,7 @@
 // redact them (format, signatures, content hash, server ACL) and the
 // fetching that fills gaps (missing auth events, get_missing_events, the
 // state at a gap). The remote side is a fake server answering from the
-// PDUs it built. Room versions 10 and 12.
+// PDUs it built. Room versions 1 (state resolution v1), 10 and 12.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, JsonObject, JsonValue } from '../../src/core/types.js';
@@ -13,7 +13,7 @@ import { FakeFetcher, FakeRemoteServer, fakeSignatureCheck } from '../helpers/re
 
 const BOB = '@bob:remote.test';
 
-for (const version of ['10', '12']) {
+for (const version of ['1', '10', '12']) {
   describe(`federated event handler, room version ${version}`, () => {
     const database = useTestDatabase('sqlite');
     const remote = new FakeRemoteServer('remote.test');
@@ -99,6 +99,29 @@ for (const version of ['10', '12']) {
       const timeline = await rooms.timelineIds(roomId);
       assert.deepEqual(timeline.slice(-2), [pulled.event.event_id, live.event.event_id]);
       assert.ok(!timeline.includes(topic.event.event_id), 'the gap event itself is only an outlier');
+    });
+
+    test('a forged power levels event claimed as the state at a gap does not take the room over', async () => {
+      // SyTest's "pretending there is no PL event": the remote claims the state
+      // at a gap holds a power levels event of its own making, which fails
+      // auth against its own auth events (Bob has no power to set levels).
+      const { roomId, bobJoin } = await roomWithBob();
+      fetcher.missingEventsAnswer = 'nearest';
+      const realLevels = await rooms.state(roomId, 'm.room.power_levels');
+      const auth = await rooms.auth(roomId, bobJoin);
+      const forged = remote.event(rooms.rules, roomId, {
+        type: 'm.room.power_levels', sender: BOB, stateKey: '', content: { users: { [BOB]: 100, [ALICE]: 0 } }, prev: [bobJoin], auth,
+        // Below the real one, so the first power levels event room version 1's resolution takes.
+        depth: 0,
+      });
+      const hidden = message(roomId, [forged.event], auth, 'hidden');
+      const pulled = message(roomId, [hidden.event], auth, 'pulled');
+      const live = message(roomId, [pulled.event], auth, 'live');
+      const claimed = (await currentStateIds(roomId)).filter((id) => id !== realLevels.event_id);
+      fetcher.stateBefore.set(hidden.event.event_id, [...claimed, forged.event.event_id]);
+      await send(roomId, live.pdu);
+      assert.ok(fetcher.calls.includes(`state_ids ${hidden.event.event_id}`), 'the state at the gap was asked for');
+      assert.equal((await rooms.state(roomId, 'm.room.power_levels')).event_id, realLevels.event_id);
     });
 
     test('auth events we lack are fetched with event_auth', async () => {

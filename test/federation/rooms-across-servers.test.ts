@@ -1,10 +1,14 @@
 // Two real Axon servers over TLS sharing rooms, as the founding deployment
 // would: invite across servers, join (by room ID and by alias), messages both
-// ways, leaving and rejecting invites. Room versions 12 and 10.
+// ways, leaving and rejecting invites, a member's profile change. Room
+// versions 12 and 10.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
-import { startFederation, type Federation } from '../helpers/federation.js';
+import { formatXMatrix, requestJson } from '../../src/core/x-matrix.js';
+import { signJson } from '../../src/core/signing.js';
+import { httpsCall, startFederation, type Federation } from '../helpers/federation.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Json = Record<string, unknown>;
 
@@ -153,6 +157,47 @@ describe('rooms across two servers', () => {
     assert.equal(res.status, 404, JSON.stringify(res.body));
     assert.match(String(res.body['error']), /hs1\.test/);
   });
+  test('an invite whose event is not canonical JSON for its room version is refused with M_BAD_JSON', async () => {
+    // From room version 6 on, floats (and integers beyond ±(2^53 - 1)) are not JSON an event may carry.
+    const [server1, server2] = [fed.servers[0]!, fed.servers[1]!];
+    const roomId = '!somewhere:hs2.test';
+    const pdu = {
+      type: 'm.room.member', sender: bob.userId, state_key: alice.userId, room_id: roomId,
+      content: { membership: 'invite', weight: 1.5 }, depth: 3, origin_server_ts: Date.now(),
+      prev_events: ['$prev'], auth_events: ['$auth'], hashes: { sha256: 'aGFzaA' }, signatures: {},
+    };
+    const uri = `/_matrix/federation/v2/invite/${encodeURIComponent(roomId)}/${encodeURIComponent('$invite')}`;
+    const content = { room_version: '10', event: pdu, invite_room_state: [] };
+    // Signed as SyTest's fake servers sign: JSON that is not canonical cannot be encoded strictly.
+    const request = requestJson({ method: 'PUT', uri, origin: server2.name, destination: server1.name, content });
+    const sig = signJson(request, server2.name, server2.signingKey, { strict: false }).signatures[server2.name]![server2.signingKey.keyId]!;
+    const authorization = formatXMatrix({ origin: server2.name, destination: server1.name, key: server2.signingKey.keyId, sig });
+    const reply = await httpsCall(server1.baseUrl, 'PUT', uri, { ca: fed.ca!.certPem, headers: { Authorization: authorization }, body: content, servername: server1.name });
+    assert.equal(reply.status, 400, JSON.stringify(reply.body));
+    assert.equal((reply.body as Json)['errcode'], 'M_BAD_JSON');
+  });
+
+  // A profile change re-sends the member's join through the event pipeline, which federates it.
+  for (const version of ['12', '10']) {
+    test(`v${version}: a remote member's new display name and avatar reach the room's server`, async () => {
+      const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_version: version }, alice.accessToken);
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const roomId = created.body['room_id'] as string;
+      const joined = await call(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=hs1.test`, {}, bob.accessToken);
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      const profile = { displayname: `Bob of hs2 (v${version})`, avatar_url: `mxc://hs2.test/bob${version}` };
+      for (const [key, value] of Object.entries(profile)) {
+        const put = await call(hs2, 'PUT', `/_matrix/client/v3/profile/${encodeURIComponent(bob.userId)}/${key}`, { [key]: value }, bob.accessToken);
+        assert.equal(put.status, 200, JSON.stringify(put.body));
+      }
+      const memberPath = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(bob.userId)}`;
+      const seen = await waitFor('bob’s new profile on hs1', async () => {
+        const member = await call<Json>(hs1, 'GET', memberPath, undefined, alice.accessToken);
+        return member.body['avatar_url'] === profile.avatar_url && member.body;
+      });
+      assert.deepEqual(seen, { membership: 'join', ...profile });
+    });
+  }
 });
 
 describe('rooms across two servers with self-signed certificates and verification off (the founding set-up)', () => {

@@ -20,8 +20,21 @@ class FakePeer implements FederationRequester {
   down = false;
   waiters: Array<() => void> = [];
 
+  /** Set: requests get no answer until abandoned, as from a server that stopped responding. */
+  silent = false;
+  abandoned = 0;
+
   async request<T>(destination: string, _method: string, _path: string, opts?: FederationRequestOptions): Promise<T> {
     if (this.down) throw Object.assign(new Error(`connection to ${destination} refused`), { kind: 'connect' });
+    if (this.silent) {
+      this.waiters.splice(0).forEach((w) => w());
+      await new Promise((_resolve, reject) =>
+        opts?.signal?.addEventListener('abort', () => {
+          this.abandoned++;
+          reject(new Error('aborted'));
+        }),
+      );
+    }
     this.transactions.push({ destination, body: opts!.body as JsonObject });
     this.waiters.splice(0).forEach((w) => w());
     return { pdus: {} } as T;
@@ -117,6 +130,27 @@ for (const engine of ENGINES) {
       const second = newSender(peer);
       await second.start();
       await peer.until(() => peer.bodies().includes('queued before the restart'));
+      await second.stop();
+    });
+
+    test('stopping abandons a transaction a server does not answer; it stays queued, with no failure recorded, and goes after a restart', async () => {
+      const peer = new FakePeer();
+      const first = newSender(peer);
+      const roomId = await sharedRoom();
+      peer.silent = true;
+      const inFlight = new Promise<void>((resolve) => peer.waiters.push(resolve));
+      await say(roomId, 'in flight at shutdown');
+      await inFlight;
+      const started = Date.now();
+      await first.stop();
+      assert.ok(Date.now() - started < 1000, 'stop did not wait for the request timeout');
+      assert.equal(peer.abandoned, 1);
+      assert.equal((await first.destinations()).find((d) => d.destination === 'remote.test')?.failures ?? 0, 0);
+      assert.ok((await first.queued()).pdu >= 1, 'the abandoned events are still queued');
+      peer.silent = false;
+      const second = newSender(peer);
+      await second.start();
+      await peer.until(() => peer.bodies().includes('in flight at shutdown'));
       await second.stop();
     });
 

@@ -24,6 +24,8 @@ export interface TestHomeserverOptions {
   serverName?: string;
   /** Time source for rate limits and key validity. */
   clock?: () => number;
+  /** Listeners besides the client/federation one (e.g. a metrics listener on port 0). */
+  extraListeners?: HomeserverConfig['listeners'];
 }
 
 export interface TestHomeserver {
@@ -123,6 +125,7 @@ export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Pro
       ...testHomeserverConfig({ dir, database: database.target, port, serverName: opts.serverName }),
       ...opts.config,
     };
+    if (opts.extraListeners) config.listeners = [...config.listeners, ...opts.extraListeners];
     try {
       const server = await startHomeserver({ config, signingKeys: [signingKey], logger: pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)), clock: opts.clock });
       return {

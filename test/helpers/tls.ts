@@ -5,10 +5,13 @@
 //
 //   const ca = await createTestCa();
 //   const { certPem, keyPem } = await ca.issue(['hs1.test', '127.0.0.1']);
+//
+// Also: a TLS connection that shows which certificate a server presents.
 import { webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -103,4 +106,25 @@ async function serverExtensions(names: readonly string[], publicKey: CryptoKey):
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END PRIVATE KEY-----\n`;
+}
+
+/** A TLS connection to 127.0.0.1:`port` that accepts any certificate, so the test can look at it. */
+export function tlsConnect(port: number): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** GET /health over an open connection; the status line of the answer. */
+export function healthOver(socket: TLSSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.endsWith('OK')) resolve(text.split('\r\n')[0]!);
+    });
+    socket.once('error', reject);
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  });
 }

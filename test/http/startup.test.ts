@@ -2,10 +2,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import pino from 'pino';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -13,6 +16,7 @@ import { generateSigningKey } from '../../src/core/signing.js';
 import { startHomeserver, StartupError } from '../../src/server.js';
 import { createTestDatabaseTarget, ENGINES } from '../helpers/databases.js';
 import { testHomeserverConfig } from '../helpers/homeserver.js';
+import { healthOver, selfSignedCertificate, tlsConnect, writeCertificate } from '../helpers/tls.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -123,6 +127,45 @@ describe('listeners', () => {
         });
         assert.ok((JSON.parse(body) as { versions: string[] }).versions.includes('v1.1'));
       } finally {
+        await hs.close();
+      }
+    });
+  });
+
+  test('reload: new connections get the renewed certificate, open ones are kept, the log level follows; a mismatched key changes nothing', async () => {
+    await withScratch('sqlite', async (dir, config) => {
+      const first = await selfSignedCertificate(['127.0.0.1']);
+      const { certPath, keyPath } = writeCertificate(dir, 'tls', first);
+      const base = config();
+      const tlsConfig: HomeserverConfig = { ...base, tlsCertificatePath: certPath, tlsPrivateKeyPath: keyPath, listeners: [{ ...base.listeners[0]!, tls: true }] };
+      const logger = pino({ level: 'warn' }, new Writable({ write: (_chunk, _encoding, done) => done() }));
+      const hs = await startHomeserver({ config: tlsConfig, signingKeys: [generateSigningKey()], logger });
+      const sockets: TLSSocket[] = [];
+      const connect = async () => {
+        const socket = await tlsConnect(hs.listeners[0]!.port);
+        sockets.push(socket);
+        return socket;
+      };
+      try {
+        const open = await connect();
+        assert.equal(open.getPeerCertificate().fingerprint256, new X509Certificate(first.certPem).fingerprint256);
+
+        const renewed = await selfSignedCertificate(['127.0.0.1']);
+        writeCertificate(dir, 'tls', renewed);
+        hs.reload({ ...tlsConfig, logLevel: 'debug' });
+        assert.equal((await connect()).getPeerCertificate().fingerprint256, new X509Certificate(renewed.certPem).fingerprint256);
+        assert.equal(await healthOver(open), 'HTTP/1.1 200 OK', 'a connection opened before the reload is still served');
+        assert.equal(logger.level, 'debug');
+
+        writeFileSync(keyPath, first.keyPem);
+        assert.throws(
+          () => hs.reload({ ...tlsConfig, logLevel: 'error' }),
+          (err: unknown) => err instanceof StartupError && err.message.startsWith(`${tlsConfig.configPath}: the new TLS certificate and key cannot be used:`),
+        );
+        assert.equal(logger.level, 'debug');
+        assert.equal((await connect()).getPeerCertificate().fingerprint256, new X509Certificate(renewed.certPem).fingerprint256);
+      } finally {
+        for (const socket of sockets) socket.destroy();
         await hs.close();
       }
     });

@@ -195,5 +195,29 @@ for (const engine of ENGINES) {
         assert.equal((await db.queryOne<{ n: number }>('SELECT n FROM counter'))?.n, 20);
       });
     });
+
+    test('poolStats counts the connections in use and the callers waiting for one', async () => {
+      await withDatabase(engine, async (db) => {
+        const quiet = db.poolStats();
+        assert.deepEqual([quiet.idle, quiet.waiting], [quiet.total, 0]);
+        // SQLite has one writer; the test PostgreSQL pool has poolMax 5.
+        const capacity = engine === 'sqlite' ? 1 : 5;
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let holding = 0;
+        const transactions = Array.from({ length: capacity + 2 }, () =>
+          db.transaction(async () => {
+            holding++;
+            await gate;
+          }),
+        );
+        while (holding < capacity) await new Promise((resolve) => setTimeout(resolve, 5));
+        const busy = db.poolStats();
+        assert.deepEqual([busy.total - busy.idle, busy.waiting], [capacity, 2]);
+        release();
+        await Promise.all(transactions);
+        assert.equal(db.poolStats().waiting, 0);
+      });
+    });
   });
 }

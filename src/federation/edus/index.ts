@@ -18,7 +18,7 @@ import type { RoomStore } from '../../storage/rooms/index.js';
 import type { TransactionReceiver } from '../inbound/transactions.js';
 import type { Edu, FederationSender } from '../outbound/sender.js';
 import type { FederationRequester } from '../requester.js';
-import { BackgroundTasks, type FederationLog } from './background.js';
+import { BackgroundTasks, type TaskLog } from '../../services/background-tasks.js';
 import { LocalDeviceLists } from './local-device-lists.js';
 import { PresenceFederation } from './presence.js';
 import { ReceiptFederation } from './receipts.js';
@@ -33,7 +33,7 @@ export interface RemoteE2eeSetup {
   sender: FederationSender;
   serverName: string;
   clock: () => number;
-  log: FederationLog;
+  log: TaskLog;
 }
 
 /** What the e2ee services take from federation: other servers' users' keys, and a way to their devices. */
@@ -54,7 +54,7 @@ export interface EduSetup {
   db: Database;
   serverName: string;
   clock: () => number;
-  log: FederationLog;
+  log: TaskLog;
   transactions: TransactionReceiver;
   sender: FederationSender;
   remote: RemoteE2ee;

@@ -7,7 +7,7 @@ import { isJsonObject, type JsonObject } from '../../core/types.js';
 import { PRESENCE_STATES, type PresenceContent, type PresenceService, type PresenceState, type RemotePresence } from '../../services/user-data/index.js';
 import type { MembershipStore } from '../../storage/rooms/index.js';
 import type { Edu } from '../outbound/sender.js';
-import type { BackgroundTasks } from './background.js';
+import type { BackgroundTasks } from '../../services/background-tasks.js';
 import type { RoomPeers } from './room-peers.js';
 
 export interface PresenceFederationDeps {

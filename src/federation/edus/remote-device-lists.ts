@@ -18,7 +18,7 @@ import type { Database } from '../../storage/database.js';
 import type { CrossSigningKeyType, KeyStore, RemoteDevice, RemoteDeviceStore } from '../../storage/e2ee/index.js';
 import { FederationError } from '../errors.js';
 import { federationPath, type FederationRequester } from '../requester.js';
-import type { FederationLog } from './background.js';
+import type { TaskLog } from '../../services/background-tasks.js';
 
 const V1 = '/_matrix/federation/v1';
 /** Stream IDs applied since the last fetch, kept per user so an update naming any of them continues the list (Synapse keeps these too). */
@@ -52,7 +52,7 @@ export interface RemoteDeviceListDeps {
   keys: Pick<KeyStore, 'getCrossSigningKeys' | 'setCrossSigningKey'>;
   serverName: string;
   clock: () => number;
-  log: FederationLog;
+  log: TaskLog;
 }
 
 /** Runs when a tracked user's cached devices or cross-signing keys change: local users sharing a room must re-fetch them. */

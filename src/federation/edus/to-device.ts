@@ -7,7 +7,7 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import { isJsonObject, type JsonObject } from '../../core/types.js';
 import type { DeviceMessages, RemoteToDeviceSink, ToDeviceService } from '../../services/e2ee/index.js';
 import type { Edu } from '../outbound/sender.js';
-import type { BackgroundTasks } from './background.js';
+import type { BackgroundTasks } from '../../services/background-tasks.js';
 
 /** Synapse's SOFT_MAX_EDU_SIZE: a server's request body limit must not refuse a transaction for one EDU. */
 export const MAX_EDU_BYTES = 65_536;

@@ -6,7 +6,7 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import type { JsonObject } from '../../core/types.js';
 import type { TypingService } from '../../services/user-data/index.js';
 import type { Edu } from '../outbound/sender.js';
-import type { BackgroundTasks } from './background.js';
+import type { BackgroundTasks } from '../../services/background-tasks.js';
 import type { RoomPeers } from './room-peers.js';
 
 /**

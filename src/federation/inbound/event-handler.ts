@@ -254,8 +254,11 @@ export class FederatedEventHandler {
       await this.fetchAndStoreEvents(origin, room, [...authChainIds, ...stateIds, prevId]);
       const prev = (await pipeline.dag.events([prevId])).get(prevId);
       if (!prev) throw new DroppedPduError('missing-prev-events', `${origin} did not give us ${prevId}, a prev_event of ${event.event_id}`);
-      const stateEvents = await pipeline.dag.events(stateIds);
-      const state: StateMap = new Map([...stateEvents.values()].map(({ event: e }) => [stateKeyString(e.type, e.state_key ?? ''), e.event_id]));
+      // An event of the claimed state that failed auth against its own auth
+      // events is no part of any state (a forged power levels event claimed
+      // to be the state at a gap must not take the room over).
+      const stateEvents = [...(await pipeline.dag.events(stateIds)).values()].filter(({ stored }) => stored.rejectedReason === null);
+      const state: StateMap = new Map(stateEvents.map(({ event: e }) => [stateKeyString(e.type, e.state_key ?? ''), e.event_id]));
       if (prev.event.state_key !== undefined && prev.stored.rejectedReason === null) state.set(stateKeyString(prev.event.type, prev.event.state_key), prevId);
       states.push(state);
     }

@@ -94,7 +94,7 @@ export class MembershipServer {
   async invite(origin: string, roomId: string, eventId: string, versionId: string, pdu: JsonValue | undefined, inviteRoomState: JsonValue | undefined): Promise<JsonObject> {
     const rules = roomVersion(versionId);
     if (!rules) throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `Room version ${versionId} is not supported by this server`, { room_version: versionId });
-    const received = await this.checked(rules, roomId, pdu, 'M_INVALID_PARAM');
+    const received = await this.checked(rules, roomId, pdu);
     const { event } = received;
     const invalid = (message: string) => new MatrixError(400, 'M_INVALID_PARAM', message);
     if (event.event_id !== eventId) throw invalid(`The event's ID is ${event.event_id}, not ${eventId} as the path says`);
@@ -138,13 +138,13 @@ export class MembershipServer {
   /**
    * The checks on receipt that drop an event, as the HTTP error they mean
    * here: an unsigned or badly signed event is 403 M_FORBIDDEN (as Synapse,
-   * which SyTest checks), a malformed one 400 with `errcode`.
+   * which SyTest checks), a malformed one 400 M_BAD_JSON (as Synapse).
    */
-  private async checked(rules: RoomVersionRules, roomId: string, pdu: JsonValue | undefined, errcode = 'M_BAD_JSON'): Promise<ReceivedEvent> {
+  private async checked(rules: RoomVersionRules, roomId: string, pdu: JsonValue | undefined): Promise<ReceivedEvent> {
     try {
       return await this.deps.events.checkPdu(rules, roomId, pdu ?? null);
     } catch (err) {
-      if (err instanceof DroppedPduError) throw err.reason === 'signature' ? forbidden(err.message) : new MatrixError(400, errcode, err.message);
+      if (err instanceof DroppedPduError) throw err.reason === 'signature' ? forbidden(err.message) : badJson(err.message);
       throw err;
     }
   }

@@ -8,7 +8,7 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import type { Event, JsonObject, JsonValue } from '../../core/types.js';
 import type { LoadedRoom } from '../../services/rooms/room-state.js';
 import type { Database } from '../../storage/database.js';
-import type { DestinationHealth, FederationOutboxStore } from '../../storage/federation-outbox.js';
+import type { DestinationHealth, FederationOutboxStore, OutboxKind } from '../../storage/federation-outbox.js';
 import type { EventStore } from '../../storage/rooms/events.js';
 import { MAX_EDUS_PER_TRANSACTION, MAX_PDUS_PER_TRANSACTION } from '../inbound/transactions.js';
 import type { FederationRequester } from '../requester.js';
@@ -44,6 +44,8 @@ export class FederationSender {
   private readonly wokenWhileDraining = new Set<string>();
   private txnCounter = 0;
   private stopped = false;
+  /** Cuts transactions in flight short at shutdown: a server that does not answer must not hold it up for the request timeout. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: SenderDeps) {}
 
@@ -52,9 +54,15 @@ export class FederationSender {
     for (const destination of await this.deps.outbox.destinationsWithBacklog()) this.wake(destination);
   }
 
-  /** Stops retries and waits for transactions in flight. */
+  /**
+   * Stops retries and abandons transactions in flight. Nothing is lost: an
+   * item leaves the queue only once the destination has accepted it, so an
+   * abandoned transaction is sent again after the restart (receivers
+   * deduplicate PDUs by event ID).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     await Promise.allSettled([...this.draining.values()]);
@@ -97,6 +105,11 @@ export class FederationSender {
   async destinations(): Promise<Array<DestinationHealth & { queued: number }>> {
     const all = await this.deps.outbox.allHealth();
     return Promise.all(all.map(async (h) => ({ ...h, queued: await this.deps.outbox.backlog(h.destination) })));
+  }
+
+  /** How many PDUs and EDUs wait to be sent, over all destinations. */
+  queued(): Promise<Record<OutboxKind, number>> {
+    return this.deps.outbox.pendingByKind();
   }
 
   /** Starts draining a destination's queue unless that is under way or it is backing off. */
@@ -148,8 +161,11 @@ export class FederationSender {
       try {
         await this.deps.client.request(destination, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`, {
           body: { origin: this.deps.serverName, origin_server_ts: clock(), pdus, ...(edus.length > 0 ? { edus } : {}) },
+          signal: this.stopping.signal,
         });
       } catch (err) {
+        // Abandoned at shutdown: the destination is not to blame, so no back-off is recorded.
+        if (this.stopped) return;
         await this.backOff(destination, err as Error);
         return;
       }

@@ -72,6 +72,9 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  */
 export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
 
+/** Told how long each batch of events took to commit (`events` of them), in seconds: the metrics' persist latency. */
+export type CommitObserver = (seconds: number, events: number) => void;
+
 /**
  * Consulted before a local event is built: throws (a MatrixError) to refuse
  * the request outright, e.g. for a suspended sender.
@@ -114,6 +117,7 @@ export class EventPipeline {
   private readonly listeners: PersistedEventListener[] = [];
   private readonly derivers: PersistingEventListener[] = [];
   private readonly sendChecks: SendCheck[] = [];
+  private readonly commitObservers: CommitObserver[] = [];
   readonly dag: RoomDag;
 
   constructor(private readonly deps: PipelineDeps) {
@@ -128,6 +132,11 @@ export class EventPipeline {
   /** Registers derived-data writes to run in each event's own transaction. */
   onPersisting(listener: PersistingEventListener): void {
     this.derivers.push(listener);
+  }
+
+  /** Registers an observer of each batch's commit time (local sends, createRoom, received events). */
+  observeCommits(observer: CommitObserver): void {
+    this.commitObservers.push(observer);
   }
 
   /** Registers a check every local event request must pass (in sendInRoom and createRoom). */
@@ -697,11 +706,15 @@ export class EventPipeline {
         }
         return stored;
       });
-    return store(true).catch(async (err: unknown) => {
+    const started = performance.now();
+    const stored = await store(true).catch(async (err: unknown) => {
       if (!(err instanceof DerivedDataError)) throw err;
       this.deps.onError(err.failure, err.message);
       return store(false);
     });
+    const seconds = (performance.now() - started) / 1000;
+    for (const observe of this.commitObservers) observe(seconds, batch.events.length);
+    return stored;
   }
 
   private async deriveData(event: Event, room: LoadedRoom, streamOrdering: number): Promise<void> {

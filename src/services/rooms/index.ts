@@ -3,6 +3,7 @@
 // through the EventPipeline, so the authorisation rules decide; this layer
 // turns requests into events and gives refusals a reason a person can act on.
 import { randomInt } from 'node:crypto';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { RoomPowerLevels } from '../../core/power-levels.js';
 import { DEFAULT_ROOM_VERSION, roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
 import type { Event, JsonObject } from '../../core/types.js';
@@ -53,6 +54,10 @@ export interface RoomServiceDeps {
   pipeline: EventPipeline;
   profiles: ProfileService;
   clock: () => number;
+  /** Synapse's allow_per_room_profiles: false gives member events the global profile, whatever the client sent. */
+  allowPerRoomProfiles: boolean;
+  /** Whether a local user has a guest account (modules/guest_access.md). */
+  isGuest: (userId: string) => Promise<boolean>;
   /** Absent: rooms are local to this server. */
   remote?: RemoteRooms;
   /** Rooms an admin blocked (Synapse's block API): local users may not join, knock or be invited there. Absent: none. */
@@ -61,6 +66,12 @@ export interface RoomServiceDeps {
 
 /** Memberships whose events carry the member's profile (as Synapse adds it). */
 const PROFILE_MEMBERSHIPS: ReadonlySet<string> = new Set(['join', 'knock', 'invite']);
+
+/**
+ * Keys of a join that belong to the membership change it made, not to the
+ * member: a re-sent join (a profile change) does not repeat them.
+ */
+const JOIN_TRANSITION_KEYS: readonly string[] = ['reason', 'join_authorised_via_users_server'];
 
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -92,7 +103,7 @@ export class RoomService {
     const remoteInvitees = request.invite.filter((userId) => serverNameOfUserId(userId) !== serverName);
     const options = {
       creator,
-      creatorProfile: await this.profileContent(creator),
+      creatorProfile: await this.memberProfile(creator),
       rules,
       preset,
       creationContent: request.creationContent,
@@ -101,7 +112,7 @@ export class RoomService {
       initialState: request.initialState,
       name: request.name,
       topic: request.topic,
-      invites: await Promise.all(request.invite.map(async (userId) => ({ userId, profile: await this.profileContent(userId) }))),
+      invites: await Promise.all(request.invite.map(async (userId) => ({ userId, profile: await this.memberProfile(userId) }))),
       // Other servers' users are invited once the room exists: their servers must sign each invite.
       invitedLater: new Set(remoteInvitees),
       isDirect: request.isDirect,
@@ -190,7 +201,7 @@ export class RoomService {
   }
 
   private async memberContent(userId: string, membership: string, reason: string | undefined): Promise<JsonObject> {
-    const content: JsonObject = { ...(await this.profileContent(userId)), membership };
+    const content: JsonObject = { ...(await this.memberProfile(userId)), membership };
     if (reason !== undefined) content.reason = reason;
     return content;
   }
@@ -224,10 +235,10 @@ export class RoomService {
    */
   private async joinInRoom(room: LoadedRoom, userId: string, requested: JsonObject, isGuest: boolean): Promise<SentEvent> {
     // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
-    if (isGuest && room.stateEvent('m.room.guest_access')?.content.guest_access !== 'can_join') {
+    if (isGuest && !admitsGuests(room)) {
       throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${room.roomId} does not admit guests; register a full account to join it`);
     }
-    const content: JsonObject = { ...(await this.profileContent(userId)), ...requested, membership: 'join' };
+    const content: JsonObject = { ...(await this.memberProfile(userId)), ...requested, membership: 'join' };
     const authoriser = await this.restrictedJoinAuthoriser(room, userId);
     if (authoriser) content.join_authorised_via_users_server = authoriser;
     return this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: userId, sender: userId, content });
@@ -274,7 +285,7 @@ export class RoomService {
       const current = loaded.membership(target);
       if (current === 'join') throw forbidden(`${target} is already in the room`);
       if (current === 'ban') throw forbidden(`${target} is banned from the room`);
-      const extra: JsonObject = await this.profileContent(target);
+      const extra: JsonObject = await this.memberProfile(target);
       if (isDirect) extra.is_direct = true;
       if (serverNameOfUserId(target) === this.deps.serverName) {
         await this.sendMembership(loaded, sender, target, 'invite', reason, extra);
@@ -310,6 +321,44 @@ export class RoomService {
       const loaded = this.requireRoom(room, roomId);
       if (loaded.membership(target) !== 'ban') throw forbidden(`${target} is not banned from the room`);
       await this.sendMembership(loaded, sender, target, 'leave', reason);
+    });
+  }
+
+  /**
+   * Re-sends a user's join with their global profile (`profile`, from
+   * `memberProfile`) after it changed, as Synapse's profile handler does:
+   * the membership stays, displayname and avatar_url are replaced — a
+   * per-room name too, as Synapse overwrites it — and other keys are kept.
+   * Nothing is sent when the user is no longer joined (they left or were
+   * banned since) or the content would not change.
+   */
+  async refreshMemberProfile(userId: string, roomId: string, profile: JsonObject): Promise<void> {
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      const current = room?.stateEvent('m.room.member', userId);
+      if (!room || current?.content.membership !== 'join') return;
+      const kept = Object.entries(current.content).filter(([key]) => key !== 'displayname' && key !== 'avatar_url' && !JOIN_TRANSITION_KEYS.includes(key));
+      const content: JsonObject = { ...Object.fromEntries(kept), ...profile, membership: 'join' };
+      if (canonicalJson(content) === canonicalJson(current.content)) return;
+      await this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: userId, sender: userId, content });
+    });
+  }
+
+  /**
+   * After m.room.guest_access stopped being can_join: this server's guests
+   * who are joined or invited leave, each as themselves (Synapse's
+   * kick_guest_users: no power level is needed, and guests stay a matter of
+   * their own server). Checked again in the room's queue, in case access was
+   * given back meanwhile.
+   */
+  async evictGuests(roomId: string): Promise<void> {
+    await this.deps.pipeline.withRoom(roomId, async (room) => {
+      if (!room || admitsGuests(room)) return;
+      const present = [...room.state.values()].filter(
+        (e) => e.type === 'm.room.member' && this.isLocalUser(e.state_key!) && (e.content.membership === 'join' || e.content.membership === 'invite'),
+      );
+      for (const { state_key: userId } of present) {
+        if (await this.deps.isGuest(userId!)) await this.sendMembership(room, userId!, userId!, 'leave');
+      }
     });
   }
 
@@ -366,7 +415,8 @@ export class RoomService {
    * content, as Synapse treats it (synapse/rest/client/room.py → update_membership):
    * Element's /myroomnick re-sends the member's `join` with a per-room
    * `displayname`/`avatar_url`, which the auth rules allow. Joins,
-   * knocks and invites get the global profile where the client gave none;
+   * knocks and invites get the global profile where the client gave none
+   * (always, with allow_per_room_profiles off);
    * the restricted-join authoriser is always the server's choice. `joins`:
    * the sender joins now, which goes through the join path (guest access,
    * restricted rooms).
@@ -374,9 +424,14 @@ export class RoomService {
   private async memberStateContent(room: LoadedRoom, sender: string, target: string, content: JsonObject): Promise<{ content: JsonObject; joins: boolean }> {
     const { membership, join_authorised_via_users_server: _chosenByServer, ...requested } = content;
     if (typeof membership !== 'string') throw badJson("m.room.member content needs 'membership', a string such as 'join' or 'leave'");
+    if (!this.deps.allowPerRoomProfiles && PROFILE_MEMBERSHIPS.has(membership)) {
+      // As Synapse's update_membership: the global profile is filled in below instead.
+      delete requested.displayname;
+      delete requested.avatar_url;
+    }
     if (!isValidUserId(target)) throw invalidParam(`The state key of m.room.member must be a user ID, not '${target}'`);
     if (membership === 'join' && target === sender && room.membership(target) !== 'join') return { content: requested, joins: true };
-    const profile = PROFILE_MEMBERSHIPS.has(membership) ? await this.profileContent(target) : {};
+    const profile = PROFILE_MEMBERSHIPS.has(membership) ? await this.memberProfile(target) : {};
     return { content: { ...profile, ...requested, membership }, joins: false };
   }
 
@@ -453,7 +508,8 @@ export class RoomService {
     }
   }
 
-  private async profileContent(userId: string): Promise<JsonObject> {
+  /** A local user's global displayname and avatar_url as member event content (empty for other servers' users). */
+  async memberProfile(userId: string): Promise<JsonObject> {
     if (!this.isLocalUser(userId)) return {};
     const profile = await this.deps.profiles.get(userId).catch(() => undefined);
     const content: JsonObject = {};
@@ -470,4 +526,9 @@ export class RoomService {
     const opaque = Array.from({ length: 18 }, () => ROOM_ID_ALPHABET[randomInt(ROOM_ID_ALPHABET.length)]).join('');
     return `!${opaque}:${this.deps.serverName}`;
   }
+}
+
+/** guest_access.md: guests may join (and stay in) only rooms whose m.room.guest_access is can_join. */
+export function admitsGuests(room: LoadedRoom): boolean {
+  return room.stateEvent('m.room.guest_access')?.content.guest_access === 'can_join';
 }

@@ -12,6 +12,7 @@ import type { PurgeCandidate, RoomPurgeStore } from '../../storage/rooms/purge.j
 import type { ClientEvent, ClientEventFormatter } from './client-events.js';
 import type { EventPipeline } from './event-pipeline.js';
 import type { RoomService } from './index.js';
+import type { BackgroundTasks } from '../background-tasks.js';
 
 export interface RoomPage {
   rooms: AdminRoomEntry[];
@@ -69,6 +70,8 @@ export interface RoomAdministrationDeps {
   rooms: RoomService;
   formatter: ClientEventFormatter;
   onError: (err: unknown, context: string) => void;
+  /** Runs purges and deletions after the request; shutdown waits for them before the database closes. */
+  tasks: BackgroundTasks;
   /** Whether the account exists here (a replacement room's creator must). */
   accountExists: (userId: string) => Promise<boolean>;
 }
@@ -87,8 +90,6 @@ export class RoomAdministration {
   private readonly purgeStatuses = new Map<string, PurgeStatus>();
   /** Background room deletions by delete ID, likewise kept for the server's lifetime. */
   private readonly deletions = new Map<string, RoomDeletion>();
-  /** Purges and deletions still running: shutdown waits for them rather than closing the database under them. */
-  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly deps: RoomAdministrationDeps) {}
 
@@ -215,15 +216,15 @@ export class RoomAdministration {
       result: { kickedUsers: [], failedToKickUsers: [], localAliases: [], newRoomId: null },
     };
     this.deletions.set(deletion.deleteId, deletion);
-    this.inBackground(
-      this.deleteRoom(adminUserId, roomId, options, () => (deletion.status = 'purging')).then(
-        (result) => void Object.assign(deletion, { status: 'complete', result }),
-        (err: unknown) => {
-          this.deps.onError(err, `deleting ${roomId} failed`);
-          Object.assign(deletion, { status: 'failed', error: (err as Error).message });
-        },
-      ),
-    );
+    this.deps.tasks.run(`deleting ${roomId}`, async () => {
+      try {
+        const result = await this.deleteRoom(adminUserId, roomId, options, () => (deletion.status = 'purging'));
+        Object.assign(deletion, { status: 'complete', result });
+      } catch (err) {
+        Object.assign(deletion, { status: 'failed', error: (err as Error).message });
+        throw err;
+      }
+    });
     return deletion.deleteId;
   }
 
@@ -259,26 +260,16 @@ export class RoomAdministration {
     const depth = await this.boundaryDepth(roomId, boundary);
     const purgeId = randomBytes(12).toString('base64url');
     this.purgeStatuses.set(purgeId, { status: 'active' });
-    this.inBackground(
-      this.purgeHistory(roomId, depth, deleteLocalEvents).then(
-        () => void this.purgeStatuses.set(purgeId, { status: 'complete' }),
-        (err: unknown) => {
-          this.deps.onError(err, `purge_history of ${roomId} failed`);
-          this.purgeStatuses.set(purgeId, { status: 'failed', error: (err as Error).message });
-        },
-      ),
-    );
+    this.deps.tasks.run(`purge_history of ${roomId}`, async () => {
+      try {
+        await this.purgeHistory(roomId, depth, deleteLocalEvents);
+        this.purgeStatuses.set(purgeId, { status: 'complete' });
+      } catch (err) {
+        this.purgeStatuses.set(purgeId, { status: 'failed', error: (err as Error).message });
+        throw err;
+      }
+    });
     return purgeId;
-  }
-
-  /** Waits for the purges and deletions still running (at shutdown). */
-  async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
-  }
-
-  private inBackground(work: Promise<void>): void {
-    this.running.add(work);
-    void work.finally(() => this.running.delete(work));
   }
 
   /** GET /_synapse/admin/v1/purge_history_status/{purgeId}. */

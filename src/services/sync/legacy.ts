@@ -1,15 +1,17 @@
 // The deprecated pre-/sync API (data/api/client-server/old_sync.yaml and
 // room_initial_sync.yaml): GET /events, GET /initialSync and GET
 // /rooms/{roomId}/initialSync, reshaped from classic /sync passes so they
-// share its stream providers, tokens and long-polling.
+// share its stream providers, tokens and long-polling. /events reads room
+// events forward from the client's token a page at a time, so a client that
+// fell behind catches up on every event, in order, over several calls.
 import type { JsonObject } from '../../core/types.js';
 import { forbidden } from '../../core/errors.js';
 import type { RoomStore } from '../../storage/rooms/index.js';
 import { DEFAULT_FILTER, parseFilter } from '../filters/index.js';
 import { paginationToken } from '../rooms/timeline.js';
 import type { HistoryVisibility } from '../rooms/visibility.js';
-import type { PresenceService } from '../user-data/index.js';
-import { formatSyncToken, type StreamPositions } from './token.js';
+import type { PresenceService, ReceiptService } from '../user-data/index.js';
+import { formatSyncToken, parseSyncToken, type StreamPositions } from './token.js';
 import type { SyncService } from './sync-service.js';
 
 interface Who {
@@ -18,6 +20,12 @@ interface Who {
 }
 
 type RoomSection = { timeline?: { events: JsonObject[]; prev_batch?: string }; state?: { events: JsonObject[] }; ephemeral?: { events: JsonObject[] }; account_data?: { events: JsonObject[] } };
+/**
+ * Room events one GET /events returns at most: the rest follow from its
+ * `end`, oldest first (as Synapse pages its event stream forward).
+ */
+export const EVENTS_PAGE = 100;
+
 type SyncBody = JsonObject & {
   next_batch: string;
   rooms: Record<'join' | 'invite' | 'leave' | 'knock', Record<string, RoomSection & { invite_state?: { events: JsonObject[] } }>>;
@@ -29,8 +37,9 @@ export class LegacySyncService {
   constructor(
     private readonly sync: SyncService,
     private readonly store: RoomStore,
-    private readonly visibility: Pick<HistoryVisibility, 'isWorldReadable'>,
+    private readonly visibility: Pick<HistoryVisibility, 'isWorldReadable' | 'filterVisible'>,
     private readonly presence: Pick<PresenceService, 'presenceSince'>,
+    private readonly receipts: Pick<ReceiptService, 'receiptsForRooms'>,
   ) {}
 
   /**
@@ -38,7 +47,8 @@ export class LegacySyncService {
    * `timeoutMs` for some — of the user's joined rooms, or of `roomId` alone
    * (old_sync.yaml), which the user must have joined or which must be
    * world_readable (a peek, as Synapse): this stream never carries a room
-   * the user may not read.
+   * the user may not read. Room events come oldest first, at most
+   * EVENTS_PAGE of them, and `end` follows the last one returned.
    */
   async events(who: Who, from: StreamPositions | undefined, fromToken: string | undefined, timeoutMs: number, roomId?: string, signal?: AbortSignal): Promise<JsonObject> {
     let peek: string[] = [];
@@ -47,15 +57,38 @@ export class LegacySyncService {
       peek = [roomId];
     }
     const since = from ?? this.sync.currentPositions();
-    const filter = parseFilter(roomId === undefined ? {} : { room: { rooms: [roomId] } });
+    // The sync pass waits for news and brings ephemeral events and presence;
+    // one timeline event per room is enough for it to notice a room moved.
+    const filter = parseFilter({ room: { ...(roomId === undefined ? {} : { rooms: [roomId] }), timeline: { limit: 1 } } });
     const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter, peek, signal })) as SyncBody;
-    const chunk: JsonObject[] = [];
+    const to = parseSyncToken(body.next_batch);
+    const rooms = roomId !== undefined ? [roomId] : await this.joinedRoomIds(who.userId);
+    const page = await this.roomEventsPage(who, rooms, since.events, to.events);
+    const chunk: JsonObject[] = [...page.events];
     for (const [roomId, room] of Object.entries(body.rooms.join)) {
-      for (const event of [...(room.timeline?.events ?? []), ...(room.ephemeral?.events ?? [])]) chunk.push({ ...event, room_id: roomId });
+      for (const event of room.ephemeral?.events ?? []) chunk.push({ ...event, room_id: roomId });
     }
     // As Synapse's /events: presence content names its user, which clients of this API read.
     chunk.push(...body.presence.events.map((e) => ({ ...e, content: { ...(e.content as JsonObject), user_id: e.sender } })));
-    return { chunk, start: fromToken ?? body.next_batch, end: body.next_batch };
+    const end = formatSyncToken({ ...to, events: page.end });
+    return { chunk, start: fromToken ?? end, end };
+  }
+
+  private async joinedRoomIds(userId: string): Promise<string[]> {
+    return (await this.store.memberships.roomsForUser(userId, ['join'])).map((m) => m.roomId);
+  }
+
+  /**
+   * The oldest EVENTS_PAGE events of `roomIds` after `after` (up to `upTo`)
+   * that the user may see, with room_id, and the position the next page
+   * starts after: the last event read when the page is full, else `upTo`.
+   */
+  private async roomEventsPage(who: Who, roomIds: readonly string[], after: number, upTo: number): Promise<{ events: JsonObject[]; end: number }> {
+    const read = await this.store.events.getEventsByStream(roomIds, after, upTo, EVENTS_PAGE, 'forward');
+    const end = read.length === EVENTS_PAGE ? read.at(-1)!.streamOrdering : upTo;
+    const visible = await this.visibility.filterVisible(who.userId, read);
+    const serialized = await this.sync.serializer.serialize(visible, { ...who, filter: DEFAULT_FILTER });
+    return { events: serialized.map((e, i) => ({ ...e, room_id: visible[i]!.roomId })), end };
   }
 
   /** # GET /initialSync */
@@ -65,7 +98,9 @@ export class LegacySyncService {
     const rooms = (['join', 'invite', 'leave'] as const).flatMap((section) =>
       Object.entries(body.rooms[section]).map(([roomId, room]) => this.roomInfo(roomId, section, room, body.next_batch, limit)),
     );
-    return { end: body.next_batch, rooms, presence: body.presence.events, account_data: body.account_data.events };
+    const receipts = Object.entries(body.rooms.join).flatMap(([roomId, room]) => receiptsOf(room).map((e) => ({ ...e, room_id: roomId })));
+    // As Synapse's snapshot: the receipts of the joined rooms beside the spec's fields.
+    return { end: body.next_batch, rooms, presence: body.presence.events, account_data: body.account_data.events, receipts };
   }
 
   /**
@@ -84,7 +119,9 @@ export class LegacySyncService {
     const members = new Set(
       ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
     );
-    return { ...info, presence: body.presence.events.filter((e) => members.has(e.sender as string)) };
+    // As Synapse: receipts of a room the user is in; none once they left.
+    const receipts = section === 'join' ? receiptsOf(body.rooms.join[roomId]!) : [];
+    return { ...info, presence: body.presence.events.filter((e) => members.has(e.sender as string)), receipts };
   }
 
   /**
@@ -95,10 +132,11 @@ export class LegacySyncService {
   private async peek(who: Who, roomId: string, limit: number): Promise<JsonObject> {
     const to = this.sync.currentPositions();
     const reader = { ...who, filter: DEFAULT_FILTER };
-    const [timelines, state, members] = await Promise.all([
+    const [timelines, state, members, receipts] = await Promise.all([
       this.sync.timelines.read(who.userId, [{ roomId, after: 0, upTo: to.events }], Math.max(1, limit), () => true),
       this.store.currentState.getCurrentStateEvents(roomId),
       this.store.memberships.membersOfRoom(roomId, 'join'),
+      this.receipts.receiptsForRooms([roomId], who.userId),
     ]);
     const timeline = timelines.get(roomId)?.events ?? [];
     const first = timeline[0];
@@ -107,7 +145,12 @@ export class LegacySyncService {
       state: { events: await this.sync.serializer.serialize(state.filter((e) => e.streamOrdering <= to.events), reader) },
     };
     const { membership: _peeker, ...info } = this.roomInfo(roomId, 'join', section, formatSyncToken(to), limit);
-    return { ...info, presence: await this.presence.presenceSince(0, members.map((m) => m.userId)) };
+    const receipt = receipts.get(roomId);
+    return {
+      ...info,
+      presence: await this.presence.presenceSince(0, members.map((m) => m.userId)),
+      receipts: receipt ? [{ type: 'm.receipt', content: receipt as unknown as JsonObject }] : [],
+    };
   }
 
   private roomInfo(roomId: string, section: 'join' | 'invite' | 'leave', room: RoomSection & { invite_state?: { events: JsonObject[] } }, end: string, limit: number): JsonObject {
@@ -136,4 +179,9 @@ export class LegacySyncService {
       visibility: (joinRule?.content as JsonObject | undefined)?.join_rule === 'public' ? 'public' : 'private',
     };
   }
+}
+
+/** The m.receipt events of a room's section of a sync response. */
+function receiptsOf(room: RoomSection): JsonObject[] {
+  return (room.ephemeral?.events ?? []).filter((e) => e.type === 'm.receipt');
 }

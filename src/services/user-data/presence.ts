@@ -105,6 +105,17 @@ export class PresenceService {
     return records.map((r) => ({ type: 'm.presence', sender: r.userId, content: this.content(r) }));
   }
 
+  /**
+   * The user's own m.presence event for an initial sync, which always has
+   * one: as recorded, or offline for a user who never set any (Synapse's
+   * default state). None while presence is disabled.
+   */
+  async ownPresenceEvent(userId: string): Promise<JsonObject | undefined> {
+    if (!this.enabled) return undefined;
+    const record = await this.store.get(userId);
+    return { type: 'm.presence', sender: userId, content: record ? this.content(record) : { presence: 'offline' } };
+  }
+
   private async update(userId: string, state: PresenceState, statusMsg: string | null): Promise<void> {
     if (!this.enabled) return;
     const now = this.clock();

@@ -98,7 +98,22 @@ interface ChainRow {
   event_id: string | null;
 }
 
+/** Recently saved snapshots kept whole in memory: at most this many, */
+const RECENT_SNAPSHOTS = 16;
+/** and at most this many state entries among them. */
+const RECENT_ENTRIES = 100_000;
+
 export class StateSnapshotStore {
+  /**
+   * The last snapshots saved, whole. The next state of a room is nearly
+   * always saved as a diff against the last one (`parentHint`); without this
+   * every state event of a room with 10,000 state entries read them all back
+   * from the database to compute a one-entry diff. Filled after commit only,
+   * so a rolled-back snapshot's ID (SQLite may hand it out again) never
+   * names a cached state.
+   */
+  private readonly recent = new Map<SnapshotId, { info: SnapshotInfo; state: StateMap }>();
+
   constructor(private readonly db: Database) {}
 
   /**
@@ -124,9 +139,23 @@ export class StateSnapshotStore {
       );
       // A concurrent save of the same state won the race; use its snapshot.
       if (!inserted) return (await this.snapshotIdByHash(tx, hash))!;
-      await this.writeEntries(tx, Number(inserted.id), plan.entries);
-      return Number(inserted.id);
+      const id = Number(inserted.id);
+      await this.writeEntries(tx, id, plan.entries);
+      const saved = new Map(state);
+      this.db.afterCommit(() => this.remember({ id, parentId: plan.parent?.id ?? null, layer: plan.layer, stateSize: state.size }, saved));
+      return id;
     });
+  }
+
+  private remember(info: SnapshotInfo, state: StateMap): void {
+    this.recent.set(info.id, { info, state });
+    let entries = 0;
+    for (const { state: kept } of this.recent.values()) entries += kept.size;
+    for (const [id, { state: oldest }] of this.recent) {
+      if (this.recent.size <= RECENT_SNAPSHOTS && entries <= RECENT_ENTRIES) break;
+      this.recent.delete(id);
+      entries -= oldest.size;
+    }
   }
 
   /**
@@ -144,7 +173,8 @@ export class StateSnapshotStore {
   }
 
   async loadStateSnapshot(id: SnapshotId): Promise<StateMap> {
-    return fullState(await this.loadChain(id));
+    const cached = this.recent.get(id);
+    return cached ? new Map(cached.state) : fullState(await this.loadChain(id));
   }
 
   /**
@@ -211,6 +241,14 @@ export class StateSnapshotStore {
    * against which the diff fits that layer's budget; else as a new base.
    */
   private async plan(state: StateMap, parentHint: SnapshotId | undefined): Promise<SnapshotPlan> {
+    const parent = parentHint === undefined ? undefined : this.recent.get(parentHint);
+    if (parent && parent.info.layer < MAX_DIFF_LAYERS) {
+      // The usual case, a diff right above the parent, without reading the parent back.
+      const delta = diffStates(parent.state, state);
+      if (deltaSize(delta) <= layerBudget(parent.info.layer + 1, state.size)) {
+        return { parent: parent.info, layer: parent.info.layer + 1, entries: deltaEntries(delta) };
+      }
+    }
     if (parentHint !== undefined) {
       const chain = await this.loadChain(parentHint);
       const fulls: StateMap[] = [];
