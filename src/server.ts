@@ -89,6 +89,17 @@ import { federationHierarchyRoutes } from './http/federation/hierarchy.js';
 import { createRemoteE2ee, serveEdus, type EduFederation } from './federation/edus/index.js';
 import { federationUserKeyRoutes } from './http/federation/user-keys.js';
 import { federationAdminRoutes } from './http/admin/federation.js';
+import { rootPageRoutes } from './http/root-page.js';
+import { serverVersionRoutes } from './http/admin/version.js';
+import { roomAdminRoutes } from './http/admin/rooms.js';
+import { RoomAdministration } from './services/rooms/room-admin.js';
+import { RoomAdminStore } from './storage/rooms/admin.js';
+import { RoomPurgeStore } from './storage/rooms/purge.js';
+import { ServerStatusService } from './services/server-status.js';
+import { serverStatusRoutes } from './http/admin/status.js';
+import { adminConsoleRoutes } from './http/admin/console.js';
+import { MediaAdministration } from './services/media/admin.js';
+import { mediaAdminRoutes } from './http/admin/media.js';
 
 export interface StartOptions {
   config: HomeserverConfig;
@@ -287,6 +298,12 @@ export interface HomeserverServices {
   roomFederation: RoomFederation & { memberships: MembershipServer };
   /** EDUs both ways: typing, receipts, presence, to-device, device lists and cross-signing keys of users across servers. */
   edus: EduFederation;
+  /** Synapse's room admin API: list, inspect, block, delete and purge rooms. */
+  roomAdministration: RoomAdministration;
+  /** The admin console's status page: version, uptime, database, counts. */
+  serverStatus: ServerStatusService;
+  /** Synapse's media admin API: a user's media, quarantine, deletion. */
+  mediaAdministration: MediaAdministration;
 }
 
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
@@ -320,7 +337,9 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     erasedAmong: (userIds: Iterable<string>) => accounts.context.stores.users.erasedAmong(userIds),
   };
   const roomFederation = createRoomFederation(roomFederationSetup);
+  const roomAdminStore = new RoomAdminStore(db);
   const rooms = new RoomService({
+    isBlocked: async (roomId) => (await roomAdminStore.blockedBy(roomId)) !== undefined,
     serverName: config.serverName,
     defaultRoomVersion: config.defaultRoomVersion,
     store: roomStore,
@@ -388,7 +407,34 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const slidingSync = new SlidingSyncService({ store: roomStore, notifier, sync, serializer: sync.serializer, accountDataStore: accounts.context.stores.accountData, ...userData, notifications: push.stores.notifications, encryption: e2ee, clock });
   const discovery = createDiscoveryServices({ db, config, clock, roomStore, rooms, pipeline, formatter: clientEvents, profiles: accounts.context.stores.profiles, users: accounts.context.stores.users, accountEvents: accounts.events, visibility: (userId, events) => visibility.filterVisible(userId, events), remote: remoteQueries, remoteAliases: roomFederation.remote });
   const notificationList = new NotificationList({ notifications: push.stores.notifications, events: roomStore.events, visibility });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, roomTasks, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus };
+  const roomAdministration = new RoomAdministration({
+    serverName: config.serverName,
+    store: roomStore,
+    admin: roomAdminStore,
+    purges: new RoomPurgeStore(db),
+    pipeline,
+    rooms,
+    formatter: clientEvents,
+    onError: (err, context) => opts.logger.error({ err }, context),
+    accountExists: (userId) => accounts.context.stores.users.exists(userId),
+    tasks: roomTasks,
+  });
+  const serverStatus = new ServerStatusService({
+    serverName: config.serverName,
+    version: axonVersion(),
+    databaseEngine: db.engine,
+    clock,
+    countUsers: () => accounts.context.stores.users.countActive(),
+    countRooms: () => roomStore.rooms.count(),
+  });
+  const mediaAdministration = new MediaAdministration({
+    db,
+    serverName: config.serverName,
+    mediaStorePath: config.mediaStorePath,
+    userExists: (userId) => accounts.context.stores.users.exists(userId),
+    mediaInRoom: (roomId) => roomAdministration.mediaInRoom(roomId),
+  });
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, roomTasks, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -448,6 +494,12 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),
     ...serverKeyRoutes({ serverName: config.serverName, signingKeys: opts.signingKeys, keyRing: services.federation.keyRing, clock }),
     ...federationVersionRoutes(),
+    ...rootPageRoutes({ serverName: config.serverName, publicBaseUrl: config.publicBaseUrl, version: axonVersion() }),
+    ...serverVersionRoutes(axonVersion()),
+    ...roomAdminRoutes(services.roomAdministration),
+    ...serverStatusRoutes(services.serverStatus),
+    ...mediaAdminRoutes(services.mediaAdministration),
+    ...adminConsoleRoutes(),
     ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
     ...federationEventRoutes(services.roomFederation.queries),
     ...federationMembershipRoutes(services.roomFederation.memberships),

@@ -219,3 +219,28 @@ function isValidOpaqueLocalpart(localpart: string): boolean {
 function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
+
+/** A content URI, mxc://<server-name>/<media-id> (client-server-api "Matrix Content (mxc://) URIs"). */
+export interface ContentUri {
+  serverName: string;
+  mediaId: string;
+}
+
+/** The spec's media ID characters (content_repo "Security considerations"): no '/', no '.'. */
+const MEDIA_ID = /^[A-Za-z0-9_-]+$/;
+
+export function isValidMediaId(mediaId: string): boolean {
+  return MEDIA_ID.test(mediaId);
+}
+
+/** Parses an mxc:// URI; null when the server name or media ID is outside the grammar. */
+export function parseContentUri(s: string): ContentUri | null {
+  if (!s.startsWith('mxc://')) return null;
+  const rest = s.slice('mxc://'.length);
+  const slash = rest.indexOf('/');
+  if (slash === -1) return null;
+  const serverName = rest.slice(0, slash);
+  const mediaId = rest.slice(slash + 1);
+  if (!isValidServerName(serverName) || !isValidMediaId(mediaId)) return null;
+  return { serverName, mediaId };
+}

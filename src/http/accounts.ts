@@ -3,6 +3,7 @@
 import type { AccountServices } from '../services/accounts/index.js';
 import { sharedSecretRegisterRoutes } from './admin/register.js';
 import { registrationTokenAdminRoutes } from './admin/registration-tokens.js';
+import { userAdminRoutes } from './admin/users.js';
 import { accountManagementRoutes } from './client/account.js';
 import { adminRoutes } from './client/admin.js';
 import { capabilitiesRoutes } from './client/capabilities.js';
@@ -35,6 +36,7 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
     ...capabilitiesRoutes({ defaultRoomVersion: services.context.config.defaultRoomVersion, loginTokensEnabled: services.loginTokens.config.enabled }),
     ...sharedSecretRegisterRoutes(services),
     ...registrationTokenAdminRoutes(services),
+    ...userAdminRoutes(services),
   ];
 }
 

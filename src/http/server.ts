@@ -72,8 +72,16 @@ const RESOURCE_PREFIXES: Readonly<Record<ListenerResource, readonly string[]>> =
   replication: [],
 };
 
+/**
+ * Whole paths a resource serves besides its prefixes: the client listener's
+ * page at `/` (root-page.ts) and the admin console's address without its slash.
+ */
+const RESOURCE_PATHS: Readonly<Partial<Record<ListenerResource, readonly string[]>>> = {
+  client: ['/', '/_axon/admin'],
+};
+
 export function listenerServes(resources: readonly ListenerResource[], path: string): boolean {
-  return resources.some((name) => RESOURCE_PREFIXES[name].some((prefix) => path.startsWith(prefix)));
+  return resources.some((name) => RESOURCE_PREFIXES[name].some((prefix) => path.startsWith(prefix)) || (RESOURCE_PATHS[name]?.includes(path) ?? false));
 }
 
 const UNKNOWN_TOKEN_MESSAGE = 'Unknown access token';

@@ -21,6 +21,8 @@ export interface LocalMedia {
   /** When a pending async upload lapses; null for direct uploads. */
   unusedExpiresTs: number | null;
   quarantined: boolean;
+  /** The admin who quarantined it (null when not quarantined, or by no one known). */
+  quarantinedBy: string | null;
 }
 
 export interface UploadedContent {
@@ -77,6 +79,7 @@ interface MediaRow {
   uploaded_ts: number | string | null;
   unused_expires_ts: number | string | null;
   quarantined: number;
+  quarantined_by: string | null;
 }
 
 interface ThumbnailRow {
@@ -88,7 +91,7 @@ interface ThumbnailRow {
   size: number | string;
 }
 
-const MEDIA_COLUMNS = 'media_id, user_id, content_type, upload_name, size, sha256, created_ts, uploaded_ts, unused_expires_ts, quarantined';
+const MEDIA_COLUMNS = 'media_id, user_id, content_type, upload_name, size, sha256, created_ts, uploaded_ts, unused_expires_ts, quarantined, quarantined_by';
 
 // BIGINT arrives as a string from PostgreSQL.
 const numberOrNull = (value: number | string | null): number | null => (value === null ? null : Number(value));
@@ -105,6 +108,7 @@ function toMedia(row: MediaRow): LocalMedia {
     uploadedTs: numberOrNull(row.uploaded_ts),
     unusedExpiresTs: numberOrNull(row.unused_expires_ts),
     quarantined: Number(row.quarantined) !== 0,
+    quarantinedBy: row.quarantined_by,
   };
 }
 
@@ -131,6 +135,25 @@ function toThumbnail(row: ThumbnailRow): MediaThumbnail {
     contentType: row.content_type,
     size: Number(row.size),
   };
+}
+
+/** Synapse's order_by values for a user's media that Axon has columns for. */
+export const MEDIA_ORDER_COLUMNS = {
+  media_id: 'media_id',
+  upload_name: 'upload_name',
+  created_ts: 'created_ts',
+  media_length: 'size',
+  media_type: 'content_type',
+  quarantined_by: 'quarantined_by',
+} as const;
+
+export type MediaOrder = keyof typeof MEDIA_ORDER_COLUMNS;
+
+export interface MediaListPage {
+  from: number;
+  limit: number;
+  orderBy: MediaOrder;
+  direction: 'f' | 'b';
 }
 
 export class MediaStore {
@@ -169,6 +192,61 @@ export class MediaStore {
   async get(mediaId: string): Promise<LocalMedia | undefined> {
     const row = await this.db.queryOne<MediaRow>(`SELECT ${MEDIA_COLUMNS} FROM local_media WHERE media_id = ?`, [mediaId]);
     return row && toMedia(row);
+  }
+
+  /** One page of the user's media (uploaded or pending) for the admin API, and how many there are. */
+  async listByUser(userId: string, page: MediaListPage): Promise<{ media: LocalMedia[]; total: number }> {
+    const total = await this.db.queryOne<{ n: number | string }>('SELECT COUNT(*) AS n FROM local_media WHERE user_id = ?', [userId]);
+    const column = MEDIA_ORDER_COLUMNS[page.orderBy];
+    const dir = page.direction === 'b' ? 'DESC' : 'ASC';
+    const rows = await this.db.query<MediaRow>(
+      `SELECT ${MEDIA_COLUMNS} FROM local_media WHERE user_id = ?
+       ORDER BY CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END ${dir}, ${column} ${dir}, media_id ${dir} LIMIT ? OFFSET ?`,
+      [userId, page.limit, page.from],
+    );
+    return { media: rows.map(toMedia), total: Number(total?.n ?? 0) };
+  }
+
+  /** Quarantines (with the admin's ID) or releases local media; false when there is no such media. */
+  async setQuarantined(mediaId: string, quarantinedBy: string | null): Promise<boolean> {
+    const { changes } = await this.db.execute('UPDATE local_media SET quarantined = ?, quarantined_by = ? WHERE media_id = ?', [
+      quarantinedBy === null ? 0 : 1,
+      quarantinedBy,
+      mediaId,
+    ]);
+    return changes > 0;
+  }
+
+  /** Quarantines every piece of the user's media not quarantined yet; returns how many. */
+  async quarantineAllOf(userId: string, quarantinedBy: string): Promise<number> {
+    const { changes } = await this.db.execute('UPDATE local_media SET quarantined = 1, quarantined_by = ? WHERE user_id = ? AND quarantined = 0', [
+      quarantinedBy,
+      userId,
+    ]);
+    return changes;
+  }
+
+  /** The IDs of all of the user's media. */
+  async mediaIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ media_id: string }>('SELECT media_id FROM local_media WHERE user_id = ? ORDER BY created_ts, media_id', [userId]);
+    return rows.map((r) => r.media_id);
+  }
+
+  /** As `setQuarantined`, for another server's media in the cache. */
+  async setRemoteQuarantined(origin: string, mediaId: string, quarantinedBy: string | null): Promise<boolean> {
+    const { changes } = await this.db.execute(
+      'UPDATE remote_media_cache SET quarantined = ?, quarantined_by = ? WHERE media_origin = ? AND media_id = ?',
+      [quarantinedBy === null ? 0 : 1, quarantinedBy, origin, mediaId],
+    );
+    return changes > 0;
+  }
+
+  /** Forgets local media and its thumbnails; the caller removes the files. */
+  async deleteLocal(mediaId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.execute('DELETE FROM local_media_thumbnails WHERE media_id = ?', [mediaId]);
+      await tx.execute('DELETE FROM local_media WHERE media_id = ?', [mediaId]);
+    });
   }
 
   /** How many of the user's async uploads are still waiting for content and not yet expired. */

@@ -3,7 +3,7 @@
 // a GIN index ranked by ts_rank (see migration 0006). Both index the same
 // words ('simple' tokenising: no stemming, no stop words), and queries are
 // word-prefix matches joined by AND, so the engines agree on what matches.
-import type { Database, SqlValue } from './database.js';
+import type { Database, Engine, SqlValue } from './database.js';
 import { placeholders } from './rooms/sql.js';
 
 /** The event fields search indexes, by the spec's `keys` names. */
@@ -114,7 +114,7 @@ export class SearchStore {
   }
 
   private rowKey(): string {
-    return this.db.engine === 'sqlite' ? 'rowid' : 'stream_ordering';
+    return searchRowKey(this.db.engine);
   }
 
   private rankSql(): string {
@@ -172,4 +172,9 @@ export class SearchStore {
       match,
     };
   }
+}
+
+/** The column of event_search holding the event's stream position (FTS5 keeps it as the rowid). */
+export function searchRowKey(engine: Engine): string {
+  return engine === 'sqlite' ? 'rowid' : 'stream_ordering';
 }

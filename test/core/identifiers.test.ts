@@ -12,6 +12,7 @@ import {
   parseServerName,
   parseUserId,
   serverNameOfUserId,
+  parseContentUri,
 } from '../../src/core/identifiers.js';
 import { roomVersion, type RoomVersionRules } from '../../src/core/room-versions.js';
 
@@ -189,5 +190,18 @@ describe('event IDs', () => {
   test('without a room version, any of the formats', () => {
     for (const id of [`$${HASH_STANDARD}`, `$${HASH_WITH_SLASH}`, `$${HASH_URLSAFE}`, '$x:example.org']) assert.ok(isValidEventId(id), id);
     for (const id of ['$short', `!${HASH_URLSAFE}`, '', '$', `$${'a'.repeat(300)}:example.org`]) assert.ok(!isValidEventId(id), id);
+  });
+});
+
+describe('content URIs', () => {
+  test('parse into server name and media ID', () => {
+    assert.deepEqual(parseContentUri('mxc://example.org/SEsfnsuifSDFSSEF'), { serverName: 'example.org', mediaId: 'SEsfnsuifSDFSSEF' });
+    assert.deepEqual(parseContentUri('mxc://[::1]:8448/a_b-c'), { serverName: '[::1]:8448', mediaId: 'a_b-c' });
+  });
+
+  test('refuse other schemes, bad server names and media IDs outside the grammar', () => {
+    for (const uri of ['https://example.org/abc', 'mxc://example.org', 'mxc://example.org/', 'mxc://exa mple.org/abc', 'mxc://example.org/a/b', 'mxc://example.org/../x', 'mxc://example.org/a.b']) {
+      assert.equal(parseContentUri(uri), null, uri);
+    }
   });
 });

@@ -185,6 +185,18 @@ for (const engine of ENGINES) {
       assert.deepEqual(await e.getForwardExtremities(room), ['$f-child']);
     });
 
+    test('a chain persisted in one batch leaves only its last event as the extremity, built here or received', async () => {
+      for (const builtHere of [true, false]) {
+        const room = `!chain-${builtHere}:test`;
+        const chain = ['$c1', '$c2', '$c3'].map((id) => `${id}-${builtHere}`);
+        await store.events.persistEvents({
+          builtHere,
+          events: chain.map((id, i) => toPersist(id, { room, prev: i === 0 ? [] : [chain[i - 1]!], depth: i + 1 })),
+        });
+        assert.deepEqual(await store.events.getForwardExtremities(room), [chain[2]]);
+      }
+    });
+
     test('stream reads page forwards and backwards over timeline events only', async () => {
       const [r1, r2] = ['!stream1:test', '!stream2:test'];
       const start = await store.events.maxStreamPosition();

@@ -104,6 +104,7 @@ export class MembershipServer {
     const known = await this.deps.pipeline.room(roomId);
     const acl = known?.stateEvent('m.room.server_acl')?.content;
     if (!serverAclAllows(acl, origin)) throw forbidden(`The room's server ACL denies ${origin}`);
+    await this.deps.rooms.refuseIfBlocked(roomId);
     const stripped = strippedStateOf(rules, roomId, inviteRoomState);
     const signed = finaliseEvent(JSON.parse(received.json) as UnsignedPdu, this.deps.serverName, this.deps.signingKey, rules);
     const signedJson = signed as unknown as JsonObject;

@@ -9,7 +9,7 @@ import type { FederationTransport } from '../../federation/index.js';
 import { DESTINATION_ORDERS, requireDestination, type DestinationOrder, type DestinationReports, type Page } from '../../federation/outbound/destination-report.js';
 import type { MatrixRequest, Route } from '../types.js';
 import { queryInteger, queryString } from '../validate.js';
-import { requireAdmin } from './admin-only.js';
+import { requireAdmin } from './admin-route.js';
 
 const BASE = '/_synapse/admin/v1/federation/destinations';
 /** Synapse's default page size for these lists. */

@@ -5,7 +5,7 @@ import type { JsonObject } from '../../core/types.js';
 import type { AccountServices } from '../../services/accounts/index.js';
 import type { RegistrationToken } from '../../storage/accounts/index.js';
 import type { Route } from '../types.js';
-import { requireAdmin } from './admin-only.js';
+import { requireAdmin } from './admin-route.js';
 import { optionalInteger, optionalString, queryBoolean, requireObject } from '../validate.js';
 
 const BASE = '/_synapse/admin/v1/registration_tokens';

@@ -34,20 +34,28 @@ export class AccountService {
     });
     // Checked after UIA: a client may start the flow before it has asked for the new password.
     if (newPassword === undefined) throw missingParam("Missing required field 'new_password'");
+    await this.setPassword(actor.userId, newPassword, logoutDevices ? { keepDeviceId: actor.deviceId } : undefined, () => this.uia.finish(authorised));
+  }
+
+  /**
+   * Replaces the user's password; with `logout`, every device but
+   * `logout.keepDeviceId` (if any) is removed with its tokens. `alsoInTransaction`
+   * commits with the change (the UIA session it spends). An admin's reset
+   * (Synapse's reset_password) comes here without UIA.
+   */
+  async setPassword(userId: string, newPassword: string, logout: { keepDeviceId?: string } | undefined, alsoInTransaction?: () => Promise<void>): Promise<void> {
     const passwordHash = await hashPassword(newPassword);
     const { users, accessTokens, devices } = this.ctx.stores;
-    const removed = logoutDevices
-      ? (await devices.list(actor.userId)).map((d) => d.deviceId).filter((id) => id !== actor.deviceId)
-      : [];
+    const removed = logout ? (await devices.list(userId)).map((d) => d.deviceId).filter((id) => id !== logout.keepDeviceId) : [];
     await this.ctx.stores.db.transaction(async () => {
-      await users.setPasswordHash(actor.userId, passwordHash);
-      if (logoutDevices) {
-        await accessTokens.deleteForUser(actor.userId, actor.deviceId);
-        await devices.deleteAll(actor.userId, actor.deviceId);
+      await users.setPasswordHash(userId, passwordHash);
+      if (logout) {
+        await accessTokens.deleteForUser(userId, logout.keepDeviceId);
+        await devices.deleteAll(userId, logout.keepDeviceId);
       }
-      await this.uia.finish(authorised);
+      await alsoInTransaction?.();
     });
-    if (removed.length > 0) await this.ctx.events.emit('devicesDeleted', { userId: actor.userId, deviceIds: removed });
+    if (removed.length > 0) await this.ctx.events.emit('devicesDeleted', { userId, deviceIds: removed });
   }
 
   /**
@@ -65,20 +73,30 @@ export class AccountService {
       auth,
       userId: actor.userId,
     });
+    await this.deactivateUser(actor.userId, erase, () => this.uia.finish(authorised));
+  }
+
+  /**
+   * Deactivates `userId` (see `deactivate`) without asking for
+   * authentication: for an admin's request (Synapse's POST
+   * /_synapse/admin/v1/deactivate) or after UIA, whose session
+   * `alsoInTransaction` spends in the same commit.
+   */
+  async deactivateUser(userId: string, erase: boolean, alsoInTransaction?: () => Promise<void>): Promise<void> {
     const { users, accessTokens, devices, profiles } = this.ctx.stores;
-    const deviceIds = (await devices.list(actor.userId)).map((d) => d.deviceId);
+    const deviceIds = (await devices.list(userId)).map((d) => d.deviceId);
     await this.ctx.stores.db.transaction(async () => {
-      await users.setDeactivated(actor.userId, true);
-      await accessTokens.deleteForUser(actor.userId);
-      await devices.deleteAll(actor.userId);
-      await profiles.setDisplayname(actor.userId, null);
-      await profiles.setAvatarUrl(actor.userId, null);
-      await profiles.deleteAllFields(actor.userId);
-      if (erase) await users.setErased(actor.userId);
-      await this.uia.finish(authorised);
+      await users.setDeactivated(userId, true);
+      await accessTokens.deleteForUser(userId);
+      await devices.deleteAll(userId);
+      await profiles.setDisplayname(userId, null);
+      await profiles.setAvatarUrl(userId, null);
+      await profiles.deleteAllFields(userId);
+      if (erase) await users.setErased(userId);
+      await alsoInTransaction?.();
     });
-    if (deviceIds.length > 0) await this.ctx.events.emit('devicesDeleted', { userId: actor.userId, deviceIds });
-    await this.ctx.events.emit('profileChanged', { userId: actor.userId, displayname: null, avatarUrl: null });
-    await this.ctx.events.emit('userDeactivated', { userId: actor.userId });
+    if (deviceIds.length > 0) await this.ctx.events.emit('devicesDeleted', { userId, deviceIds });
+    await this.ctx.events.emit('profileChanged', { userId, displayname: null, avatarUrl: null });
+    await this.ctx.events.emit('userDeactivated', { userId });
   }
 }

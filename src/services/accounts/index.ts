@@ -14,6 +14,7 @@ import { RegistrationService } from './registration.js';
 import { SessionService } from './sessions.js';
 import { SharedSecretRegistrationService } from './shared-secret.js';
 import { UserInteractiveAuth } from './uia.js';
+import { UserAdministration } from './user-admin.js';
 
 export { AccountEvents } from './common.js';
 export type { AccountEventMap, AccountsConfig, Clock } from './common.js';
@@ -39,6 +40,8 @@ export interface AccountServices {
   /** Whois, account locking and suspension (admin.yaml). */
   administration: AccountAdministration;
   sharedSecret: SharedSecretRegistrationService;
+  /** Synapse's user admin API: list, query, create or modify, deactivate, reset passwords. */
+  userAdministration: UserAdministration;
   registrationTokens: RegistrationTokenService;
 }
 
@@ -49,6 +52,8 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
   const sessions = new SessionService(context);
   const registration = new RegistrationService(context, uia, sessions);
   const administration = new AccountAdministration(context);
+  const account = new AccountService(context, uia);
+  const profiles = new ProfileService(context, administration, remoteProfiles);
   return {
     context,
     events,
@@ -56,11 +61,12 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
     loginTokens: new LoginTokenService(context, uia, sessions),
     uia,
     registration,
-    account: new AccountService(context, uia),
+    account,
     devices: new DeviceService(context, uia, sessions),
-    profiles: new ProfileService(context, administration, remoteProfiles),
+    profiles,
     administration,
     sharedSecret: new SharedSecretRegistrationService(context, registration, sessions),
+    userAdministration: new UserAdministration({ ctx: context, account, registration, profiles, administration }),
     registrationTokens: new RegistrationTokenService(context),
   };
 }

@@ -9,14 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseServerName } from '../../core/identifiers.js';
+import { isValidMediaId, parseServerName } from '../../core/identifiers.js';
 
-/** The media ID grammar of the spec (content_repo.md, "Security considerations"). */
-const SAFE_MEDIA_ID = /^[A-Za-z0-9_-]+$/;
-
-export function isSafeMediaId(mediaId: string): boolean {
-  return SAFE_MEDIA_ID.test(mediaId);
-}
+/** The media ID grammar of the spec (content_repo.md, "Security considerations"): safe as file names. */
+export const isSafeMediaId = isValidMediaId;
 
 function shard(mediaId: string): string[] {
   // Paths are only ever built from IDs of the spec's grammar: no '.', no '/'.

@@ -153,6 +153,21 @@ export class EventPipeline {
     return this.queue.run(roomId, async () => fn(await this.room(roomId)));
   }
 
+  /**
+   * Runs `fn`, which changes the room's stored events behind the pipeline's
+   * back (an admin's purge), in the room's queue so nothing is sent
+   * meanwhile; the loaded copy is dropped after, so the next use reads storage.
+   */
+  alterStoredRoom(roomId: string, fn: () => Promise<void>): Promise<void> {
+    return this.queue.run(roomId, async () => {
+      try {
+        await fn();
+      } finally {
+        this.rooms.delete(roomId);
+      }
+    });
+  }
+
   /** Sends one event into an existing room (in the room's queue). */
   send(roomId: string, request: EventRequest, txn?: TxnKey): Promise<SentEvent> {
     return this.withRoom(roomId, async (room) => {

@@ -60,6 +60,8 @@ export interface RoomServiceDeps {
   isGuest: (userId: string) => Promise<boolean>;
   /** Absent: rooms are local to this server. */
   remote?: RemoteRooms;
+  /** Rooms an admin blocked (Synapse's block API): local users may not join, knock or be invited there. Absent: none. */
+  isBlocked?: (roomId: string) => Promise<boolean>;
 }
 
 /** Memberships whose events carry the member's profile (as Synapse adds it). */
@@ -215,6 +217,7 @@ export class RoomService {
    */
   async join(userId: string, roomIdOrAlias: string, reason?: string, isGuest = false, via: readonly string[] = []): Promise<string> {
     const { roomId, servers } = await this.locate(roomIdOrAlias, via);
+    await this.refuseIfBlocked(roomId);
     const joinedHere = await this.deps.pipeline.withRoom(roomId, async (room) => {
       if (!room || !this.isResident(room)) return false;
       if (room.membership(userId) === 'join') return true;
@@ -243,10 +246,16 @@ export class RoomService {
 
   async knock(userId: string, roomIdOrAlias: string, reason?: string, via: readonly string[] = []): Promise<string> {
     const { roomId, servers } = await this.locate(roomIdOrAlias, via);
+    await this.refuseIfBlocked(roomId);
     const room = await this.deps.pipeline.room(roomId);
     if (room && this.isResident(room)) await this.setMembership(roomId, userId, userId, 'knock', reason);
     else await this.remote().knock(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'knock', reason));
     return roomId;
+  }
+
+  /** 403 when an admin blocked the room: also for invites arriving from other servers (as Synapse refuses them). */
+  async refuseIfBlocked(roomId: string): Promise<void> {
+    if (await this.deps.isBlocked?.(roomId)) throw forbidden(`${roomId} has been blocked on this server by its administrators`);
   }
 
   async leave(userId: string, roomId: string, reason?: string): Promise<void> {
@@ -270,6 +279,7 @@ export class RoomService {
 
   async invite(sender: string, roomId: string, target: string, reason?: string, isDirect = false): Promise<void> {
     if (!isValidUserId(target)) throw invalidParam(`'${target}' is not a valid user ID`);
+    await this.refuseIfBlocked(roomId);
     await this.deps.pipeline.withRoom(roomId, async (room) => {
       const loaded = this.requireRoom(room, roomId);
       const current = loaded.membership(target);

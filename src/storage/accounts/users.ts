@@ -2,7 +2,7 @@
 // the moderation flags (locked, suspended), and erasure.
 import { CommitConsistentCache } from '../commit-consistent-cache.js';
 import type { Database } from '../database.js';
-import { placeholders, queryInChunks } from '../rooms/sql.js';
+import { likeContaining, placeholders, queryInChunks } from '../rooms/sql.js';
 
 export interface UserRecord {
   userId: string;
@@ -135,6 +135,38 @@ export class UserStore {
     return rows.map((r) => r.user_id);
   }
 
+  /**
+   * One page of users for Synapse's admin list (GET /_synapse/admin/v2/users)
+   * and how many match in all. Each row carries its profile and the latest
+   * time any of its devices was seen.
+   */
+  async listForAdmin(query: UserListQuery): Promise<{ users: UserListEntry[]; total: number }> {
+    const { where, params } = userListFilter(query);
+    const totalRow = await this.db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM users u LEFT JOIN profiles p ON p.user_id = u.user_id ${where}`, params);
+    const column = USER_ORDER_COLUMNS[query.orderBy];
+    const dir = query.direction === 'b' ? 'DESC' : 'ASC';
+    // NULLs first when ascending on both engines (they disagree by default), then the ID breaks ties.
+    const rows = await this.db.query<UserListRow>(
+      `${USER_LIST_SELECT} ${where}
+       ORDER BY CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END ${dir}, ${column} ${dir}, u.user_id ${dir}
+       LIMIT ? OFFSET ?`,
+      [...params, query.limit, query.from],
+    );
+    return { users: rows.map(toListEntry), total: Number(totalRow?.n ?? 0) };
+  }
+
+  /** Accounts that can sign in or could again: every user not deactivated, guests included. */
+  async countActive(): Promise<number> {
+    const row = await this.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE deactivated = 0');
+    return Number(row?.n ?? 0);
+  }
+
+  /** One user as the admin list shows it; undefined when there is no such account. */
+  async getForAdmin(userId: string): Promise<UserListEntry | undefined> {
+    const row = await this.db.queryOne<UserListRow>(`${USER_LIST_SELECT} WHERE u.user_id = ?`, [userId]);
+    return row && toListEntry(row);
+  }
+
   /** The next number for a generated localpart (Synapse gives users without a chosen name numeric IDs). */
   async nextGeneratedLocalpart(): Promise<number> {
     const row = await this.db.queryOne<{ value: number }>(
@@ -143,6 +175,107 @@ export class UserStore {
     if (!row) throw new Error("account_counters has no 'generated_localpart' row; migration 0001 did not run completely");
     return Number(row.value);
   }
+}
+
+/** What an admin may filter and order the user list by (Synapse's query parameters). */
+export interface UserListQuery {
+  from: number;
+  limit: number;
+  /** Substring of the user ID. */
+  userId?: string;
+  /** Substring of the user ID or the display name. */
+  name?: string;
+  guests: boolean;
+  deactivated: boolean;
+  locked: boolean;
+  admins?: boolean;
+  orderBy: UserOrder;
+  direction: 'f' | 'b';
+}
+
+/** Synapse's order_by values that Axon has columns for. */
+export const USER_ORDER_COLUMNS = {
+  name: 'u.user_id',
+  is_guest: 'u.is_guest',
+  admin: 'u.is_admin',
+  deactivated: 'u.deactivated',
+  locked: 'u.locked',
+  displayname: 'p.displayname',
+  avatar_url: 'p.avatar_url',
+  creation_ts: 'u.created_ts',
+  last_seen_ts: 'last_seen_ts',
+} as const;
+
+export type UserOrder = keyof typeof USER_ORDER_COLUMNS;
+
+export interface UserListEntry {
+  userId: string;
+  isAdmin: boolean;
+  isGuest: boolean;
+  deactivated: boolean;
+  erased: boolean;
+  locked: boolean;
+  suspended: boolean;
+  createdTs: number;
+  displayname: string | null;
+  avatarUrl: string | null;
+  lastSeenTs: number | null;
+}
+
+interface UserListRow {
+  user_id: string;
+  is_admin: number;
+  is_guest: number;
+  deactivated: number;
+  erased: number;
+  locked: number;
+  suspended: number;
+  created_ts: number;
+  displayname: string | null;
+  avatar_url: string | null;
+  last_seen_ts: number | null;
+}
+
+const USER_LIST_SELECT = `SELECT u.user_id, u.is_admin, u.is_guest, u.deactivated, u.erased, u.locked, u.suspended, u.created_ts,
+    p.displayname, p.avatar_url,
+    (SELECT MAX(d.last_seen_ts) FROM devices d WHERE d.user_id = u.user_id) AS last_seen_ts
+  FROM users u LEFT JOIN profiles p ON p.user_id = u.user_id`;
+
+function userListFilter(query: UserListQuery): { where: string; params: (string | boolean)[] } {
+  const clauses: string[] = [];
+  const params: (string | boolean)[] = [];
+  if (query.userId !== undefined) {
+    clauses.push("LOWER(u.user_id) LIKE ? ESCAPE '\\'");
+    params.push(likeContaining(query.userId));
+  }
+  if (query.name !== undefined) {
+    clauses.push("(LOWER(u.user_id) LIKE ? ESCAPE '\\' OR LOWER(p.displayname) LIKE ? ESCAPE '\\')");
+    params.push(likeContaining(query.name), likeContaining(query.name));
+  }
+  if (!query.guests) clauses.push('u.is_guest = 0');
+  if (!query.deactivated) clauses.push('u.deactivated = 0');
+  if (!query.locked) clauses.push('u.locked = 0');
+  if (query.admins !== undefined) {
+    clauses.push('u.is_admin = ?');
+    params.push(query.admins);
+  }
+  return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params };
+}
+
+function toListEntry(row: UserListRow): UserListEntry {
+  return {
+    userId: row.user_id,
+    isAdmin: Number(row.is_admin) === 1,
+    isGuest: Number(row.is_guest) === 1,
+    deactivated: Number(row.deactivated) === 1,
+    erased: Number(row.erased) === 1,
+    locked: Number(row.locked) === 1,
+    suspended: Number(row.suspended) === 1,
+    createdTs: Number(row.created_ts),
+    displayname: row.displayname,
+    avatarUrl: row.avatar_url,
+    lastSeenTs: row.last_seen_ts === null ? null : Number(row.last_seen_ts),
+  };
 }
 
 function toUser(row: UserRow): UserRecord {

@@ -23,6 +23,7 @@ import { federatedE2eeMigration } from './0022_federated_e2ee.js';
 import { remoteMediaMigration } from './0024_remote_media.js';
 import { backfillPositionsMigration } from './0026_backfill_positions.js';
 import { destinationReportMigration } from './0040_destination_report.js';
+import { serverAdminMigration } from './0050_server_admin.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -57,6 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
   remoteMediaMigration,
   backfillPositionsMigration,
   destinationReportMigration,
+  serverAdminMigration,
 ];
 
 /**

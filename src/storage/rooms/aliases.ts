@@ -56,6 +56,15 @@ export class AliasStore {
     return changes > 0;
   }
 
+  /** Points every alias of one room at another (an admin's room deletion with a replacement room); returns them. */
+  async moveAliases(fromRoomId: string, toRoomId: string): Promise<string[]> {
+    return this.db.transaction(async () => {
+      const aliases = await this.aliasesForRoom(fromRoomId);
+      await this.db.execute('UPDATE room_aliases SET room_id = ? WHERE room_id = ?', [toRoomId, fromRoomId]);
+      return aliases;
+    });
+  }
+
   /** The room's aliases, sorted. */
   async aliasesForRoom(roomId: string): Promise<string[]> {
     const rows = await this.db.query<{ alias: string }>('SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias', [

@@ -566,7 +566,9 @@ async function updateForwardExtremities(tx: Queryable, items: readonly EventToPe
         ...chunk,
       ]);
     }
-    const fresh = roomItems.map((i) => i.event.event_id).filter((id) => !withChildren.has(id));
+    // An event of the batch that a later one builds on (createRoom's chain) is no extremity either.
+    const prevSet = new Set(prevs);
+    const fresh = roomItems.map((i) => i.event.event_id).filter((id) => !withChildren.has(id) && !prevSet.has(id));
     await insertRows(tx, 'forward_extremities', ['room_id', 'event_id'], fresh.map((id) => [roomId, id]), 'ON CONFLICT DO NOTHING');
   }
 }

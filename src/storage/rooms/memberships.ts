@@ -64,6 +64,12 @@ export class MembershipStore {
     return rows.map((row) => Object.freeze(toMembership(row)));
   }
 
+  /** Drops the cached room lists of these users, after their rows changed outside `applyStateChange` (a purged room). */
+  forgetCachedRooms(userIds: readonly string[]): void {
+    const stale = new Set(userIds);
+    this.byUser.invalidate((userId) => stale.has(userId));
+  }
+
   /** The room's members, optionally only those with `membership`. */
   async membersOfRoom(roomId: string, membership?: Membership): Promise<RoomMembership[]> {
     const rows = await this.db.query<MembershipRow>(

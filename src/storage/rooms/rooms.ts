@@ -49,6 +49,12 @@ export class RoomsTable {
     return row && toRecord(row);
   }
 
+  /** How many rooms this server knows. */
+  async count(): Promise<number> {
+    const row = await this.db.queryOne<{ n: number }>('SELECT COUNT(*) AS n FROM rooms');
+    return Number(row?.n ?? 0);
+  }
+
   /** Sets directory visibility; false if the room is unknown. */
   async setRoomPublic(roomId: string, isPublic: boolean): Promise<boolean> {
     const { changes } = await this.db.execute('UPDATE rooms SET is_public = ? WHERE room_id = ?', [isPublic ? 1 : 0, roomId]);

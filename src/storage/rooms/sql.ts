@@ -56,3 +56,11 @@ export async function queryInChunks<T, V>(
 export function flag(value: unknown): boolean {
   return Number(value) !== 0;
 }
+
+/**
+ * A LIKE pattern (with ESCAPE '\\') matching `text` anywhere, lower-cased for
+ * a comparison with LOWER(column), LIKE's own wildcards in it taken literally.
+ */
+export function likeContaining(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
