@@ -1,7 +1,8 @@
 // Presence in /sync (client-server-api/modules/presence.md): an initial sync
 // carries the user's own presence, even one never set; the incremental sync
 // that reports a join carries the current presence of the room's members,
-// however long ago it last changed (as Synapse's sync does).
+// however long ago it last changed, and the one that reports someone joining
+// the user's room carries the newcomer's (as Synapse's sync does).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
@@ -48,6 +49,20 @@ for (const engine of ENGINES) {
         assert.equal(presenceOf(joined, host)?.status_msg, 'hosting');
         const quiet = await sync(guest, { since: joined.next_batch, set_presence: 'offline' });
         assert.equal(presenceOf(quiet, host), undefined, 'sent once, with the join');
+      });
+
+      test(`the sync that reports someone joining the user's room brings the newcomer's presence, set long before (v${version})`, async () => {
+        const [host, visitor] = await Promise.all([registerUser(hs.baseUrl, `owner${version}`), registerUser(hs.baseUrl, `visitor${version}`)]);
+        const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, host)).body.room_id as string;
+        await api('PUT', `/presence/${enc(visitor.userId)}/status`, { presence: 'online', status_msg: 'visiting' }, visitor);
+        const first = await sync(host, { set_presence: 'offline' });
+        assert.equal(presenceOf(first, visitor), undefined, 'no room shared yet');
+        assert.equal((await api('POST', `/join/${enc(roomId)}`, {}, visitor)).status, 200);
+        const joined = await sync(host, { since: first.next_batch, set_presence: 'offline' });
+        assert.ok((joined.rooms.join[roomId].timeline.events as Json[]).some((e) => e.type === 'm.room.member' && e.state_key === visitor.userId), 'this sync reports the join');
+        assert.equal(presenceOf(joined, visitor)?.status_msg, 'visiting');
+        const quiet = await sync(host, { since: joined.next_batch, set_presence: 'offline' });
+        assert.equal(presenceOf(quiet, visitor), undefined, 'sent once, with the join');
       });
     }
   });

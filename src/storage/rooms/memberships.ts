@@ -97,6 +97,23 @@ export class MembershipStore {
   }
 
   /**
+   * Users whose join event in a room `userId` is joined to lies in the
+   * stream range (after, upTo]: the members an incremental /sync reports as
+   * having joined the user's rooms.
+   */
+  async usersJoinedBetween(userId: string, after: number, upTo: number): Promise<string[]> {
+    const rows = await this.db.query<{ user_id: string }>(
+      `SELECT DISTINCT other.user_id FROM room_memberships mine
+       JOIN room_memberships other ON other.room_id = mine.room_id
+       WHERE mine.user_id = ? AND mine.membership = 'join' AND other.membership = 'join'
+         AND other.stream_ordering > ? AND other.stream_ordering <= ?
+       ORDER BY other.user_id`,
+      [userId, after, upTo],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /**
    * The rooms where a user of `serverName` is joined (the rooms that server
    * takes part in), each with the room's newest stream position, by room ID.
    * `serverName` must be a valid server name: the grammar leaves LIKE's

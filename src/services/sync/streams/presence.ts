@@ -3,8 +3,9 @@
 // (presence.md), and of the members of rooms they peek into. An initial sync
 // always carries the user's own presence; an incremental sync that reports a
 // join carries the current presence of the room's members, whenever it last
-// changed (as Synapse's sync does for newly joined rooms), since the client
-// had no reason to follow them before.
+// changed, and so does one that reports others joining the user's rooms, for
+// those newcomers (as Synapse's sync does for newly joined rooms and users),
+// since the client had no reason to follow them before.
 import type { JsonObject } from '../../../core/types.js';
 import { eventMatchesFilter } from '../../filters/index.js';
 import type { MembershipStore } from '../../../storage/rooms/index.js';
@@ -22,15 +23,12 @@ export class PresenceStreamProvider implements StreamProvider {
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
     const since = sinceOf(ctx, 'presence');
     const moved = isInitial(ctx) || since < ctx.to.presence;
-    const joinedRooms = newlyJoinedRooms(ctx);
-    if (!moved && joinedRooms.length === 0) return;
+    const newcomers = isInitial(ctx) ? [] : await this.newcomers(ctx);
+    if (!moved && newcomers.length === 0) return;
     const events = moved ? await this.changedSince(ctx, since) : [];
     const included = new Set(events.map((e) => e.sender));
-    if (joinedRooms.length > 0) {
-      const members = (await Promise.all(joinedRooms.map((roomId) => this.memberships.membersOfRoom(roomId, 'join')))).flat().map((m) => m.userId);
-      const newcomers = [...new Set(members)].filter((u) => u !== ctx.userId && !included.has(u) && !ctx.ignoredUsers.has(u));
-      events.push(...(await this.presence.presenceSince(0, newcomers)));
-    }
+    const unsent = newcomers.filter((u) => u !== ctx.userId && !included.has(u) && !ctx.ignoredUsers.has(u));
+    if (unsent.length > 0) events.push(...(await this.presence.presenceSince(0, unsent)));
     if (isInitial(ctx) && !included.has(ctx.userId)) {
       const own = await this.presence.ownPresenceEvent(ctx.userId);
       if (own) events.push(own);
@@ -38,6 +36,19 @@ export class PresenceStreamProvider implements StreamProvider {
     for (const event of events) {
       if (eventMatchesFilter({ type: 'm.presence', sender: event.sender as string }, ctx.filter.presence)) out.presence.push(event);
     }
+  }
+
+  /**
+   * Users an incremental sync introduces: the members of rooms it reports
+   * the user joining, and those it reports joining the user's rooms (joins
+   * between the two tokens).
+   */
+  private async newcomers(ctx: SyncContext): Promise<string[]> {
+    const since = sinceOf(ctx, 'events');
+    const joinedNow = ctx.memberships.filter((m) => m.membership === 'join' && m.streamOrdering > since && m.streamOrdering <= ctx.to.events);
+    const membersOfJoined = await Promise.all(joinedNow.map((m) => this.memberships.membersOfRoom(m.roomId, 'join')));
+    const joiners = await this.memberships.usersJoinedBetween(ctx.userId, since, ctx.to.events);
+    return [...new Set([...membersOfJoined.flat().map((m) => m.userId), ...joiners])];
   }
 
   /** Presence changed after `since` of the users the syncing user shares a room with (or peeks at), and their own. */
@@ -48,11 +59,4 @@ export class PresenceStreamProvider implements StreamProvider {
     if (!users.includes(ctx.userId)) users.push(ctx.userId);
     return this.presence.presenceSince(since, users);
   }
-}
-
-/** Rooms an incremental sync reports the user joining (their join lies between the tokens). */
-function newlyJoinedRooms(ctx: SyncContext): string[] {
-  if (isInitial(ctx)) return [];
-  const since = sinceOf(ctx, 'events');
-  return ctx.memberships.filter((m) => m.membership === 'join' && m.streamOrdering > since && m.streamOrdering <= ctx.to.events).map((m) => m.roomId);
 }
