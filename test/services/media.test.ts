@@ -20,7 +20,7 @@ for (const engine of ENGINES) {
         await store.insertUploaded('direct', '@a:x', content);
         assert.deepEqual(await store.get('direct'), {
           mediaId: 'direct', userId: '@a:x', contentType: 'image/png', uploadName: 'a.png', size: 5_000_000_000,
-          sha256: 'ab'.repeat(32), createdTs: 1000, uploadedTs: 1000, unusedExpiresTs: null, quarantined: false,
+          sha256: 'ab'.repeat(32), createdTs: 1000, uploadedTs: 1000, unusedExpiresTs: null, quarantined: false, quarantinedBy: null,
         });
 
         await store.insertPending('pending1', '@a:x', 100, 2000);
