@@ -149,6 +149,7 @@ describe('pushers and delivery to a push gateway', () => {
     assert.equal(request!.path, '/_matrix/push/v1/notify');
     const { notification } = request!.body;
     assert.equal(notification.event_id, eventId);
+    assert.equal(notification.id, eventId, 'also as `id`, as Synapse sends it');
     assert.equal(notification.room_id, roomId);
     assert.equal(notification.type, 'm.room.message');
     assert.equal(notification.sender, alice.userId);

@@ -53,7 +53,8 @@ for (const engine of ENGINES) {
       assert.equal((room.state as Json[]).find((e) => e.type === 'm.room.member' && e.state_key === bob.userId)?.content.membership, 'join');
       assert.deepEqual(room.account_data, [{ type: 'm.tag', content: { tags: { 'u.work': { order: 0.25 } } } }]);
       assert.deepEqual((all.body.account_data as Json[]).find((e) => e.type === 'org.example.setting')?.content, { on: true });
-      assert.deepEqual((all.body.presence as Json[]).find((e) => e.sender === bob.userId)?.content, { presence: 'offline' }, 'never set: offline');
+      // As Synapse's legacy APIs, presence content names its user too.
+      assert.deepEqual((all.body.presence as Json[]).find((e) => e.sender === bob.userId)?.content, { presence: 'offline', user_id: bob.userId }, 'never set: offline');
       const receipt = (all.body.receipts as Json[]).find((e) => e.room_id === roomId);
       assert.ok(receipt?.content[read]?.['m.read']?.[bob.userId], JSON.stringify(all.body.receipts));
 
@@ -62,6 +63,8 @@ for (const engine of ENGINES) {
       assert.equal(one.body.membership, 'join');
       assert.deepEqual(one.body.account_data, room.account_data);
       assert.ok((one.body.presence as Json[]).some((e) => e.sender === bob.userId), 'own presence');
+      const alicePresence = (one.body.presence as Json[]).find((e) => e.sender === alice.userId)?.content;
+      assert.equal(alicePresence?.user_id, alice.userId, 'every member’s presence, also one never set');
       assert.ok((one.body.receipts as Json[]).some((e) => e.type === 'm.receipt' && e.content[read]), JSON.stringify(one.body.receipts));
     });
 
@@ -110,6 +113,19 @@ for (const engine of ENGINES) {
         assert.equal((await api('GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(guest.userId)}`, undefined, alice)).status, 404, 'the guest never joined');
       });
     }
+
+    test('/events takes a limit, as Synapse does, and refuses a bad one', async () => {
+      const roomId = await createRoom('10');
+      const start = (await api('GET', '/events?timeout=0', undefined, alice)).body.end as string;
+      for (let i = 0; i < 3; i++) await say(alice, roomId, `limited ${i}`);
+      const two = await api('GET', `/events?timeout=0&limit=2&from=${enc(start)}`, undefined, alice);
+      assert.equal(two.status, 200, JSON.stringify(two.body));
+      assert.deepEqual(bodies((two.body.chunk as Json[]).filter((e) => e.room_id === roomId)), ['limited 0', 'limited 1']);
+      for (const bad of ['-1', 'ten']) {
+        const res = await api('GET', `/events?timeout=0&limit=${bad}`, undefined, alice);
+        assert.deepEqual([res.status, res.body.errcode], [400, 'M_INVALID_PARAM'], `limit=${bad}`);
+      }
+    });
 
     test(`/events catches up on every message in order, a page of at most ${EVENTS_PAGE} at a time`, async () => {
       const roomId = await createRoom('10');

@@ -51,6 +51,15 @@ for (const engine of ENGINES) {
         assert.equal(presenceOf(quiet, host), undefined, 'sent once, with the join');
       });
 
+      test(`a member who never set a presence is offline in the sync that reports the join (v${version})`, async () => {
+        const [silent, joiner] = await Promise.all([registerUser(hs.baseUrl, `silent${version}`), registerUser(hs.baseUrl, `arrival${version}`)]);
+        const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, silent)).body.room_id as string;
+        const first = await sync(joiner, { set_presence: 'offline' });
+        assert.equal((await api('POST', `/join/${enc(roomId)}`, {}, joiner)).status, 200);
+        const joined = await sync(joiner, { since: first.next_batch, set_presence: 'offline' });
+        assert.deepEqual(presenceOf(joined, silent), { presence: 'offline' }, 'as Synapse: the default state');
+      });
+
       test(`the sync that reports someone joining the user's room brings the newcomer's presence, set long before (v${version})`, async () => {
         const [host, visitor] = await Promise.all([registerUser(hs.baseUrl, `owner${version}`), registerUser(hs.baseUrl, `visitor${version}`)]);
         const roomId = (await api('POST', '/createRoom', { preset: 'public_chat', room_version: version }, host)).body.room_id as string;

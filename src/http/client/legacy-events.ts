@@ -23,9 +23,11 @@ export function legacyEventRoutes(legacy: LegacySyncService): Route[] {
         const from = queryString(req.query, 'from') || undefined;
         const timeout = queryInteger(req.query, 'timeout', { min: 0 }) ?? 30_000;
         const roomId = queryString(req.query, 'room_id') || undefined;
+        // Not in the spec's old_sync.yaml, but Synapse takes it (and refuses a bad one) and old clients send it.
+        const limit = queryInteger(req.query, 'limit', { min: 0 });
         // As Synapse: a guest follows one room at a time.
         if (isGuest && roomId === undefined) throw missingParam("Guest users must give 'room_id': the room whose events to follow");
-        return { body: await legacy.events({ userId, deviceId }, from === undefined ? undefined : parseSyncToken(from), from, timeout, roomId, req.signal) };
+        return { body: await legacy.events({ userId, deviceId }, from === undefined ? undefined : parseSyncToken(from), from, timeout, { roomId, limit, signal: req.signal }) };
       },
     },
     /** # GET /_matrix/client/v3/initialSync */

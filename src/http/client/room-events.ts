@@ -55,6 +55,25 @@ export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRout
         return { body: { event_id: sent.event.event_id } };
       },
     },
+    /**
+     * POST /rooms/{roomId}/send/{eventType}: not in the spec, which has only
+     * the PUT with a transaction ID, but Synapse keeps it from r0 and older
+     * clients and scripts still use it. No transaction: each POST sends.
+     */
+    {
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/{roomId}/send/{eventType}',
+      auth: 'required',
+      guests: true,
+      body: 'json',
+      rateLimit: 'message',
+      handler: async (req) => {
+        const content = requireObject(req.body, 'event content');
+        const { roomId, eventType } = req.params as { roomId: string; eventType: string };
+        const sent = await rooms.sendMessage(req.requester!.userId, roomId, eventType, content);
+        return { body: { event_id: sent.event.event_id } };
+      },
+    },
     /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} */
     { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', body: 'json', guests: true, handler: putState },
     /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType} (empty state key) */
@@ -85,6 +104,20 @@ export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRout
         const content = requireObject(req.body ?? {});
         const { roomId, eventId } = req.params as { roomId: string; eventId: string };
         const sent = await rooms.redact(req.requester!.userId, roomId, eventId, content, txnOf(req, 'redact', roomId, eventId));
+        return { body: { event_id: sent.event.event_id } };
+      },
+    },
+    /** POST /rooms/{roomId}/redact/{eventId}: Synapse's legacy form of the PUT above, without a transaction ID. */
+    {
+      method: 'POST',
+      path: '/_matrix/client/v3/rooms/{roomId}/redact/{eventId}',
+      auth: 'required',
+      body: 'json',
+      rateLimit: 'message',
+      handler: async (req) => {
+        const content = requireObject(req.body ?? {});
+        const { roomId, eventId } = req.params as { roomId: string; eventId: string };
+        const sent = await rooms.redact(req.requester!.userId, roomId, eventId, content);
         return { body: { event_id: sent.event.event_id } };
       },
     },

@@ -169,6 +169,8 @@ export function gatewayNotification(
   };
   const base: JsonObject = {
     event_id: event.event_id,
+    // Synapse still sends the event ID as `id` too, for gateways written before `event_id`.
+    id: event.event_id,
     room_id: event.room_id,
     counts: { unread },
     prio: priority(event, evaluation),

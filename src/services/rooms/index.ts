@@ -375,8 +375,8 @@ export class RoomService {
     if (membership) await this.deps.store.memberships.forget(roomId, userId);
   }
 
-  /** PUT /rooms/{roomId}/send/{eventType}/{txnId} */
-  async sendMessage(sender: string, roomId: string, type: string, content: JsonObject, txn: TxnKey): Promise<SentEvent> {
+  /** PUT /rooms/{roomId}/send/{eventType}/{txnId}; without `txn`, Synapse's legacy POST, which is never deduplicated. */
+  async sendMessage(sender: string, roomId: string, type: string, content: JsonObject, txn?: TxnKey): Promise<SentEvent> {
     if (type === 'm.room.redaction') {
       const redacts = content.redacts;
       if (typeof redacts !== 'string') throw badJson('m.room.redaction needs content.redacts naming the event to redact');
@@ -435,8 +435,8 @@ export class RoomService {
     return { content: { ...profile, ...requested, membership }, joins: false };
   }
 
-  /** PUT /rooms/{roomId}/redact/{eventId}/{txnId} */
-  async redact(sender: string, roomId: string, eventId: string, content: JsonObject, txn: TxnKey): Promise<SentEvent> {
+  /** PUT /rooms/{roomId}/redact/{eventId}/{txnId} (or Synapse's legacy POST, without `txn`) */
+  async redact(sender: string, roomId: string, eventId: string, content: JsonObject, txn?: TxnKey): Promise<SentEvent> {
     const target = await this.deps.store.events.getEvent(eventId);
     if (!target || target.roomId !== roomId) throw notFound(`Event ${eventId} not found in ${roomId}`);
     return this.deps.pipeline.withRoom(roomId, async (room) => {

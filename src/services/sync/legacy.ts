@@ -38,7 +38,7 @@ export class LegacySyncService {
     private readonly sync: SyncService,
     private readonly store: RoomStore,
     private readonly visibility: Pick<HistoryVisibility, 'isWorldReadable' | 'filterVisible'>,
-    private readonly presence: Pick<PresenceService, 'presenceSince'>,
+    private readonly presence: Pick<PresenceService, 'currentPresenceEvents'>,
     private readonly receipts: Pick<ReceiptService, 'receiptsForRooms'>,
   ) {}
 
@@ -47,10 +47,18 @@ export class LegacySyncService {
    * `timeoutMs` for some — of the user's joined rooms, or of `roomId` alone
    * (old_sync.yaml), which the user must have joined or which must be
    * world_readable (a peek, as Synapse): this stream never carries a room
-   * the user may not read. Room events come oldest first, at most
-   * EVENTS_PAGE of them, and `end` follows the last one returned.
+   * the user may not read. Room events come oldest first, at most `limit`
+   * (and EVENTS_PAGE) of them, and `end` follows the last one returned.
    */
-  async events(who: Who, from: StreamPositions | undefined, fromToken: string | undefined, timeoutMs: number, roomId?: string, signal?: AbortSignal): Promise<JsonObject> {
+  async events(
+    who: Who,
+    from: StreamPositions | undefined,
+    fromToken: string | undefined,
+    timeoutMs: number,
+    options: { roomId?: string; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<JsonObject> {
+    const { roomId, signal } = options;
+    const pageSize = Math.max(1, Math.min(options.limit ?? EVENTS_PAGE, EVENTS_PAGE));
     let peek: string[] = [];
     if (roomId !== undefined && (await this.store.memberships.getMembership(roomId, who.userId))?.membership !== 'join') {
       if (!(await this.visibility.isWorldReadable(roomId))) throw forbidden(`${who.userId} is not in ${roomId}: join it to follow its events`);
@@ -63,13 +71,12 @@ export class LegacySyncService {
     const body = (await this.sync.sync({ ...who, since, timeoutMs, fullState: false, filter, peek, signal })) as SyncBody;
     const to = parseSyncToken(body.next_batch);
     const rooms = roomId !== undefined ? [roomId] : await this.joinedRoomIds(who.userId);
-    const page = await this.roomEventsPage(who, rooms, since.events, to.events);
+    const page = await this.roomEventsPage(who, rooms, since.events, to.events, pageSize);
     const chunk: JsonObject[] = [...page.events];
     for (const [roomId, room] of Object.entries(body.rooms.join)) {
       for (const event of room.ephemeral?.events ?? []) chunk.push({ ...event, room_id: roomId });
     }
-    // As Synapse's /events: presence content names its user, which clients of this API read.
-    chunk.push(...body.presence.events.map((e) => ({ ...e, content: { ...(e.content as JsonObject), user_id: e.sender } })));
+    chunk.push(...legacyPresence(body.presence.events));
     const end = formatSyncToken({ ...to, events: page.end });
     return { chunk, start: fromToken ?? end, end };
   }
@@ -79,13 +86,13 @@ export class LegacySyncService {
   }
 
   /**
-   * The oldest EVENTS_PAGE events of `roomIds` after `after` (up to `upTo`)
+   * The oldest `pageSize` events of `roomIds` after `after` (up to `upTo`)
    * that the user may see, with room_id, and the position the next page
    * starts after: the last event read when the page is full, else `upTo`.
    */
-  private async roomEventsPage(who: Who, roomIds: readonly string[], after: number, upTo: number): Promise<{ events: JsonObject[]; end: number }> {
-    const read = await this.store.events.getEventsByStream(roomIds, after, upTo, EVENTS_PAGE, 'forward');
-    const end = read.length === EVENTS_PAGE ? read.at(-1)!.streamOrdering : upTo;
+  private async roomEventsPage(who: Who, roomIds: readonly string[], after: number, upTo: number, pageSize: number): Promise<{ events: JsonObject[]; end: number }> {
+    const read = await this.store.events.getEventsByStream(roomIds, after, upTo, pageSize, 'forward');
+    const end = read.length === pageSize ? read.at(-1)!.streamOrdering : upTo;
     const visible = await this.visibility.filterVisible(who.userId, read);
     const serialized = await this.sync.serializer.serialize(visible, { ...who, filter: DEFAULT_FILTER });
     return { events: serialized.map((e, i) => ({ ...e, room_id: visible[i]!.roomId })), end };
@@ -100,7 +107,7 @@ export class LegacySyncService {
     );
     const receipts = Object.entries(body.rooms.join).flatMap(([roomId, room]) => receiptsOf(room).map((e) => ({ ...e, room_id: roomId })));
     // As Synapse's snapshot: the receipts of the joined rooms beside the spec's fields.
-    return { end: body.next_batch, rooms, presence: body.presence.events, account_data: body.account_data.events, receipts };
+    return { end: body.next_batch, rooms, presence: legacyPresence(body.presence.events), account_data: body.account_data.events, receipts };
   }
 
   /**
@@ -121,7 +128,8 @@ export class LegacySyncService {
     );
     // As Synapse: receipts of a room the user is in; none once they left.
     const receipts = section === 'join' ? receiptsOf(body.rooms.join[roomId]!) : [];
-    return { ...info, presence: body.presence.events.filter((e) => members.has(e.sender as string)), receipts };
+    // As Synapse: every member's presence, offline for one never seen.
+    return { ...info, presence: legacyPresence(await this.presence.currentPresenceEvents([...members] as string[])), receipts };
   }
 
   /**
@@ -148,7 +156,7 @@ export class LegacySyncService {
     const receipt = receipts.get(roomId);
     return {
       ...info,
-      presence: await this.presence.presenceSince(0, members.map((m) => m.userId)),
+      presence: legacyPresence(await this.presence.currentPresenceEvents(members.map((m) => m.userId))),
       receipts: receipt ? [{ type: 'm.receipt', content: receipt as unknown as JsonObject }] : [],
     };
   }
@@ -184,4 +192,9 @@ export class LegacySyncService {
 /** The m.receipt events of a room's section of a sync response. */
 function receiptsOf(room: RoomSection): JsonObject[] {
   return (room.ephemeral?.events ?? []).filter((e) => e.type === 'm.receipt');
+}
+
+/** As Synapse's legacy APIs: presence content also names its user, which clients of these APIs read. */
+function legacyPresence(events: readonly JsonObject[]): JsonObject[] {
+  return events.map((e) => ({ ...e, content: { ...(e.content as JsonObject), user_id: e.sender } }));
 }

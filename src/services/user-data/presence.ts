@@ -106,14 +106,19 @@ export class PresenceService {
   }
 
   /**
-   * The user's own m.presence event for an initial sync, which always has
-   * one: as recorded, or offline for a user who never set any (Synapse's
-   * default state). None while presence is disabled.
+   * The users' current m.presence events, one each: as recorded, or offline
+   * for a user who never set any (Synapse's default state). For what a
+   * client must know however long ago it changed: its own presence in an
+   * initial sync, and newcomers' in the sync that introduces them. None
+   * while presence is disabled.
    */
-  async ownPresenceEvent(userId: string): Promise<JsonObject | undefined> {
-    if (!this.enabled) return undefined;
-    const record = await this.store.get(userId);
-    return { type: 'm.presence', sender: userId, content: record ? this.content(record) : { presence: 'offline' } };
+  async currentPresenceEvents(userIds: readonly string[]): Promise<JsonObject[]> {
+    if (!this.enabled || userIds.length === 0) return [];
+    const recorded = new Map((await this.store.forUsers(userIds, 0)).map((r) => [r.userId, r]));
+    return userIds.map((userId) => {
+      const record = recorded.get(userId);
+      return { type: 'm.presence', sender: userId, content: record ? this.content(record) : { presence: 'offline' } };
+    });
   }
 
   private async update(userId: string, state: PresenceState, statusMsg: string | null): Promise<void> {

@@ -28,11 +28,8 @@ export class PresenceStreamProvider implements StreamProvider {
     const events = moved ? await this.changedSince(ctx, since) : [];
     const included = new Set(events.map((e) => e.sender));
     const unsent = newcomers.filter((u) => u !== ctx.userId && !included.has(u) && !ctx.ignoredUsers.has(u));
-    if (unsent.length > 0) events.push(...(await this.presence.presenceSince(0, unsent)));
-    if (isInitial(ctx) && !included.has(ctx.userId)) {
-      const own = await this.presence.ownPresenceEvent(ctx.userId);
-      if (own) events.push(own);
-    }
+    events.push(...(await this.presence.currentPresenceEvents(unsent)));
+    if (isInitial(ctx) && !included.has(ctx.userId)) events.push(...(await this.presence.currentPresenceEvents([ctx.userId])));
     for (const event of events) {
       if (eventMatchesFilter({ type: 'm.presence', sender: event.sender as string }, ctx.filter.presence)) out.presence.push(event);
     }
