@@ -72,6 +72,21 @@ for (const engine of ENGINES) {
       assert.deepEqual(next.rooms.join[roomId].state.events, []);
     });
 
+    for (const version of ['10', '12']) {
+      test(`a member event that only changes the name is news, not a new join: the room is not sent whole (v${version})`, async () => {
+        const roomId = await createRoom(alice, { room_version: version });
+        const first = await sync(alice, { timeout: '0' });
+        const renamed = await api('PUT', `${room(roomId)}/state/m.room.member/${encodeURIComponent(alice.userId)}`, { membership: 'join', displayname: 'Alice in this room' }, alice);
+        assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+        const said = await send(alice, roomId, 'after the rename');
+        const next = await sync(alice, { since: first.next_batch, timeout: '0' });
+        const joined = next.rooms.join[roomId];
+        assert.deepEqual((joined.timeline.events as Json[]).map((e) => e.event_id), [renamed.body.event_id, said]);
+        assert.equal(joined.timeline.limited, false);
+        assert.deepEqual(joined.state.events, [], 'no state resent');
+      });
+    }
+
     test('a long-poll wakes within moments of another user\'s message, and not before', async () => {
       const roomId = await createRoom(alice);
       assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, bob)).status, 200);

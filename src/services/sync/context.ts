@@ -18,6 +18,12 @@ export interface SyncContext {
   memberships: readonly RoomMembership[];
   joinedRoomIds: readonly string[];
   /**
+   * Joined rooms the user was not joined to at `since` (none on an initial
+   * sync): new to the client. A later member event of a joined user (a
+   * profile change) does not make a room newly joined.
+   */
+  newlyJoinedRoomIds: ReadonlySet<string>;
+  /**
    * world_readable rooms followed without being in them (the legacy /events
    * with a room_id): an incremental pass sends their new events the user may
    * see, their ephemeral events and their members' presence.

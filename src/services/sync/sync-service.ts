@@ -6,7 +6,7 @@
 import type { JsonObject } from '../../core/types.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
 import type { NotificationStore } from '../../storage/push/notifications.js';
-import type { RoomStore } from '../../storage/rooms/index.js';
+import type { RoomMembership, RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { roomIncluded, type Filter } from '../filters/index.js';
 import { STREAMS, type Notifier } from '../notifier.js';
 import type { ClientEventFormatter } from '../rooms/client-events.js';
@@ -116,6 +116,7 @@ export class SyncService {
       this.deps.accountData.ignoredUsers(request.userId),
     ]);
     const visible = memberships.filter((m) => !m.forgotten && roomIncluded(request.filter, m.roomId));
+    const newlyJoinedRoomIds = request.since ? await this.joinedSince(visible, request.since.events) : new Set<string>();
     return {
       userId: request.userId,
       deviceId: request.deviceId,
@@ -125,12 +126,40 @@ export class SyncService {
       filter: request.filter,
       memberships: visible,
       joinedRoomIds: visible.filter((m) => m.membership === 'join').map((m) => m.roomId),
+      newlyJoinedRoomIds,
       peekedRoomIds: (request.peek ?? []).filter((roomId) => !visible.some((m) => m.roomId === roomId && m.membership === 'join')),
       ignoredUsers,
     };
   }
 
+  /**
+   * The joined rooms whose membership at stream position `since` was not
+   * join: from each current member event newer than `since`, the chain of
+   * member events it replaced is walked back to the one in force then.
+   */
+  private async joinedSince(memberships: readonly RoomMembership[], since: number): Promise<Set<string>> {
+    const joined = new Set<string>();
+    let frontier = new Map(memberships.filter((m) => m.membership === 'join' && m.streamOrdering > since).map((m) => [m.eventId, m.roomId]));
+    while (frontier.size > 0) {
+      const events = await this.deps.store.events.getEvents([...frontier.keys()]);
+      const previous = await this.deps.store.events.getEvents([...events.values()].map((e) => e.replacesState).filter((id): id is string => id !== null));
+      const next = new Map<string, string>();
+      for (const [eventId, roomId] of frontier) {
+        const before = previous.get(events.get(eventId)?.replacesState ?? '');
+        if (!before) joined.add(roomId);
+        else if (before.streamOrdering > since) next.set(before.eventId, roomId);
+        else if (membershipOf(before) !== 'join') joined.add(roomId);
+      }
+      frontier = next;
+    }
+    return joined;
+  }
+
   private movedSince(to: StreamPositions): boolean {
     return STREAMS.some((s) => this.deps.notifier.position(s) > to[s]);
   }
+}
+
+function membershipOf(event: StoredEvent): unknown {
+  return (JSON.parse(event.json) as { content?: { membership?: unknown } }).content?.membership;
 }

@@ -42,8 +42,7 @@ export class PresenceStreamProvider implements StreamProvider {
    */
   private async newcomers(ctx: SyncContext): Promise<string[]> {
     const since = sinceOf(ctx, 'events');
-    const joinedNow = ctx.memberships.filter((m) => m.membership === 'join' && m.streamOrdering > since && m.streamOrdering <= ctx.to.events);
-    const membersOfJoined = await Promise.all(joinedNow.map((m) => this.memberships.membersOfRoom(m.roomId, 'join')));
+    const membersOfJoined = await Promise.all([...ctx.newlyJoinedRoomIds].map((roomId) => this.memberships.membersOfRoom(roomId, 'join')));
     const joiners = await this.memberships.usersJoinedBetween(ctx.userId, since, ctx.to.events);
     return [...new Set([...membersOfJoined.flat().map((m) => m.userId), ...joiners])];
   }

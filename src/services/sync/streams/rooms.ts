@@ -30,7 +30,7 @@ export class RoomsStreamProvider implements StreamProvider {
     const full = isInitial(ctx) || ctx.fullState;
     const joined = ctx.memberships.filter((m) => m.membership === 'join');
     // A room joined since the token is new to the client: it gets the room whole.
-    const whole = joined.filter((m) => full || m.streamOrdering > since);
+    const whole = joined.filter((m) => full || ctx.newlyJoinedRoomIds.has(m.roomId));
     const partial = joined.filter((m) => !whole.includes(m));
     await this.wholeRooms(ctx, whole, out);
     // A peek follows a room from a token on, as an incremental pass.
@@ -46,7 +46,7 @@ export class RoomsStreamProvider implements StreamProvider {
     const limit = timelineLimit(ctx.filter.room.timeline);
     // A full_state sync still limits the timeline by `since` (sync.yaml, full_state), except for new joins.
     const since = sinceOf(ctx, 'events');
-    const fromOf = (m: RoomMembership) => (isInitial(ctx) || m.streamOrdering > since ? 0 : since);
+    const fromOf = (m: RoomMembership) => (isInitial(ctx) || ctx.newlyJoinedRoomIds.has(m.roomId) ? 0 : since);
     const [timelines, states] = await Promise.all([
       this.readTimelines(ctx, rooms.map((m) => ({ roomId: m.roomId, after: fromOf(m), upTo: ctx.to.events })), limit),
       this.store.currentState.getCurrentStateEventsForRooms(ids),
@@ -56,7 +56,7 @@ export class RoomsStreamProvider implements StreamProvider {
       const read = timelines.get(roomId) ?? EMPTY_TIMELINE;
       // As Synapse: a room joined since the token is always limited, so the
       // client pages back through whatever history it may see before the join.
-      const timeline = isInitial(ctx) || m.streamOrdering <= since ? read : { ...read, limited: true };
+      const timeline = isInitial(ctx) || !ctx.newlyJoinedRoomIds.has(roomId) ? read : { ...read, limited: true };
       const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
       const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
