@@ -87,6 +87,21 @@ for (const engine of ENGINES) {
       });
     }
 
+    for (const version of ['10', '12']) {
+      test(`a room the client held and the user left comes in leave with its new events only, no state resent (v${version})`, async () => {
+        const roomId = await createRoom(alice, { room_version: version });
+        assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, bob)).status, 200);
+        const first = await sync(bob, { timeout: '0' });
+        assert.ok(first.rooms.join[roomId]);
+        assert.equal((await api('POST', `${room(roomId)}/leave`, {}, bob)).status, 200);
+        const filter = JSON.stringify({ room: { include_leave: true } });
+        const next = await sync(bob, { since: first.next_batch, timeout: '0', filter });
+        const left = next.rooms.leave[roomId];
+        assert.deepEqual((left.timeline.events as Json[]).map((e) => [e.type, e.state_key, e.content.membership]), [['m.room.member', bob.userId, 'leave']]);
+        assert.deepEqual(left.state.events, [], 'the client has the state already');
+      });
+    }
+
     test('a long-poll wakes within moments of another user\'s message, and not before', async () => {
       const roomId = await createRoom(alice);
       assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, bob)).status, 200);

@@ -23,6 +23,8 @@ export interface SyncContext {
    * profile change) does not make a room newly joined.
    */
   newlyJoinedRoomIds: ReadonlySet<string>;
+  /** Rooms the user has left (or been banned from) since `since`, having been joined then: the client holds them. */
+  leftSinceJoinedRoomIds: ReadonlySet<string>;
   /**
    * world_readable rooms followed without being in them (the legacy /events
    * with a room_id): an incremental pass sends their new events the user may

@@ -116,7 +116,7 @@ export class SyncService {
       this.deps.accountData.ignoredUsers(request.userId),
     ]);
     const visible = memberships.filter((m) => !m.forgotten && roomIncluded(request.filter, m.roomId));
-    const newlyJoinedRoomIds = request.since ? await this.joinedSince(visible, request.since.events) : new Set<string>();
+    const membershipAtSince = request.since ? await this.membershipsAt(visible, request.since.events) : new Map<string, unknown>();
     return {
       userId: request.userId,
       deviceId: request.deviceId,
@@ -126,33 +126,34 @@ export class SyncService {
       filter: request.filter,
       memberships: visible,
       joinedRoomIds: visible.filter((m) => m.membership === 'join').map((m) => m.roomId),
-      newlyJoinedRoomIds,
+      newlyJoinedRoomIds: new Set(visible.filter((m) => m.membership === 'join' && membershipAtSince.has(m.roomId) && membershipAtSince.get(m.roomId) !== 'join').map((m) => m.roomId)),
+      leftSinceJoinedRoomIds: new Set(visible.filter((m) => m.membership !== 'join' && membershipAtSince.get(m.roomId) === 'join').map((m) => m.roomId)),
       peekedRoomIds: (request.peek ?? []).filter((roomId) => !visible.some((m) => m.roomId === roomId && m.membership === 'join')),
       ignoredUsers,
     };
   }
 
   /**
-   * The joined rooms whose membership at stream position `since` was not
-   * join: from each current member event newer than `since`, the chain of
-   * member events it replaced is walked back to the one in force then.
+   * For each room whose member event of the user is newer than `since`, the
+   * user's membership at `since` (undefined: none): the chain of member
+   * events each replaced is walked back to the one in force then.
    */
-  private async joinedSince(memberships: readonly RoomMembership[], since: number): Promise<Set<string>> {
-    const joined = new Set<string>();
-    let frontier = new Map(memberships.filter((m) => m.membership === 'join' && m.streamOrdering > since).map((m) => [m.eventId, m.roomId]));
+  private async membershipsAt(memberships: readonly RoomMembership[], since: number): Promise<Map<string, unknown>> {
+    const at = new Map<string, unknown>();
+    let frontier = new Map(memberships.filter((m) => m.streamOrdering > since).map((m) => [m.eventId, m.roomId]));
     while (frontier.size > 0) {
       const events = await this.deps.store.events.getEvents([...frontier.keys()]);
       const previous = await this.deps.store.events.getEvents([...events.values()].map((e) => e.replacesState).filter((id): id is string => id !== null));
       const next = new Map<string, string>();
       for (const [eventId, roomId] of frontier) {
         const before = previous.get(events.get(eventId)?.replacesState ?? '');
-        if (!before) joined.add(roomId);
+        if (!before) at.set(roomId, undefined);
         else if (before.streamOrdering > since) next.set(before.eventId, roomId);
-        else if (membershipOf(before) !== 'join') joined.add(roomId);
+        else at.set(roomId, membershipOf(before));
       }
       frontier = next;
     }
-    return joined;
+    return at;
   }
 
   private movedSince(to: StreamPositions): boolean {

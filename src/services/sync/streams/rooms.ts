@@ -153,12 +153,25 @@ export class RoomsStreamProvider implements StreamProvider {
       // A rejected invite of a room this server is not in has nothing else: the leave is the whole story.
       const timeline = departure.outlier ? { events: [departure], limited: false, membersChanged: true } : (timelines.get(m.roomId) ?? EMPTY_TIMELINE);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
-      const state = ((await stateEventsAtDeparture(this.store, departure)) ?? [departure]).filter((e) => !inTimeline.has(e.eventId));
+      const state = (await this.departureState(ctx, m, departure, timeline)).filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(this.lazyMembers(ctx, state, timeline.events).filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
       out.leave.set(m.roomId, room);
     }
+  }
+
+  /**
+   * The state sent with a left room: for a room the client held at `since`
+   * (the user was joined then), only the changes in a gap before the
+   * timeline, as for joined rooms (sync.yaml, state); otherwise the state
+   * at the departure.
+   */
+  private async departureState(ctx: SyncContext, m: RoomMembership, departure: StoredEvent, timeline: Timeline): Promise<StoredEvent[]> {
+    if (ctx.fullState || !ctx.leftSinceJoinedRoomIds.has(m.roomId)) return (await stateEventsAtDeparture(this.store, departure)) ?? [departure];
+    if (!timeline.limited) return [];
+    const start = timeline.events[0]?.streamOrdering ?? m.streamOrdering + 1;
+    return latestPerKey(await this.store.events.stateEventsBetween(m.roomId, sinceOf(ctx, 'events'), start));
   }
 
   /** The rooms' timelines: what the user may be served and the filter's timeline part keeps. */
