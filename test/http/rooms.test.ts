@@ -88,8 +88,12 @@ for (const engine of ENGINES) {
       const member = await api('GET', `${room}/state/m.room.member/${encodeURIComponent(bob.userId)}`, undefined, alice);
       assert.deepEqual(member.body, { membership: 'leave', reason: 'bye' });
 
-      // A ban wins over a later invite.
+      // A ban wins over a later invite; the banned user reads no state, unlike one who left.
+      assert.equal((await api('POST', `${room}/invite`, { user_id: carol.userId }, alice)).status, 200);
+      assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, carol)).status, 200);
       assert.equal((await api('POST', `${room}/ban`, { user_id: carol.userId }, alice)).status, 200);
+      const bannedReads = await api('GET', `${room}/state/m.room.member/${encodeURIComponent(carol.userId)}`, undefined, carol);
+      assert.deepEqual([bannedReads.status, bannedReads.body.errcode], [403, 'M_FORBIDDEN']);
       const inviteBanned = await api('POST', `${room}/invite`, { user_id: carol.userId }, alice);
       assert.equal(inviteBanned.status, 403);
       assert.equal((await api('POST', `${room}/unban`, { user_id: carol.userId }, alice)).status, 200);

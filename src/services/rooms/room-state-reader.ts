@@ -1,6 +1,7 @@
 // Which room state a user may read (GET /rooms/{roomId}/state…): members see
-// the current state; someone who left or was banned sees the state as it was
-// when they left; anyone may read a world_readable room.
+// the current state; someone who left sees the state as it was when they
+// left (room_state.yaml: "If the user has left the room"); someone banned
+// sees none, as in Synapse; anyone may read a world_readable room.
 import { forbidden, notFound } from '../../core/errors.js';
 import type { RoomStore, StoredEvent } from '../../storage/rooms/index.js';
 import { stateEventsAtDeparture } from './departure.js';
@@ -11,7 +12,7 @@ export class RoomStateReader {
   async visibleState(userId: string, roomId: string): Promise<StoredEvent[]> {
     const membership = await this.store.memberships.getMembership(roomId, userId);
     if (membership?.membership === 'join') return this.store.currentState.getCurrentStateEvents(roomId);
-    if (membership && (membership.membership === 'leave' || membership.membership === 'ban')) {
+    if (membership?.membership === 'leave') {
       const departure = await this.store.events.getEvent(membership.eventId);
       const state = departure && (await stateEventsAtDeparture(this.store, departure));
       if (state) return state;
