@@ -50,7 +50,9 @@ for (const engine of ENGINES) {
       assert.equal(all.status, 200, JSON.stringify(all.body));
       const room = (all.body.rooms as Json[]).find((r) => r.room_id === roomId)!;
       assert.equal(room.membership, 'join');
-      assert.equal((room.state as Json[]).find((e) => e.type === 'm.room.member' && e.state_key === bob.userId)?.content.membership, 'join');
+      const bobMember = (room.state as Json[]).find((e) => e.type === 'm.room.member' && e.state_key === bob.userId);
+      assert.equal(bobMember?.content.membership, 'join');
+      assert.equal(bobMember?.user_id, bob.userId, 'the v1 name of the sender, as Synapse serves it here');
       assert.deepEqual(room.account_data, [{ type: 'm.tag', content: { tags: { 'u.work': { order: 0.25 } } } }]);
       assert.deepEqual((all.body.account_data as Json[]).find((e) => e.type === 'org.example.setting')?.content, { on: true });
       // As Synapse's legacy APIs, presence content names its user too.

@@ -95,7 +95,7 @@ export class LegacySyncService {
     const end = read.length === pageSize ? read.at(-1)!.streamOrdering : upTo;
     const visible = await this.visibility.filterVisible(who.userId, read);
     const serialized = await this.sync.serializer.serialize(visible, { ...who, filter: DEFAULT_FILTER });
-    return { events: serialized.map((e, i) => ({ ...e, room_id: visible[i]!.roomId })), end };
+    return { events: serialized.map((e, i) => legacyEvent(e, visible[i]!.roomId)), end };
   }
 
   /** # GET /initialSync */
@@ -162,7 +162,7 @@ export class LegacySyncService {
   }
 
   private roomInfo(roomId: string, section: 'join' | 'invite' | 'leave', room: RoomSection & { invite_state?: { events: JsonObject[] } }, end: string, limit: number): JsonObject {
-    const withRoom = (e: JsonObject): JsonObject => ({ ...e, room_id: roomId });
+    const withRoom = (e: JsonObject): JsonObject => legacyEvent(e, roomId);
     if (section === 'invite') {
       const stripped = room.invite_state?.events ?? [];
       const own = stripped.at(-1);
@@ -192,6 +192,14 @@ export class LegacySyncService {
 /** The m.receipt events of a room's section of a sync response. */
 function receiptsOf(room: RoomSection): JsonObject[] {
   return (room.ephemeral?.events ?? []).filter((e) => e.type === 'm.receipt');
+}
+
+/**
+ * An event as the legacy APIs serve it: with its room, and its sender also
+ * as `user_id` (the v1 name, which Synapse still adds there and old clients read).
+ */
+function legacyEvent(event: JsonObject, roomId: string): JsonObject {
+  return { ...event, room_id: roomId, ...(typeof event.sender === 'string' && { user_id: event.sender }) };
 }
 
 /** As Synapse's legacy APIs: presence content also names its user, which clients of these APIs read. */
