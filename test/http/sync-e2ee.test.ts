@@ -78,6 +78,15 @@ describe('/sync encryption sections', () => {
     assert.ok(changes.body.device_lists?.changed.includes(bob.userId), JSON.stringify(changes.body.device_lists));
   });
 
+  test('inviting someone puts them in the members’ device list changes, as Synapse does', async () => {
+    const carol = await registerUser(hs.baseUrl, 'carol');
+    const roomId = (await api('POST', '/createRoom', { preset: 'private_chat' }, alice)).body.room_id as string;
+    const start = await sync(alice);
+    assert.equal((await api('POST', `/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: carol.userId }, alice)).status, 200);
+    const changes = await sync(alice, start.body.next_batch);
+    assert.ok(changes.body.device_lists?.changed.includes(carol.userId), JSON.stringify(changes.body.device_lists));
+  });
+
   test('sliding sync delivers to-device messages through its extension with its own next_batch', async () => {
     const path = '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync';
     const ss = (since?: string) =>

@@ -110,19 +110,27 @@ export class DeviceListService {
   async onMemberEvent(event: Event): Promise<void> {
     if (event.type !== 'm.room.member' || event.state_key === undefined) return;
     const userId = event.state_key;
+    const previous = await this.previousMembership(event);
+    const others = async () => (await this.memberships.membersOfRoom(event.room_id, 'join')).map((m) => m.userId).filter((u) => u !== userId);
+    // As Synapse: the members learn of an invitee's devices at once, so that
+    // messages encrypted before the invitee joins can be read by them.
+    if (event.content.membership === 'invite' && previous !== 'invite' && previous !== 'join') {
+      await this.changedFor((await others()).map((other) => ({ viewerUserId: other, userId, kind: 'changed' as const })));
+      return;
+    }
     const joinedNow = event.content.membership === 'join';
-    const joinedBefore = (await this.previousMembership(event)) === 'join';
+    const joinedBefore = previous === 'join';
     if (joinedNow === joinedBefore) return;
-    const others = (await this.memberships.membersOfRoom(event.room_id, 'join')).map((m) => m.userId).filter((u) => u !== userId);
+    const members = await others();
     let changes: ViewerChange[];
     if (joinedNow) {
-      changes = others.flatMap((other) => [
+      changes = members.flatMap((other) => [
         { viewerUserId: other, userId, kind: 'changed' as const },
         { viewerUserId: userId, userId: other, kind: 'changed' as const },
       ]);
     } else {
       const stillShared = new Set(await this.memberships.usersSharingRoomsWith(userId));
-      changes = others
+      changes = members
         .filter((other) => !stillShared.has(other))
         .flatMap((other) => [
           { viewerUserId: other, userId, kind: 'left' as const },
