@@ -39,7 +39,9 @@ plans[0]!.bigRoom = { members, stateEvents };
 
 const children: ChildProcess[] = [];
 async function startServer(plan: ServerPlan): Promise<{ clientUrl: string; roomId?: string; pid: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./federated-server-process.ts', import.meta.url).pathname, JSON.stringify(plan)], {
+  // AXON_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.AXON_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./federated-server-process.ts', import.meta.url).pathname, JSON.stringify(plan)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.push(child);

@@ -102,7 +102,11 @@ export function parseSigningKeyFile(text: string): SigningKey[] {
 // Building a KeyObject costs far more than an ed25519 signature, so each key
 // keeps its own. Memoisation only: results never depend on the caches.
 const privateKeys = new WeakMap<SigningKey, KeyObject>();
-const publicKeys = new WeakMap<Uint8Array, KeyObject>();
+// Public keys by their bytes, not by array identity: callers decode a stored
+// key afresh for each event (a join checks thousands with a few keys).
+const publicKeys = new Map<string, KeyObject>();
+/** Plenty for the servers one process talks to; past it the cache starts over. */
+const MAX_PUBLIC_KEYS = 10_000;
 
 function privateKeyOf(key: SigningKey): KeyObject {
   let keyObject = privateKeys.get(key);
@@ -114,10 +118,12 @@ function privateKeyOf(key: SigningKey): KeyObject {
 }
 
 function publicKeyOf(raw: Uint8Array): KeyObject {
-  let keyObject = publicKeys.get(raw);
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  let keyObject = publicKeys.get(id);
   if (keyObject === undefined) {
     keyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
-    publicKeys.set(raw, keyObject);
+    if (publicKeys.size >= MAX_PUBLIC_KEYS) publicKeys.clear();
+    publicKeys.set(id, keyObject);
   }
   return keyObject;
 }
