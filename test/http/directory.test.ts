@@ -92,4 +92,12 @@ describe('room aliases', () => {
     const state = await api('GET', `/rooms/${encodeURIComponent(roomId)}/state/m.room.canonical_alias`, undefined, alice);
     assert.deepEqual(state.body, { alt_aliases: [alt] });
   });
+
+  test('m.room.canonical_alias: an alias of bad grammar is M_INVALID_PARAM, one not pointing to the room M_BAD_ALIAS', async () => {
+    const put = (content: Record<string, unknown>) => api('PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.canonical_alias`, content, alice);
+    const bad = await put({ alt_aliases: [`%alt:${server}`] });
+    assert.deepEqual([bad.status, bad.body.errcode], [400, 'M_INVALID_PARAM']);
+    const elsewhere = await put({ alt_aliases: [`#nowhere:${server}`] });
+    assert.deepEqual([elsewhere.status, elsewhere.body.errcode], [400, 'M_BAD_ALIAS']);
+  });
 });

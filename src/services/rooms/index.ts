@@ -500,7 +500,8 @@ export class RoomService {
   private async checkCanonicalAlias(roomId: string, content: JsonObject): Promise<void> {
     const aliases = [content.alias, ...(Array.isArray(content.alt_aliases) ? content.alt_aliases : [])].filter((a) => a !== undefined && a !== null);
     for (const alias of aliases) {
-      if (typeof alias !== 'string' || !isValidRoomAlias(alias)) throw new MatrixError(400, 'M_BAD_ALIAS', `'${String(alias)}' is not a valid room alias`);
+      // room_state.yaml: M_INVALID_PARAM or M_BAD_ALIAS; as Synapse, the first for bad grammar, the second for an alias elsewhere.
+      if (typeof alias !== 'string' || !isValidRoomAlias(alias)) throw invalidParam(`'${String(alias)}' is not a valid room alias`);
       if (parseRoomAlias(alias)!.serverName === this.deps.serverName) {
         const record = await this.deps.store.aliases.getAlias(alias);
         if (record?.roomId !== roomId) throw new MatrixError(400, 'M_BAD_ALIAS', `The alias ${alias} does not point to this room`);
