@@ -190,6 +190,7 @@ describe('PushEvaluator over persisted events', () => {
     assert.deepEqual(posts[1]!.body, {
       notification: {
         event_id: event.event_id,
+        id: event.event_id,
         room_id: ROOM,
         type: 'm.room.message',
         sender: ALICE,
@@ -234,7 +235,7 @@ describe('PushEvaluator over persisted events', () => {
     await delivery.idle();
     assert.equal(posts.length, 1);
     const notification = (posts[0]!.body as { notification: JsonObject }).notification;
-    assert.deepEqual(Object.keys(notification).sort(), ['counts', 'devices', 'event_id', 'prio', 'room_id']);
+    assert.deepEqual(Object.keys(notification).sort(), ['counts', 'devices', 'event_id', 'id', 'prio', 'room_id']);
     assert.equal(notification.event_id, event.event_id);
     assert.equal(notification.prio, 'low');
   });
