@@ -40,6 +40,13 @@ describeEngineAndRoomVersions('oversized events are refused before they are stor
     assert.ok((await bodies()).includes('smaller'));
   });
 
+  test('content the room version cannot encode (a float, an integer past 2^53): 400 M_BAD_JSON, nothing stored', async () => {
+    for (const [txn, value] of [['float', 1.5], ['huge', 2 ** 53]] as const) {
+      const res = await api('PUT', `${room()}/send/org.example.number/${txn}`, { value });
+      assert.deepEqual([res.status, (res.body as Record<string, unknown>).errcode], [400, 'M_BAD_JSON'], JSON.stringify(res.body));
+    }
+  });
+
   test('a 60 KiB message is within the limit', async () => {
     const body = 'y'.repeat(60 * 1024);
     assert.equal((await api('PUT', `${room()}/send/m.room.message/fits`, { msgtype: 'm.text', body })).status, 200);

@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { authEventKeys, authStateFromEvents, checkAuthEventsList, createEventRoomId, referencedEventIds } from '../../core/auth-events.js';
 import { checkEventAuth, type AuthDecision } from '../../core/auth-rules.js';
-import { canonicalJson } from '../../core/canonical-json.js';
+import { CanonicalJsonError, canonicalJson } from '../../core/canonical-json.js';
 import { computeEventId, generateServerEventId } from '../../core/event-id.js';
 import { eventSizeViolation } from '../../core/event-size.js';
 import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { parseStateKeyString, stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU, type StateMap } from '../../core/types.js';
-import { forbidden, MatrixError, notFound } from '../../core/errors.js';
+import { badJson, forbidden, MatrixError, notFound } from '../../core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { EventToPersist, Membership, PersistBatch, PersistedEvent, RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { Notifier } from '../notifier.js';
@@ -627,7 +627,7 @@ export class EventPipeline {
     if (request.stateKey !== undefined) unsigned.state_key = request.stateKey;
     if (request.redacts !== undefined && !rules.redactsInContent) unsigned.redacts = request.redacts;
     if (rules.eventFormat === 1) unsigned.event_id = generateServerEventId(serverName, () => randomBytes(12).toString('base64url'));
-    const pdu = finaliseEvent(unsigned, serverName, signingKey, rules);
+    const pdu = encodable(rules, () => finaliseEvent(unsigned, serverName, signingKey, rules));
     const eventId = rules.eventFormat === 1 ? pdu.event_id! : computeEventId(pdu, rules);
     const event = { ...pdu, event_id: eventId, room_id: roomId } as Event;
     const json = canonicalJson(pdu as unknown as JsonObject, { strict: rules.strictCanonicalJson });
@@ -771,4 +771,18 @@ function inAuthOrder(received: readonly ReceivedEvent[]): ReceivedEvent[] {
 function references(events: Extremity[], rules: RoomVersionRules): string[] | EventReferenceV1[] {
   if (rules.eventFormat === 1) return events.map((e): EventReferenceV1 => [e.eventId, { sha256: e.sha256 }]);
   return events.map((e) => e.eventId);
+}
+
+/**
+ * Builds what `build` makes of client content, refusing content the room
+ * version's canonical JSON cannot encode (from version 6: floats, integers
+ * beyond ±(2^53−1)) as the client's error, 400 M_BAD_JSON, as Synapse does.
+ */
+function encodable<T>(rules: RoomVersionRules, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) throw badJson(`Room version ${rules.id} cannot carry this content: ${err.message}`);
+    throw err;
+  }
 }
