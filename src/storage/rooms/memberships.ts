@@ -102,13 +102,15 @@ export class MembershipStore {
    * having joined the user's rooms.
    */
   async usersJoinedBetween(userId: string, after: number, upTo: number): Promise<string[]> {
+    if (upTo <= after) return [];
+    // Reads only the events of the range (stream_ordering is the key), not every member of every room.
     const rows = await this.db.query<{ user_id: string }>(
-      `SELECT DISTINCT other.user_id FROM room_memberships mine
-       JOIN room_memberships other ON other.room_id = mine.room_id
-       WHERE mine.user_id = ? AND mine.membership = 'join' AND other.membership = 'join'
-         AND other.stream_ordering > ? AND other.stream_ordering <= ?
-       ORDER BY other.user_id`,
-      [userId, after, upTo],
+      `SELECT DISTINCT e.state_key AS user_id FROM events e
+       WHERE e.stream_ordering > ? AND e.stream_ordering <= ? AND e.type = 'm.room.member' AND e.membership = 'join'
+         AND e.outlier = 0 AND e.rejected_reason IS NULL AND e.soft_failed = 0
+         AND e.room_id IN (SELECT room_id FROM room_memberships WHERE user_id = ? AND membership = 'join')
+       ORDER BY e.state_key`,
+      [after, upTo, userId],
     );
     return rows.map((r) => r.user_id);
   }
