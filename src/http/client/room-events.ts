@@ -25,6 +25,21 @@ function txnOf(req: MatrixRequest, endpoint: 'send' | 'redact', ...pathParams: s
 }
 
 export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRouteDeps): Route[] {
+  // The PUT forms carry a transaction ID; Synapse's legacy POST forms none, so each POST sends.
+  const sendEvent = async (req: MatrixRequest) => {
+    const content = requireObject(req.body, 'event content');
+    const { roomId, eventType } = req.params as { roomId: string; eventType: string };
+    const txn = req.params.txnId === undefined ? undefined : txnOf(req, 'send', roomId, eventType);
+    const sent = await rooms.sendMessage(req.requester!.userId, roomId, eventType, content, txn);
+    return { body: { event_id: sent.event.event_id } };
+  };
+  const redactEvent = async (req: MatrixRequest) => {
+    const content = requireObject(req.body ?? {});
+    const { roomId, eventId } = req.params as { roomId: string; eventId: string };
+    const txn = req.params.txnId === undefined ? undefined : txnOf(req, 'redact', roomId, eventId);
+    const sent = await rooms.redact(req.requester!.userId, roomId, eventId, content, txn);
+    return { body: { event_id: sent.event.event_id } };
+  };
   const putState = async (req: MatrixRequest) => {
     const content = requireObject(req.body, 'state event content');
     const { userId, isGuest } = req.requester!;
@@ -48,12 +63,7 @@ export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRout
       guests: true,
       body: 'json',
       rateLimit: 'message',
-      handler: async (req) => {
-        const content = requireObject(req.body, 'event content');
-        const { roomId, eventType } = req.params as { roomId: string; eventType: string };
-        const sent = await rooms.sendMessage(req.requester!.userId, roomId, eventType, content, txnOf(req, 'send', roomId, eventType));
-        return { body: { event_id: sent.event.event_id } };
-      },
+      handler: sendEvent,
     },
     /**
      * POST /rooms/{roomId}/send/{eventType}: not in the spec, which has only
@@ -67,12 +77,7 @@ export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRout
       guests: true,
       body: 'json',
       rateLimit: 'message',
-      handler: async (req) => {
-        const content = requireObject(req.body, 'event content');
-        const { roomId, eventType } = req.params as { roomId: string; eventType: string };
-        const sent = await rooms.sendMessage(req.requester!.userId, roomId, eventType, content);
-        return { body: { event_id: sent.event.event_id } };
-      },
+      handler: sendEvent,
     },
     /** # PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} */
     { method: 'PUT', path: '/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}', auth: 'required', body: 'json', guests: true, handler: putState },
@@ -100,12 +105,7 @@ export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRout
       auth: 'required',
       body: 'json',
       rateLimit: 'message',
-      handler: async (req) => {
-        const content = requireObject(req.body ?? {});
-        const { roomId, eventId } = req.params as { roomId: string; eventId: string };
-        const sent = await rooms.redact(req.requester!.userId, roomId, eventId, content, txnOf(req, 'redact', roomId, eventId));
-        return { body: { event_id: sent.event.event_id } };
-      },
+      handler: redactEvent,
     },
     /** POST /rooms/{roomId}/redact/{eventId}: Synapse's legacy form of the PUT above, without a transaction ID. */
     {
@@ -114,12 +114,7 @@ export function roomEventRoutes({ rooms, stateReader, formatter }: RoomEventRout
       auth: 'required',
       body: 'json',
       rateLimit: 'message',
-      handler: async (req) => {
-        const content = requireObject(req.body ?? {});
-        const { roomId, eventId } = req.params as { roomId: string; eventId: string };
-        const sent = await rooms.redact(req.requester!.userId, roomId, eventId, content);
-        return { body: { event_id: sent.event.event_id } };
-      },
+      handler: redactEvent,
     },
     /** # GET /_matrix/client/v3/joined_rooms */
     {
