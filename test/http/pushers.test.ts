@@ -172,6 +172,34 @@ describe('pushers and delivery to a push gateway', () => {
     gateway.rejected = [];
   });
 
+  test('a read receipt sends the gateway the new unread count, once per change', async () => {
+    const carol = await registerUser(hs.baseUrl, 'carol');
+    const roomId = await sharedRoom(hs.baseUrl, alice, carol);
+    assert.equal((await setPusher(pusherBody(url, { pushkey: 'badge-key', data: { url } }), carol)).status, 200);
+    const before = gateway.received.length;
+    const eventId = await sendText(hs.baseUrl, alice, roomId, 'read me');
+    await gateway.waitFor(before + 1);
+    assert.deepEqual(gateway.received[before]!.body.notification.counts, { unread: 1 });
+
+    const receipt = (id: string) => call(hs.baseUrl, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(id)}`, {}, carol.accessToken);
+    assert.equal((await receipt(eventId)).status, 200);
+    await gateway.waitFor(before + 2);
+    const { notification } = gateway.received[before + 1]!.body;
+    assert.deepEqual(notification, {
+      id: '',
+      type: null,
+      sender: '',
+      counts: { unread: 0 },
+      devices: [{ ...notification.devices[0], app_id: 'im.axon.test', pushkey: 'badge-key', data: {} }],
+    });
+    assert.equal(typeof notification.devices[0]!.pushkey_ts, 'number');
+
+    // The same receipt again changes nothing: the gateway hears nothing more.
+    assert.equal((await receipt(eventId)).status, 200);
+    await hs.server.services.push.delivery.idle();
+    assert.equal(gateway.received.length, before + 2);
+  });
+
   test('logging the device out removes its pushers', async () => {
     assert.equal((await setPusher(pusherBody(url, { pushkey: 'logout-key' }))).status, 200);
     const other = await call(hs.baseUrl, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bob' }, password: 'correct horse battery' });

@@ -48,6 +48,8 @@ type Outcome = 'delivered' | 'retry' | 'give-up';
 
 export class PusherDelivery {
   private readonly queues = new Map<number, Promise<void>>();
+  /** The unread count each pusher's gateway last heard, so a badge update is sent only on a change. */
+  private readonly lastBadge = new Map<number, number>();
   /** Pusher look-ups not yet turned into queue entries. */
   private readonly lookups = new Set<Promise<void>>();
   private readonly options: DeliveryOptions;
@@ -71,6 +73,24 @@ export class PusherDelivery {
     this.lookups.add(lookup);
   }
 
+  /**
+   * After the user read something (a read receipt): tells each of their
+   * HTTP pushers' gateways the new unread count, so the app's badge clears
+   * on every device, as Synapse's HttpPusher does on new receipts. Only a
+   * count that differs from the last one the gateway heard is sent.
+   */
+  updateBadge(userId: string): void {
+    if (this.stopping.signal.aborted) return;
+    const run = async (): Promise<void> => {
+      const pushers = (await this.deps.pushers.forUsers([userId])).filter((p) => p.kind === 'http');
+      for (const pusher of pushers) this.queue(pusher, `the badge of ${userId}`, () => this.deliverBadge(pusher));
+    };
+    const lookup: Promise<void> = run()
+      .catch((err: unknown) => this.deps.onError(err, `finding pushers of ${userId}`))
+      .finally(() => this.lookups.delete(lookup));
+    this.lookups.add(lookup);
+  }
+
   /** Resolves when every queued notification has been delivered or dropped (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.lookups.size > 0 || this.queues.size > 0) await Promise.all([...this.lookups, ...this.queues.values()]);
@@ -82,19 +102,33 @@ export class PusherDelivery {
   }
 
   private schedule(pusher: Pusher, event: Event, room: RoomDisplay, evaluation: PushEvaluation): void {
+    this.queue(pusher, event.event_id, async () => {
+      const unread = await this.deps.notifications.totalUnread(pusher.userId);
+      await this.deliver(pusher, gatewayNotification(event, pusher, room, evaluation, unread), event.event_id);
+      this.lastBadge.set(pusher.id, unread);
+    });
+  }
+
+  /** Runs `task` after everything already queued for the pusher: a device gets its notifications in order. */
+  private queue(pusher: Pusher, what: string, task: () => Promise<void>): void {
     const previous = this.queues.get(pusher.id) ?? Promise.resolve();
     const next = previous
-      .then(() => this.deliver(pusher, event, room, evaluation))
-      .catch((err: unknown) => this.deps.onError(err, `pushing ${event.event_id} to ${pusher.data['url']}`))
+      .then(task)
+      .catch((err: unknown) => this.deps.onError(err, `pushing ${what} to ${pusher.data['url']}`))
       .finally(() => {
         if (this.queues.get(pusher.id) === next) this.queues.delete(pusher.id);
       });
     this.queues.set(pusher.id, next);
   }
 
-  private async deliver(pusher: Pusher, event: Event, room: RoomDisplay, evaluation: PushEvaluation): Promise<void> {
+  private async deliverBadge(pusher: Pusher): Promise<void> {
     const unread = await this.deps.notifications.totalUnread(pusher.userId);
-    const body = gatewayNotification(event, pusher, room, evaluation, unread);
+    if (this.lastBadge.get(pusher.id) === unread) return;
+    await this.deliver(pusher, badgeNotification(pusher, unread), 'a badge update');
+    this.lastBadge.set(pusher.id, unread);
+  }
+
+  private async deliver(pusher: Pusher, body: JsonObject, what: string): Promise<void> {
     let delay = this.options.initialBackoffMs;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       if (this.stopping.signal.aborted) return;
@@ -103,7 +137,7 @@ export class PusherDelivery {
       if (attempt < this.options.maxAttempts) await sleep(delay, this.stopping.signal);
       delay = Math.min(delay * 2, this.options.maxBackoffMs);
     }
-    this.deps.onError(new Error(`gave up after ${this.options.maxAttempts} attempts`), `pushing ${event.event_id} to ${pusher.data['url']}`);
+    this.deps.onError(new Error(`gave up after ${this.options.maxAttempts} attempts`), `pushing ${what} to ${pusher.data['url']}`);
   }
 
   private async attempt(pusher: Pusher, body: JsonObject): Promise<Outcome> {
@@ -159,14 +193,7 @@ export function gatewayNotification(
   evaluation: PushEvaluation,
   unread: number,
 ): JsonObject {
-  const { url: _url, ...data } = pusher.data;
-  const device: JsonObject = {
-    app_id: pusher.appId,
-    pushkey: pusher.pushkey,
-    pushkey_ts: Math.floor(pusher.pushkeyTs / 1000),
-    data,
-    tweaks: evaluation.tweaks,
-  };
+  const device: JsonObject = { ...gatewayDevice(pusher), tweaks: evaluation.tweaks };
   const base: JsonObject = {
     event_id: event.event_id,
     // Synapse still sends the event ID as `id` too, for gateways written before `event_id`.
@@ -188,6 +215,22 @@ export function gatewayNotification(
     if (typeof membership === 'string') notification.membership = membership;
   }
   return { notification };
+}
+
+/**
+ * A notification carrying only the new unread count (push-gateway-api.md:
+ * every field but `devices` is optional). Shaped as Synapse's badge updates
+ * (empty `id` and `sender`, null `type`), which gateways such as Sygnal
+ * recognise as "update the badge, show nothing".
+ */
+export function badgeNotification(pusher: Pusher, unread: number): JsonObject {
+  return { notification: { id: '', type: null, sender: '', counts: { unread }, devices: [gatewayDevice(pusher)] } };
+}
+
+/** The pusher as the gateway knows it; its `url` is ours, not the gateway's business. */
+function gatewayDevice(pusher: Pusher): JsonObject {
+  const { url: _url, ...data } = pusher.data;
+  return { app_id: pusher.appId, pushkey: pusher.pushkey, pushkey_ts: Math.floor(pusher.pushkeyTs / 1000), data };
 }
 
 /**

@@ -89,6 +89,7 @@ export class PushEvaluator {
    */
   async resetCounts(userId: string, roomId: string, upToStreamOrdering: number, threadId?: string): Promise<void> {
     await this.deps.notifications.markRead(userId, roomId, threadId ?? ALL_THREADS, upToStreamOrdering);
+    this.deps.afterCommit(() => this.deps.delivery.updateBadge(userId));
   }
 
   /** Unread counts per room over all threads, for /sync's `unread_notifications`. */
