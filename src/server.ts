@@ -210,6 +210,7 @@ export async function startHomeserver(opts: StartOptions): Promise<RunningHomese
         await services.roomTasks.stop();
         await services.edus.stop();
         await services.roomFederation.sender.stop();
+        await services.roomFederation.stopWorkers();
         services.federation.close();
         await db.close();
       },

@@ -15,7 +15,8 @@ import type { DiscoveryStep, FederationTarget, Resolution } from './discovery.js
 import { FederationError } from './errors.js';
 import type { TlsProbe } from './https.js';
 import type { FederationTransport } from './index.js';
-import { checkSelfSignedKeys, SignatureError } from './key-ring.js';
+import { SignatureError } from './event-signatures.js';
+import { checkSelfSignedKeys } from './key-ring.js';
 
 export type CheckStatus = 'ok' | 'warning' | 'problem';
 

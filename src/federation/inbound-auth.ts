@@ -7,7 +7,8 @@
 import { MatrixError } from '../core/errors.js';
 import type { JsonValue } from '../core/types.js';
 import { parseXMatrix, requestJson, XMatrixParseError } from '../core/x-matrix.js';
-import { SignatureError, type KeyRing } from './key-ring.js';
+import { SignatureError } from './event-signatures.js';
+import type { KeyRing } from './key-ring.js';
 
 /** What the edge knows of an incoming request before its handler runs. */
 export interface IncomingSignedRequest {

@@ -11,8 +11,6 @@
 // it costs one timeout, not one per request.
 import { decodeBase64, encodeBase64, tryDecodeBase64 } from '../core/base64.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { verifyEventSignature } from '../core/event-signing.js';
-import { serverNameOfEventId, serverNameOfUserId } from '../core/identifiers.js';
 import type { EventLike } from '../core/redaction.js';
 import type { RoomVersionRules } from '../core/room-versions.js';
 import { signJson, verifyJsonSignature, type SigningKey } from '../core/signing.js';
@@ -21,26 +19,8 @@ import type { TrustedKeyServer } from '../config/types.js';
 import type { ServerKeyStore, StoredServerKey } from '../storage/server-keys.js';
 import type { FederationClient } from './client.js';
 import { FederationError } from './errors.js';
+import { checkEventSignatures, checkSignatures, keyValidityNeeded, requiredSigners, signatureKeyIds, SignatureError, type KnownKeys, type VerifyKey } from './event-signatures.js';
 import { KEY_VALIDITY_MS, serverKeysResponse } from './own-keys.js';
-
-/** A public key of another server and how long it may be used. */
-export interface VerifyKey {
-  keyId: string;
-  /** The raw 32-byte ed25519 public key. */
-  key: Buffer;
-  /** Signatures made after this are not accepted (rooms v5+; requests always). */
-  validUntilTs: number;
-  /** Set for keys listed in old_verify_keys: valid for events signed before it, never for requests. */
-  expiredTs: number | null;
-}
-
-/** A signature could not be verified: bad, missing, or no usable key. Its message says which. */
-export class SignatureError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SignatureError';
-  }
-}
 
 /** What a notary query asks of one server. */
 export interface ServerKeyCriteria {
@@ -120,7 +100,7 @@ export class KeyRing {
     const keys = await this.getVerifyKeys(serverName, keyIds, minimumValidUntilTs);
     // Not strict canonical JSON: a request may carry a PDU with floats, which
     // is refused as a PDU afterwards (400), not as a forged request (401).
-    this.checkSignatures(serverName, keyIds, keys, (key) => key.validUntilTs >= minimumValidUntilTs, (key) =>
+    checkSignatures(serverName, keyIds, keys, (key) => key.validUntilTs >= minimumValidUntilTs, (key) =>
       verifyJsonSignature(json, serverName, key.keyId, key.key, { strict: false }),
     );
   }
@@ -130,20 +110,38 @@ export class KeyRing {
    * hashes and signatures on received events"): the sender's server (not for
    * an invite through a third-party invite), in rooms v1–2 also the server of
    * the event ID, and for a restricted join the server that authorised it.
-   * Keys known to have expired before the event's origin_server_ts are
-   * ignored; in rooms v5+ a key must be valid at that time. Throws
-   * SignatureError naming the server and what was wrong.
+   * Throws SignatureError naming the server and what was wrong.
    */
   async verifyEventSignatures(pdu: EventLike & { event_id?: string }, rules: RoomVersionRules): Promise<void> {
-    const ts = typeof pdu['origin_server_ts'] === 'number' ? pdu['origin_server_ts'] : 0;
-    const minimumValidUntilTs = rules.enforceKeyValidity ? ts : 0;
-    for (const serverName of requiredSigners(pdu, rules)) {
-      const keyIds = signatureKeyIds(pdu as JsonObject, serverName);
-      if (keyIds.length === 0) throw new SignatureError(`the event is not signed by ${serverName}`);
-      const keys = await this.getVerifyKeys(serverName, keyIds, minimumValidUntilTs);
-      const usable = (key: VerifyKey): boolean => key.validUntilTs >= minimumValidUntilTs && (key.expiredTs === null || key.expiredTs >= ts);
-      this.checkSignatures(serverName, keyIds, keys, usable, (key) => verifyEventSignature(pdu, serverName, key.keyId, key.key, rules));
+    checkEventSignatures(pdu, rules, await this.keysForEvents([pdu], rules));
+  }
+
+  /**
+   * The keys that signed `pdus` and that we have or can fetch, one fetch per
+   * server for the whole batch (a join response names thousands of events
+   * signed by a handful of keys). A PDU naming no valid signer adds nothing:
+   * checkEventSignatures reports it.
+   */
+  async keysForEvents(pdus: readonly (EventLike & { event_id?: string })[], rules: RoomVersionRules): Promise<KnownKeys> {
+    const wanted = new Map<string, { keyIds: Set<string>; minimumValidUntilTs: number }>();
+    for (const pdu of pdus) {
+      let signers: Set<string>;
+      try {
+        signers = requiredSigners(pdu, rules);
+      } catch {
+        continue;
+      }
+      for (const serverName of signers) {
+        const entry = wanted.get(serverName) ?? { keyIds: new Set<string>(), minimumValidUntilTs: 0 };
+        for (const keyId of signatureKeyIds(pdu as JsonObject, serverName)) entry.keyIds.add(keyId);
+        entry.minimumValidUntilTs = Math.max(entry.minimumValidUntilTs, keyValidityNeeded(pdu, rules));
+        wanted.set(serverName, entry);
+      }
     }
+    const found = await Promise.all(
+      [...wanted].map(async ([serverName, { keyIds, minimumValidUntilTs }]) => [serverName, await this.getVerifyKeys(serverName, [...keyIds], minimumValidUntilTs)] as const),
+    );
+    return new Map(found);
   }
 
   /**
@@ -178,30 +176,6 @@ export class KeyRing {
     return responses;
   }
 
-  private checkSignatures(
-    serverName: string,
-    keyIds: readonly string[],
-    keys: Map<string, VerifyKey>,
-    usable: (key: VerifyKey) => boolean,
-    verify: (key: VerifyKey) => boolean,
-  ): void {
-    let verified = 0;
-    for (const keyId of keyIds) {
-      const key = keys.get(keyId);
-      // "If a signature is from an unknown or expired key, it is skipped."
-      if (key === undefined || !usable(key)) continue;
-      if (!verify(key)) throw new SignatureError(`the signature of ${serverName} with key ${keyId} is not valid`);
-      verified++;
-    }
-    if (verified === 0) {
-      const known = keyIds.filter((id) => keys.has(id));
-      throw new SignatureError(
-        known.length === 0
-          ? `no key of ${serverName} could be found to check its signature (key ${keyIds.join(', ')}); the server and the notaries did not provide it`
-          : `the keys of ${serverName} that signed (${known.join(', ')}) are expired or not valid at the time of signing`,
-      );
-    }
-  }
 
   private ownKeys(keyIds: readonly string[]): Map<string, VerifyKey> {
     const validUntilTs = this.clock() + KEY_VALIDITY_MS;
@@ -351,37 +325,7 @@ export class KeyRing {
   }
 }
 
-/** The servers whose signatures an event must carry (Synapse's _check_sigs_on_pdu). */
-function requiredSigners(pdu: EventLike & { event_id?: string }, rules: RoomVersionRules): Set<string> {
-  const servers = new Set<string>();
-  const content = isObject(pdu['content'] as JsonValue) ? (pdu['content'] as JsonObject) : {};
-  const senderServer = typeof pdu['sender'] === 'string' ? serverNameOfUserId(pdu['sender']) : null;
-  const isMember = pdu['type'] === 'm.room.member';
-  const viaThirdPartyInvite = isMember && content['membership'] === 'invite' && 'third_party_invite' in content;
-  if (!viaThirdPartyInvite) {
-    if (senderServer === null) throw new SignatureError(`the event's sender ${JSON.stringify(pdu['sender'])} is not a user ID`);
-    servers.add(senderServer);
-  }
-  if (rules.eventFormat === 1 && typeof pdu.event_id === 'string') {
-    const eventServer = serverNameOfEventId(pdu.event_id);
-    if (eventServer === null) throw new SignatureError(`the event ID ${JSON.stringify(pdu.event_id)} has no server name`);
-    servers.add(eventServer);
-  }
-  const authoriser = content['join_authorised_via_users_server'];
-  if (rules.restrictedJoinRule && isMember && content['membership'] === 'join' && typeof authoriser === 'string') {
-    const authorisingServer = serverNameOfUserId(authoriser);
-    if (authorisingServer === null) throw new SignatureError(`join_authorised_via_users_server ${JSON.stringify(authoriser)} is not a user ID`);
-    servers.add(authorisingServer);
-  }
-  return servers;
-}
 
-function signatureKeyIds(json: JsonObject, serverName: string): string[] {
-  const signatures = json['signatures'];
-  if (!isObject(signatures)) return [];
-  const forServer = signatures[serverName];
-  return isObject(forServer) ? Object.keys(forServer) : [];
-}
 
 export interface ParsedKeyResponse {
   validUntilTs: number;

@@ -14,7 +14,7 @@ import type { SigningKey } from '../core/signing.js';
 import type { Event, JsonObject, JsonValue } from '../core/types.js';
 import type { EventPipeline, ReceivedEvent } from '../services/rooms/event-pipeline.js';
 import type { RemoteRooms } from '../services/rooms/index.js';
-import type { FederatedEventHandler } from './inbound/event-handler.js';
+import { DroppedPduError, type FederatedEventHandler } from './inbound/event-handler.js';
 import { federationPath, type FederationRequester } from './requester.js';
 
 const V1 = '/_matrix/federation/v1';
@@ -50,7 +50,7 @@ export class RemoteMembership implements RemoteRooms {
       const response = await this.sendJoin(server, roomId, eventId, pdu);
       const signed = isObject(response['event']) ? (response['event'] as JsonObject) : (pdu as unknown as JsonObject);
       const join = await this.deps.events.checkPdu(rules, roomId, signed);
-      const [state, authChain] = await Promise.all([this.checkAll(rules, roomId, response['state']), this.checkAll(rules, roomId, response['auth_chain'])]);
+      const [state, authChain] = await this.checkAll(rules, roomId, [response['state'], response['auth_chain']]);
       const create = state.find((s) => s.event.type === 'm.room.create' && s.event.state_key === '');
       if (!create) throw new MatrixError(502, 'M_UNKNOWN', `${server} sent the room's state without its m.room.create event`);
       const outcome = await this.deps.pipeline.joinRemoteRoom(
@@ -229,18 +229,22 @@ export class RemoteMembership implements RemoteRooms {
     }
   }
 
-  /** Checks every PDU of a response's list; those failing are left out (and logged). */
-  private async checkAll(rules: RoomVersionRules, roomId: string, pdus: JsonValue | undefined): Promise<ReceivedEvent[]> {
-    if (!Array.isArray(pdus)) return [];
-    const checked = await Promise.all(
-      pdus.map((pdu) =>
-        this.deps.events.checkPdu(rules, roomId, pdu).catch((err: unknown) => {
-          this.deps.log('left out an event of a join response', { roomId, error: String(err) });
-          return undefined;
-        }),
-      ),
-    );
-    return checked.filter((c): c is ReceivedEvent => c !== undefined);
+  /**
+   * Checks every PDU of a response's lists as one batch (the keys fetched
+   * once, a large batch spread over the worker pool); those failing are left
+   * out (and logged). Returns each list's events.
+   */
+  private async checkAll(rules: RoomVersionRules, roomId: string, lists: (JsonValue | undefined)[]): Promise<ReceivedEvent[][]> {
+    const arrays = lists.map((list) => (Array.isArray(list) ? list : []));
+    const checked = await this.deps.events.checkPdus(rules, roomId, arrays.flat());
+    let start = 0;
+    return arrays.map((list) => {
+      const outcomes = checked.slice(start, (start += list.length));
+      for (const dropped of outcomes.filter((c) => c instanceof DroppedPduError)) {
+        this.deps.log('left out an event of a join response', { roomId, error: dropped.message });
+      }
+      return outcomes.filter((c): c is ReceivedEvent => !(c instanceof DroppedPduError));
+    });
   }
 
   private async recordOutOfRoom(rules: RoomVersionRules, roomId: string, pdu: JsonObject, stripped: JsonObject[] | undefined): Promise<void> {

@@ -6,7 +6,6 @@
 // `createRoomFederation` before RoomService, `serveMemberships` after.
 import { referencedEventIds } from '../core/auth-events.js';
 import { serverNameOfUserId } from '../core/identifiers.js';
-import type { RoomVersionRules } from '../core/room-versions.js';
 import type { SigningKey } from '../core/signing.js';
 import type { JsonObject } from '../core/types.js';
 import type { EventPipeline } from '../services/rooms/event-pipeline.js';
@@ -20,10 +19,10 @@ import { FederatedEventHandler, type RemoteRoomFetcher } from './inbound/event-h
 import { MembershipServer } from './inbound/membership.js';
 import { FederationRoomQueries } from './inbound/room-queries.js';
 import { TransactionReceiver } from './inbound/transactions.js';
-import { SignatureError } from './key-ring.js';
 import { RemoteMembership } from './membership.js';
 import { DestinationReports } from './outbound/destination-report.js';
 import { FederationSender } from './outbound/sender.js';
+import { PduCheckPool } from './pdu-check-pool.js';
 import { federationPath } from './requester.js';
 
 export interface RoomFederationSetup {
@@ -54,24 +53,20 @@ export interface RoomFederation {
   sender: FederationSender;
   /** Each destination's delivery health, for the federation admin API. */
   destinations: DestinationReports;
+  /** Stops the workers that check large batches of received events (at shutdown). */
+  stopWorkers: () => Promise<void>;
 }
 
 const V1 = '/_matrix/federation/v1';
 
 export function createRoomFederation(setup: RoomFederationSetup): RoomFederation {
   const { transport, db, store, pipeline, serverName, clock, log } = setup;
+  const checkPool = new PduCheckPool();
   const events = new FederatedEventHandler({
     pipeline,
     fetcher: remoteFetcher(transport),
-    checkSignatures: async (pdu, rules: RoomVersionRules) => {
-      try {
-        await transport.keyRing.verifyEventSignatures(pdu, rules);
-        return undefined;
-      } catch (err) {
-        if (err instanceof SignatureError) return err.message;
-        throw err;
-      }
-    },
+    signingKeys: (pdus, rules) => transport.keyRing.keysForEvents(pdus, rules),
+    checkPool,
     log,
   });
   const sender = new FederationSender({
@@ -96,6 +91,7 @@ export function createRoomFederation(setup: RoomFederationSetup): RoomFederation
     transactions: new TransactionReceiver({ events, store, transactions: new ReceivedTransactionStore(db), clock, log }),
     sender,
     destinations: new DestinationReports(sender, store.memberships),
+    stopWorkers: () => checkPool.close(),
   };
 }
 

@@ -9,7 +9,7 @@ import type { Event, JsonObject, JsonValue } from '../../src/core/types.js';
 import { DroppedPduError, FederatedEventHandler } from '../../src/federation/inbound/event-handler.js';
 import { useTestDatabase } from '../helpers/databases.js';
 import { ALICE, PipelineRooms } from '../helpers/pipeline-room.js';
-import { FakeFetcher, FakeRemoteServer, fakeSignatureCheck } from '../helpers/remote-events.js';
+import { FakeFetcher, FakeRemoteServer, fakeSigningKeys } from '../helpers/remote-events.js';
 
 const BOB = '@bob:remote.test';
 
@@ -30,7 +30,7 @@ for (const version of ['1', '10', '12']) {
       handler = new FederatedEventHandler({
         pipeline: rooms.pipeline,
         fetcher,
-        checkSignatures: fakeSignatureCheck(remote),
+        signingKeys: fakeSigningKeys(remote),
         log: () => undefined,
       });
     };

@@ -12,7 +12,7 @@ import { ROOM_VERSIONS } from '../../src/core/room-versions.js';
 import { generateSigningKey, signJson, verifyJsonSignature, type SigningKey } from '../../src/core/signing.js';
 import type { JsonObject, PDU } from '../../src/core/types.js';
 import { signRequest } from '../../src/core/x-matrix.js';
-import { SignatureError } from '../../src/federation/key-ring.js';
+import { SignatureError } from '../../src/federation/event-signatures.js';
 import { ENGINES } from '../helpers/databases.js';
 import { blackHole, httpsCall, startFederation, type Federation, type FederatedServer } from '../helpers/federation.js';
 import { createTestCa, type TestCa } from '../helpers/tls.js';

@@ -9,7 +9,7 @@ import { TransactionReceiver } from '../../src/federation/inbound/transactions.j
 import { ReceivedTransactionStore } from '../../src/storage/received-transactions.js';
 import { ENGINES, useTestDatabase } from '../helpers/databases.js';
 import { PipelineRooms } from '../helpers/pipeline-room.js';
-import { FakeFetcher, FakeRemoteServer, fakeSignatureCheck } from '../helpers/remote-events.js';
+import { FakeFetcher, FakeRemoteServer, fakeSigningKeys } from '../helpers/remote-events.js';
 
 const BOB = '@bob:remote.test';
 
@@ -23,7 +23,7 @@ for (const engine of ENGINES) {
 
     before(() => {
       rooms = new PipelineRooms(database.db, '12');
-      const events = new FederatedEventHandler({ pipeline: rooms.pipeline, fetcher: new FakeFetcher(remote), checkSignatures: fakeSignatureCheck(remote), log: () => undefined });
+      const events = new FederatedEventHandler({ pipeline: rooms.pipeline, fetcher: new FakeFetcher(remote), signingKeys: fakeSigningKeys(remote), log: () => undefined });
       receiver = new TransactionReceiver({ events, store: rooms.store, transactions: new ReceivedTransactionStore(database.db), clock: () => Date.now(), log: () => undefined });
       receiver.onEdu('m.typing', async (origin, content) => {
         edus.push([origin, content]);

@@ -10,10 +10,9 @@ import type { RoomVersionRules } from '../../src/core/room-versions.js';
 import { generateSigningKey, type SigningKey } from '../../src/core/signing.js';
 import type { Event, EventReferenceV1, JsonObject, PDU } from '../../src/core/types.js';
 import { referencedEventIds } from '../../src/core/auth-events.js';
-import { verifyEventSignature } from '../../src/core/event-signing.js';
-import { serverNameOfUserId } from '../../src/core/identifiers.js';
 import type { JsonValue } from '../../src/core/types.js';
-import type { PduSignatureCheck, RemoteRoomFetcher } from '../../src/federation/inbound/event-handler.js';
+import type { VerifyKey } from '../../src/federation/event-signatures.js';
+import type { RemoteRoomFetcher, SigningKeyLookup } from '../../src/federation/inbound/event-handler.js';
 import type { ReceivedEvent } from '../../src/services/rooms/event-pipeline.js';
 
 export interface RemoteEventSpec {
@@ -142,11 +141,8 @@ export class FakeFetcher implements RemoteRoomFetcher {
 }
 
 
-/** The key ring's job for PDUs of `remote`'s users, done with its one key. */
-export function fakeSignatureCheck(remote: FakeRemoteServer): PduSignatureCheck {
-  return async (pdu, rules) => {
-    const server = serverNameOfUserId(pdu['sender'] as string)!;
-    const ok = server === remote.serverName && verifyEventSignature(pdu, server, remote.key.keyId, remote.key.publicKey, rules);
-    return ok ? undefined : `no valid signature of ${server}`;
-  };
+/** The key ring's job for PDUs of `remote`'s users: it knows that server's one key. */
+export function fakeSigningKeys(remote: FakeRemoteServer): SigningKeyLookup {
+  const key: VerifyKey = { keyId: remote.key.keyId, key: Buffer.from(remote.key.publicKey), validUntilTs: Number.MAX_SAFE_INTEGER, expiredTs: null };
+  return async () => new Map([[remote.serverName, new Map([[key.keyId, key]])]]);
 }

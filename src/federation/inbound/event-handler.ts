@@ -4,15 +4,14 @@
 // takes over, and the fetching that gives the pipeline what it needs — the
 // event's auth events, and its prev_events or the state before it.
 import { referencedEventIds } from '../../core/auth-events.js';
-import { canonicalJson } from '../../core/canonical-json.js';
-import { checkContentHash } from '../../core/hashes.js';
-import { parseReceivedPdu } from '../../core/pdu-format.js';
-import { redactEvent } from '../../core/redaction.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import { serverAclAllows } from '../../core/server-acl.js';
 import { stateKeyString, type Event, type JsonObject, type JsonValue, type StateMap } from '../../core/types.js';
 import type { EventPipeline, ReceivedEvent, ReceiveOutcome } from '../../services/rooms/event-pipeline.js';
 import type { LoadedRoom } from '../../services/rooms/room-state.js';
+import type { KnownKeys } from '../event-signatures.js';
+import type { PduCheckPool } from '../pdu-check-pool.js';
+import { checkReceivedPdu, type PduCheckFailure, type PduReceipt } from '../pdu-receipt.js';
 
 /** What the handler asks of remote servers (the federation client implements it). */
 export interface RemoteRoomFetcher {
@@ -33,24 +32,28 @@ export interface RemoteRoomFetcher {
 }
 
 /**
- * Checks the signatures a PDU must carry for its room version with the
- * senders' keys valid at its origin_server_ts (the key ring implements it).
- * Resolves to undefined when they are all valid, else to the reason.
+ * The keys that signed `pdus` (the key ring implements it), fetched once
+ * for a whole batch.
  */
-export type PduSignatureCheck = (pdu: JsonObject, rules: RoomVersionRules) => Promise<string | undefined>;
+export type SigningKeyLookup = (pdus: readonly JsonObject[], rules: RoomVersionRules) => Promise<KnownKeys>;
 
 export interface EventHandlerDeps {
   pipeline: EventPipeline;
   fetcher: RemoteRoomFetcher;
-  checkSignatures: PduSignatureCheck;
+  signingKeys: SigningKeyLookup;
+  /** Worker threads for large batches; without it every check runs on the event loop. */
+  checkPool?: PduCheckPool;
   log: (message: string, fields?: Record<string, unknown>) => void;
 }
+
+/** Below this many PDUs a batch is checked on the event loop: starting workers would cost more. */
+const POOL_THRESHOLD = 200;
 
 /** How many missing prev_events one gap-filling request asks for (Synapse asks for 10). */
 const MISSING_EVENTS_LIMIT = 10;
 
 /** Why a received PDU was dropped: the first check on receipt it failed, or what made it impossible to place. */
-export type DropReason = 'format' | 'signature' | 'acl' | 'not-in-room' | 'missing-prev-events';
+export type DropReason = PduCheckFailure | 'acl' | 'not-in-room' | 'missing-prev-events';
 
 /** A received PDU that failed a check that drops it: nothing is stored. */
 export class DroppedPduError extends Error {
@@ -87,18 +90,45 @@ export class FederatedEventHandler {
    * (else the event is taken redacted).
    */
   async checkPdu(rules: RoomVersionRules, roomId: string, pdu: JsonValue, options: { history?: boolean } = {}): Promise<ReceivedEvent> {
-    const parsed = parseReceivedPdu(pdu, rules, { expectedRoomId: roomId, limitReferences: !options.history });
-    if (!parsed.ok) throw new DroppedPduError('format', `the event is malformed: ${parsed.reason}`);
-    const { unsigned: _unsigned, ...withoutUnsigned } = pdu as JsonObject;
-    const signatureProblem = await this.deps.checkSignatures(withoutUnsigned, rules);
-    if (signatureProblem) throw new DroppedPduError('signature', `${parsed.event.event_id} has a bad signature: ${signatureProblem}`);
-    if (checkContentHash(withoutUnsigned, rules)) {
-      return { event: parsed.event, json: canonicalJson(withoutUnsigned, { strict: rules.strictCanonicalJson }) };
+    const keys = await this.deps.signingKeys(isObject(pdu) ? [pdu] : [], rules);
+    return this.acceptReceipt(checkReceivedPdu(pdu, rules, keys, { roomId, history: options.history }));
+  }
+
+  /**
+   * checkPdu for a batch (a join response's state and auth chain): the keys
+   * are fetched once, and a batch of POOL_THRESHOLD or more is checked in
+   * the worker pool. Each PDU's outcome in order: the event, or why it was
+   * dropped.
+   */
+  async checkPdus(rules: RoomVersionRules, roomId: string, pdus: readonly JsonValue[]): Promise<(ReceivedEvent | DroppedPduError)[]> {
+    const keys = await this.deps.signingKeys(pdus.filter(isObject), rules);
+    const receipts = await this.receiptsOf(rules, roomId, pdus, keys);
+    return receipts.map((receipt) => {
+      try {
+        return this.acceptReceipt(receipt);
+      } catch (err) {
+        if (err instanceof DroppedPduError) return err;
+        throw err;
+      }
+    });
+  }
+
+  private async receiptsOf(rules: RoomVersionRules, roomId: string, pdus: readonly JsonValue[], keys: KnownKeys): Promise<PduReceipt[]> {
+    const pool = this.deps.checkPool;
+    if (pool && pdus.length >= POOL_THRESHOLD) {
+      try {
+        return await pool.check(pdus, rules.id, roomId, keys);
+      } catch (err) {
+        this.deps.log('the PDU check workers failed; checking on the event loop instead', { roomId, error: (err as Error).message });
+      }
     }
-    // The spec: a hash mismatch means we were given a redacted copy; use our own redaction of it.
-    const redacted = redactEvent(withoutUnsigned, rules);
-    this.deps.log('received an event whose content hash does not match; keeping it redacted', { eventId: parsed.event.event_id });
-    return { event: { ...redacted, event_id: parsed.event.event_id, room_id: parsed.event.room_id } as unknown as Event, json: canonicalJson(redacted, { strict: rules.strictCanonicalJson }) };
+    return pdus.map((pdu) => checkReceivedPdu(pdu, rules, keys, { roomId }));
+  }
+
+  private acceptReceipt(receipt: PduReceipt): ReceivedEvent {
+    if (!receipt.ok) throw new DroppedPduError(receipt.failure, receipt.message);
+    if (receipt.redacted) this.deps.log('received an event whose content hash does not match; keeping it redacted', { eventId: receipt.received.event.event_id });
+    return receipt.received;
   }
 
   /**
@@ -303,4 +333,8 @@ export class FederatedEventHandler {
 
 function aclOf(room: LoadedRoom): JsonObject | undefined {
   return room.stateEvent('m.room.server_acl')?.content;
+}
+
+function isObject(value: JsonValue): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
