@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serverNameOfUserId } from '../../src/core/identifiers.js';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 
@@ -198,6 +199,21 @@ describe('pushers and delivery to a push gateway', () => {
     assert.equal((await receipt(eventId)).status, 200);
     await hs.server.services.push.delivery.idle();
     assert.equal(gateway.received.length, before + 2);
+  });
+
+  test('an unnamed room is named by its canonical alias in pushes', async () => {
+    const dave = await registerUser(hs.baseUrl, 'dave');
+    const created = await call(hs.baseUrl, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_alias_name: 'pushalias' }, alice.accessToken);
+    const roomId = created.body.room_id as string;
+    assert.equal((await call(hs.baseUrl, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, dave.accessToken)).status, 200);
+    assert.equal((await setPusher(pusherBody(url, { pushkey: 'alias-key' }), dave)).status, 200);
+    const before = gateway.received.length;
+    await sendText(hs.baseUrl, alice, roomId, 'in an unnamed room');
+    await gateway.waitFor(before + 1);
+    const { notification } = gateway.received[before]!.body;
+    const alias = `#pushalias:${serverNameOfUserId(alice.userId)}`;
+    assert.equal(notification.room_name, alias);
+    assert.equal(notification.room_alias, alias);
   });
 
   test('logging the device out removes its pushers', async () => {

@@ -163,11 +163,17 @@ function threadOf(event: Event): string {
   return MAIN_THREAD;
 }
 
+/**
+ * The room as the gateway shows it. `room_name` falls back to the canonical
+ * alias, as Synapse's calculate_room_name does for pushes (without going on
+ * to members' names), so an unnamed room with an alias still has a title.
+ */
 function roomDisplay(room: RoomStateView): RoomDisplay {
   const name = stateEvent(room, 'm.room.name')?.content['name'];
   const alias = stateEvent(room, 'm.room.canonical_alias')?.content['alias'];
+  const title = typeof name === 'string' && name !== '' ? name : typeof alias === 'string' ? alias : undefined;
   return {
-    ...(typeof name === 'string' && name !== '' ? { roomName: name } : {}),
+    ...(title !== undefined ? { roomName: title } : {}),
     ...(typeof alias === 'string' ? { roomAlias: alias } : {}),
     displayName: (userId) => displayNameIn(room, userId),
   };
