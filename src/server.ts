@@ -376,6 +376,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const media = new MediaRepository(db, config, clock, new FederationMediaSource(federation.client));
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
   pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
+  pipeline.onOutOfRoomMembership((event, rules, stripped, streamOrdering) => push.evaluator.onOutOfRoomMembership(event, rules, stripped, streamOrdering));
   userData.receipts.onRead((userId, roomId, upTo, threadId) => push.evaluator.resetCounts(userId, roomId, upTo, threadId));
   const remoteE2ee = createRemoteE2ee({ db, client: federation.client, sender: roomFederation.sender, serverName: config.serverName, clock, log: roomFederationSetup.log });
   const e2ee = await createE2eeServices({

@@ -6,7 +6,7 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import { RoomPowerLevels } from '../../core/power-levels.js';
 import { evaluatePushRules, type PushEvent } from '../../core/push-rules/index.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
-import { stateKeyString, type Event } from '../../core/types.js';
+import { stateKeyString, type Event, type JsonObject, type JsonValue } from '../../core/types.js';
 import type { EventStore } from '../../storage/rooms/index.js';
 import { ALL_THREADS, MAIN_THREAD, type NewPushAction, type NotificationStore, type UnreadCounts } from '../../storage/push/index.js';
 import type { Notified, PusherDelivery, RoomDisplay } from './delivery.js';
@@ -79,6 +79,24 @@ export class PushEvaluator {
       await this.deps.notifications.markRead(event.sender, event.room_id, threadId, position);
     }
     if (notified.length > 0) this.deps.afterCommit(() => this.deps.delivery.enqueue(event, roomDisplay(room), notified));
+  }
+
+  /**
+   * An invite of a local user to a room this server is not in (received
+   * over federation): push rules run as for a room event, over the room as
+   * its stripped state shows it (name, members, power levels), so
+   * `.m.rule.invite_for_me` rings the invitee's phone as Synapse's does.
+   */
+  async onOutOfRoomMembership(event: Event, rules: RoomVersionRules, strippedState: readonly JsonObject[], streamOrdering: number): Promise<void> {
+    if (event.content['membership'] !== 'invite') return;
+    const state = new Map<string, Event>();
+    for (const stripped of strippedState) {
+      const { type, state_key: stateKey, content } = stripped;
+      if (typeof type !== 'string' || typeof stateKey !== 'string' || !isObject(content)) continue;
+      state.set(stateKeyString(type, stateKey), { ...stripped, room_id: event.room_id } as unknown as Event);
+    }
+    state.set(stateKeyString('m.room.member', event.state_key!), event);
+    await this.onEventPersisted(event, { rules, state }, streamOrdering);
   }
 
   /**
@@ -177,4 +195,8 @@ function roomDisplay(room: RoomStateView): RoomDisplay {
     ...(typeof alias === 'string' ? { roomAlias: alias } : {}),
     displayName: (userId) => displayNameIn(room, userId),
   };
+}
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

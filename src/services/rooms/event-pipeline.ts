@@ -10,7 +10,7 @@ import { CanonicalJsonError, canonicalJson } from '../../core/canonical-json.js'
 import { computeEventId, generateServerEventId } from '../../core/event-id.js';
 import { eventSizeViolation } from '../../core/event-size.js';
 import { finaliseEvent, type UnsignedPdu } from '../../core/event-signing.js';
-import type { RoomVersionRules } from '../../core/room-versions.js';
+import { roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
 import type { SigningKey } from '../../core/signing.js';
 import { parseStateKeyString, stateKeyString, type Event, type EventReferenceV1, type JsonObject, type PDU, type StateMap } from '../../core/types.js';
 import { badJson, forbidden, MatrixError, notFound } from '../../core/errors.js';
@@ -72,6 +72,13 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  */
 export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
 
+/**
+ * Called after a membership of a room this server is not in is recorded (an
+ * invite, knock or rejection received over federation), with the room's
+ * stripped state as the other server sent it.
+ */
+export type OutOfRoomMembershipListener = (event: Event, rules: RoomVersionRules, strippedState: readonly JsonObject[], streamOrdering: number) => Promise<void>;
+
 /** Told how long each batch of events took to commit (`events` of them), in seconds: the metrics' persist latency. */
 export type CommitObserver = (seconds: number, events: number) => void;
 
@@ -116,6 +123,7 @@ export class EventPipeline {
   private readonly rooms = new Map<string, LoadedRoom>();
   private readonly listeners: PersistedEventListener[] = [];
   private readonly derivers: PersistingEventListener[] = [];
+  private readonly outOfRoomListeners: OutOfRoomMembershipListener[] = [];
   private readonly sendChecks: SendCheck[] = [];
   private readonly commitObservers: CommitObserver[] = [];
   readonly dag: RoomDag;
@@ -132,6 +140,11 @@ export class EventPipeline {
   /** Registers derived-data writes to run in each event's own transaction. */
   onPersisting(listener: PersistingEventListener): void {
     this.derivers.push(listener);
+  }
+
+  /** Registers work to run after each out-of-room membership is recorded. */
+  onOutOfRoomMembership(listener: OutOfRoomMembershipListener): void {
+    this.outOfRoomListeners.push(listener);
   }
 
   /** Registers an observer of each batch's commit time (local sends, createRoom, received events). */
@@ -361,6 +374,12 @@ export class EventPipeline {
       await store.memberships.setOutOfRoomMembership(tx, m, strippedState);
       return persisted!.streamOrdering;
     });
+    const rules = roomVersion(record.roomVersion);
+    if (rules) {
+      for (const listener of this.outOfRoomListeners) {
+        await listener(event, rules, strippedState ?? [], position).catch((err: unknown) => this.deps.onError(err, `after recording ${event.event_id}`));
+      }
+    }
     this.deps.notifier.notify('events', position, { roomIds: [record.roomId], userIds: [event.state_key] });
     return position;
   }
