@@ -71,9 +71,19 @@ function layerBudget(layer: number, stateSize: number): number {
 /** The snapshot's name: sha256 over its pairs in key order, each JSON-encoded so no separator is ambiguous. */
 export function snapshotHash(state: StateMap): string {
   const hash = createHash('sha256');
-  for (const key of [...state.keys()].sort()) hash.update(`${JSON.stringify([key, state.get(key)])}\n`);
-  return hash.digest('base64');
+  // Fed in large chunks: one update per pair costs more than the hashing.
+  let chunk = '';
+  for (const key of [...state.keys()].sort()) {
+    chunk += `${JSON.stringify([key, state.get(key)])}\n`;
+    if (chunk.length >= HASH_CHUNK_CHARS) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  }
+  return hash.update(chunk).digest('base64');
 }
+
+const HASH_CHUNK_CHARS = 1 << 16;
 
 interface Layer {
   info: SnapshotInfo;
@@ -102,6 +112,8 @@ interface ChainRow {
 const RECENT_SNAPSHOTS = 16;
 /** and at most this many state entries among them. */
 const RECENT_ENTRIES = 100_000;
+/** Layers (bases and diffs) kept in memory, most recently used first: at most this many entries among them. */
+const LAYER_CACHE_ENTRIES = 200_000;
 
 export class StateSnapshotStore {
   /**
@@ -113,6 +125,16 @@ export class StateSnapshotStore {
    * names a cached state.
    */
   private readonly recent = new Map<SnapshotId, { info: SnapshotInfo; state: StateMap }>();
+  /**
+   * Layers as stored, by snapshot ID. A room's snapshots share their base and
+   * lower diffs, so planning where the next snapshot goes (which reads the
+   * previous one's chain) reads nothing back: before, a room of 10,000 state
+   * entries whose last snapshot sat at the top layer read its whole base
+   * from the database for every state event. Snapshots never change once
+   * written; like `recent`, layers enter only after their commit.
+   */
+  private readonly layers = new Map<SnapshotId, Layer>();
+  private layerEntries = 0;
 
   constructor(private readonly db: Database) {}
 
@@ -142,7 +164,11 @@ export class StateSnapshotStore {
       const id = Number(inserted.id);
       await this.writeEntries(tx, id, plan.entries);
       const saved = new Map(state);
-      this.db.afterCommit(() => this.remember({ id, parentId: plan.parent?.id ?? null, layer: plan.layer, stateSize: state.size }, saved));
+      const info = { id, parentId: plan.parent?.id ?? null, layer: plan.layer, stateSize: state.size };
+      this.db.afterCommit(() => {
+        this.remember(info, saved);
+        this.cacheLayer({ info, entries: plan.entries });
+      });
       return id;
     });
   }
@@ -155,6 +181,22 @@ export class StateSnapshotStore {
       if (this.recent.size <= RECENT_SNAPSHOTS && entries <= RECENT_ENTRIES) break;
       this.recent.delete(id);
       entries -= oldest.size;
+    }
+  }
+
+  private cacheLayer(layer: Layer): void {
+    const id = layer.info.id;
+    const known = this.layers.get(id);
+    if (known) {
+      this.layers.delete(id);
+      this.layerEntries -= known.entries.size;
+    }
+    this.layers.set(id, layer);
+    this.layerEntries += layer.entries.size;
+    for (const [oldId, oldest] of this.layers) {
+      if (this.layerEntries <= LAYER_CACHE_ENTRIES || oldId === id) break;
+      this.layers.delete(oldId);
+      this.layerEntries -= oldest.entries.size;
     }
   }
 
@@ -239,34 +281,50 @@ export class StateSnapshotStore {
    * Picks where the new snapshot goes: as a diff on the highest ancestor of
    * the hint (the hint itself first) that has a free layer above it and
    * against which the diff fits that layer's budget; else as a new base.
+   * Only the hint's state is needed whole: an ancestor differs from it only
+   * in the keys of the layers between them.
    */
   private async plan(state: StateMap, parentHint: SnapshotId | undefined): Promise<SnapshotPlan> {
-    const parent = parentHint === undefined ? undefined : this.recent.get(parentHint);
-    if (parent && parent.info.layer < MAX_DIFF_LAYERS) {
-      // The usual case, a diff right above the parent, without reading the parent back.
-      const delta = diffStates(parent.state, state);
-      if (deltaSize(delta) <= layerBudget(parent.info.layer + 1, state.size)) {
-        return { parent: parent.info, layer: parent.info.layer + 1, entries: deltaEntries(delta) };
-      }
-    }
-    if (parentHint !== undefined) {
-      const chain = await this.loadChain(parentHint);
-      const fulls: StateMap[] = [];
-      for (const layer of chain) fulls.push(applyLayer(fulls.at(-1) ?? new Map(), layer.entries));
-      for (let i = chain.length - 1; i >= 0; i--) {
-        const layer = chain[i]!.info.layer + 1;
-        if (layer > MAX_DIFF_LAYERS) continue;
-        const delta = diffStates(fulls[i]!, state);
+    if (parentHint === undefined) return { parent: null, layer: 0, entries: new Map(state) };
+    const chain = await this.loadChain(parentHint);
+    const top = this.recent.get(parentHint)?.state ?? fullState(chain);
+    const fromTop = diffStates(top, state);
+    /** Keys the layers above the ancestor being tried change. */
+    const above = new Set<string>();
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const layer = chain[i]!.info.layer + 1;
+      if (layer <= MAX_DIFF_LAYERS) {
+        const delta = above.size === 0 ? fromTop : diffFromAncestor(chain, i, [...above, ...fromTop.changed.keys(), ...fromTop.removed], state);
         if (deltaSize(delta) <= layerBudget(layer, state.size)) {
           return { parent: chain[i]!.info, layer, entries: deltaEntries(delta) };
         }
       }
+      for (const key of chain[i]!.entries.keys()) above.add(key);
     }
     return { parent: null, layer: 0, entries: new Map(state) };
   }
 
-  /** The snapshot and its ancestors, base first. */
+  /** The snapshot and its ancestors, base first: from memory where they are, else from the database. */
   private async loadChain(id: SnapshotId): Promise<Layer[]> {
+    const chain: Layer[] = [];
+    for (let next: SnapshotId | null = id; next !== null; ) {
+      const cached = this.layers.get(next);
+      if (!cached) {
+        const stored = await this.queryChain(next);
+        this.db.afterCommit(() => stored.forEach((layer) => this.cacheLayer(layer)));
+        return [...stored, ...chain.reverse()];
+      }
+      // Most recently used last: a room's base outlives the diffs above it.
+      this.layers.delete(next);
+      this.layers.set(next, cached);
+      chain.push(cached);
+      next = cached.info.parentId;
+    }
+    return chain.reverse();
+  }
+
+  /** The snapshot and its ancestors as stored, base first. */
+  private async queryChain(id: SnapshotId): Promise<Layer[]> {
     const rows = await this.db.query<ChainRow>(
       `WITH RECURSIVE chain (id, parent_id, layer, state_size) AS (
          SELECT id, parent_id, layer, state_size FROM state_snapshots WHERE id = ?
@@ -313,13 +371,31 @@ function toInfo(row: { id: number; parent_id: number | null; layer: number; stat
   };
 }
 
-function applyLayer(state: StateMap, entries: Map<string, string | null>): StateMap {
-  const out = new Map(state);
-  for (const [key, eventId] of entries) {
-    if (eventId === null) out.delete(key);
-    else out.set(key, eventId);
+/**
+ * How `state` differs from the state of `chain[index]`, given every key in
+ * which they can differ (`candidates`): each key's value at that layer is
+ * the entry of the highest layer at or below it that has one.
+ */
+function diffFromAncestor(chain: readonly Layer[], index: number, candidates: Iterable<string>, state: StateMap): StateDelta {
+  const changed: StateMap = new Map();
+  const removed: string[] = [];
+  for (const key of new Set(candidates)) {
+    let before: string | null = null;
+    for (let i = index; i >= 0; i--) {
+      const entry = chain[i]!.entries.get(key);
+      if (entry !== undefined) {
+        before = entry;
+        break;
+      }
+    }
+    const after = state.get(key);
+    if (after === undefined) {
+      if (before !== null) removed.push(key);
+    } else if (after !== before) {
+      changed.set(key, after);
+    }
   }
-  return out;
+  return { changed, removed };
 }
 
 function fullState(chain: Layer[]): StateMap {
