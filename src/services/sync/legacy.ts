@@ -77,6 +77,12 @@ export class LegacySyncService {
       for (const event of room.ephemeral?.events ?? []) chunk.push({ ...event, room_id: roomId });
     }
     chunk.push(...legacyPresence(body.presence.events));
+    // As Synapse's event stream (the spec's old_sync.yaml names no kinds):
+    // the user's account data as it changes, a room's (m.tag included) with its room_id.
+    chunk.push(...body.account_data.events);
+    for (const [roomId, room] of [...Object.entries(body.rooms.join), ...Object.entries(body.rooms.leave)]) {
+      for (const event of room.account_data?.events ?? []) chunk.push({ ...event, room_id: roomId });
+    }
     const end = formatSyncToken({ ...to, events: page.end });
     return { chunk, start: fromToken ?? end, end };
   }
