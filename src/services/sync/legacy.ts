@@ -129,13 +129,15 @@ export class LegacySyncService {
     const section = (['join', 'invite', 'leave'] as const).find((s) => body.rooms[s][roomId]);
     if (!section) throw forbidden(`${who.userId} is not in ${roomId}`);
     const info = this.roomInfo(roomId, section, body.rooms[section][roomId]!, body.next_batch, limit);
+    // As Synapse: receipts and presence only of a room the user is in. Once
+    // they left, its members' presence is no longer theirs to see: it "is
+    // published to all users who share a room" (modules/presence.md).
+    if (section !== 'join') return { ...info, presence: [], receipts: [] };
     const members = new Set(
       ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
     );
-    // As Synapse: receipts of a room the user is in; none once they left.
-    const receipts = section === 'join' ? receiptsOf(body.rooms.join[roomId]!) : [];
     // As Synapse: every member's presence, offline for one never seen.
-    return { ...info, presence: legacyPresence(await this.presence.currentPresenceEvents([...members] as string[])), receipts };
+    return { ...info, presence: legacyPresence(await this.presence.currentPresenceEvents([...members] as string[])), receipts: receiptsOf(body.rooms.join[roomId]!) };
   }
 
   /**
