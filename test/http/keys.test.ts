@@ -158,6 +158,14 @@ for (const engine of ENGINES) {
       assert.equal((await api('POST', '/keys/query', { device_keys: { [alice.userId]: 'all' } }, bob)).body.errcode, 'M_BAD_JSON');
     });
 
+    test('query: a device without a name has an empty unsigned, not the one uploaded, as Synapse', async () => {
+      const carol = await newUser();
+      const device = new TestDevice(carol.userId, carol.deviceId);
+      await api('POST', '/keys/upload', { device_keys: { ...device.deviceKeys(), unsigned: { device_display_name: 'made up' } } }, carol);
+      const res = await api('POST', '/keys/query', { device_keys: { [carol.userId]: [] } }, carol);
+      assert.deepEqual((res.body.device_keys as Record<string, Record<string, Json>>)[carol.userId]![carol.deviceId]!.unsigned, {});
+    });
+
     test('a new device at login and a renamed device are device list changes, for the user and who shares a room', async () => {
       const alice = await newUser();
       const bob = await newUser();
