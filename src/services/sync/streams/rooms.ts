@@ -235,8 +235,6 @@ export class RoomsStreamProvider implements StreamProvider {
     for (const e of [...owed, ...timeline]) if (e.type === 'm.room.member') ledger.sent.add(e.eventId);
     return owed;
   }
-
-  /** The room's state as the departure left it: the state before it, plus the departure itself. */
 }
 
 /** The newest event of each (type, state_key) among state events in stream order. */
