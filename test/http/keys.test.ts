@@ -158,6 +158,14 @@ for (const engine of ENGINES) {
       assert.equal((await api('POST', '/keys/query', { device_keys: { [alice.userId]: 'all' } }, bob)).body.errcode, 'M_BAD_JSON');
     });
 
+    test('query: a device without a name has an empty unsigned, not the one uploaded, as Synapse', async () => {
+      const carol = await newUser();
+      const device = new TestDevice(carol.userId, carol.deviceId);
+      await api('POST', '/keys/upload', { device_keys: { ...device.deviceKeys(), unsigned: { device_display_name: 'made up' } } }, carol);
+      const res = await api('POST', '/keys/query', { device_keys: { [carol.userId]: [] } }, carol);
+      assert.deepEqual((res.body.device_keys as Record<string, Record<string, Json>>)[carol.userId]![carol.deviceId]!.unsigned, {});
+    });
+
     test('a new device at login and a renamed device are device list changes, for the user and who shares a room', async () => {
       const alice = await newUser();
       const bob = await newUser();
@@ -307,6 +315,31 @@ for (const engine of ENGINES) {
       assert.deepEqual(forBob, { changed: [], left: [alice.userId] });
       assert.equal((await api('GET', '/keys/changes?from=garbage&to=s1', undefined, alice)).body.errcode, 'M_INVALID_PARAM');
       assert.equal((await api('GET', `/keys/changes?from=${token(0)}`, undefined, alice)).body.errcode, 'M_MISSING_PARAM');
+    });
+
+    test('a new user-signing key is a device list change for its owner alone; a new master key for who shares a room', async () => {
+      const alice = await newUser();
+      const bob = await newUser();
+      const lists = hs.server.services.e2ee.deviceLists;
+      const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
+      assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, bob)).status, 200);
+      const set = crossSigningSet(alice.userId);
+      assert.equal((await api('POST', '/keys/device_signing/upload', { master_key: set.body.master_key, self_signing_key: set.body.self_signing_key }, alice)).status, 200);
+      const start = lists.currentPosition();
+      const upload = (body: Json) => api('POST', '/keys/device_signing/upload', body, alice);
+      const challenge = await upload({ user_signing_key: set.body.user_signing_key });
+      assert.equal(challenge.status, 401);
+      const auth = { type: 'm.login.password', session: challenge.body.session, identifier: { type: 'm.id.user', user: alice.userId }, password: PASSWORD };
+      assert.equal((await upload({ user_signing_key: set.body.user_signing_key, auth })).status, 200);
+      assert.deepEqual(await lists.changesSince(alice.userId, start, lists.currentPosition()), { changed: [alice.userId], left: [] });
+      assert.deepEqual(await lists.changesSince(bob.userId, start, lists.currentPosition()), { changed: [], left: [] }, 'bob never sees the key');
+
+      const afterUserSigning = lists.currentPosition();
+      const replacement = crossSigningSet(alice.userId);
+      const again = await upload(replacement.body);
+      assert.equal(again.status, 401);
+      assert.equal((await upload({ ...replacement.body, auth: { ...auth, session: again.body.session } })).status, 200);
+      assert.deepEqual(await lists.changesSince(bob.userId, afterUserSigning, lists.currentPosition()), { changed: [alice.userId], left: [] });
     });
   });
 }

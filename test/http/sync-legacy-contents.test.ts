@@ -87,6 +87,8 @@ for (const engine of ENGINES) {
         assert.deepEqual(bodies(chunk), ['while carol was here']);
         assert.deepEqual([chunk.at(-1)!.type, chunk.at(-1)!.state_key, chunk.at(-1)!.content.membership], ['m.room.member', carol.userId, 'leave']);
         assert.equal((one.body.state as Json[]).find((e) => e.type === 'm.room.name')?.content.name, 'Before');
+        // Presence is shared with those who share a room; receipts belong to its members.
+        assert.deepEqual([one.body.presence, one.body.receipts], [[], []]);
 
         const archived = await api('GET', '/initialSync?archived=true&limit=10', undefined, carol);
         const left = (archived.body.rooms as Json[]).find((r) => r.room_id === roomId)!;

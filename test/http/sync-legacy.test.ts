@@ -60,6 +60,27 @@ describe('legacy sync endpoints', () => {
     const quiet = await api('GET', `/events?from=${encodeURIComponent(res.body.end)}&timeout=50`, undefined, alice);
     assert.deepEqual(quiet.body.chunk, []);
   });
+
+  test('GET /events carries account data as it changes: global, and a room\'s (tags too) with its room_id', async () => {
+    const user = encodeURIComponent(alice.userId);
+    const { end } = (await api('GET', '/events?timeout=0', undefined, alice)).body;
+    const polled = api('GET', `/events?from=${encodeURIComponent(end)}&timeout=5000`, undefined, alice);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await api('PUT', `/user/${user}/account_data/org.example.cats`, { cats: 1 }, alice)).status, 200);
+    const notPresence = (chunk: Json[]) => chunk.filter((e) => e.type !== 'm.presence');
+    assert.deepEqual(notPresence((await polled).body.chunk), [{ type: 'org.example.cats', content: { cats: 1 } }]);
+    const last = (await polled).body.end as string;
+    assert.equal((await api('PUT', `/user/${user}/rooms/${encodeURIComponent(roomId)}/account_data/org.example.rats`, { rats: 2 }, alice)).status, 200);
+    assert.equal((await api('PUT', `/user/${user}/rooms/${encodeURIComponent(roomId)}/tags/u.work`, { order: 1 }, alice)).status, 200);
+    const room = await api('GET', `/events?from=${encodeURIComponent(last)}&timeout=0`, undefined, alice);
+    assert.deepEqual(
+      new Set(notPresence(room.body.chunk)),
+      new Set([
+        { type: 'org.example.rats', content: { rats: 2 }, room_id: roomId },
+        { type: 'm.tag', content: { tags: { 'u.work': { order: 1 } } }, room_id: roomId },
+      ]),
+    );
+  });
 });
 
 // GET /events (old_sync.yaml) with room_id follows one room, which the user

@@ -36,6 +36,16 @@ describe('typing', () => {
     assert.equal(service.currentPosition(), before + 2);
   });
 
+  test('after a stop, an initial sync tells the room’s members nobody is typing', async () => {
+    assert.equal((await typing(alice, alice.userId, { typing: true, timeout: 30000 })).status, 200);
+    assert.equal((await typing(alice, alice.userId, { typing: false })).status, 200);
+    const sync = await call<Record<string, any>>(hs.baseUrl, 'GET', `${V3}/sync?timeout=0`, undefined, alice.accessToken); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const quiet = await createRoom(hs.baseUrl, alice);
+    const again = await call<Record<string, any>>(hs.baseUrl, 'GET', `${V3}/sync?timeout=0`, undefined, alice.accessToken); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(sync.body.rooms.join[roomId].ephemeral.events, [{ type: 'm.typing', content: { user_ids: [] } }]);
+    assert.deepEqual(again.body.rooms.join[quiet].ephemeral.events, [], 'no typing ever: nothing to say');
+  });
+
   test("errors: someone else's typing 403, not joined 403, missing typing 400", async () => {
     const other = await typing(alice, bob.userId, { typing: true, timeout: 1000 });
     assert.equal(other.status, 403);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Notifier } from '../../src/services/notifier.js';
 import { TypingService, type MembershipLookup, type Timers } from '../../src/services/user-data/index.js';
-import { MAX_TYPING_TIMEOUT_MS } from '../../src/services/user-data/typing.js';
+import { MAX_TYPING_TIMEOUT_MS, TYPING_RECENT_MS } from '../../src/services/user-data/typing.js';
 
 /** A clock and timers that only move when the test says so. */
 class FakeTime implements Timers {
@@ -113,6 +113,20 @@ describe('TypingService', () => {
     await typing.setTyping('@a:x', '!r:x', '@a:x', false);
     assert.deepEqual(typing.changedRoomsSince(0), ['!r:x']);
     assert.deepEqual(typing.typingSnapshot('!r:x'), []);
+  });
+
+  test('an initial sync reports rooms with typists, and for a while those whose typing just stopped', async () => {
+    const { time, typing } = setup();
+    await typing.setTyping('@a:x', '!stopped:x', '@a:x', true, 10_000);
+    await typing.setTyping('@a:x', '!stopped:x', '@a:x', false);
+    await typing.setTyping('@a:x', '!typing:x', '@a:x', true, MAX_TYPING_TIMEOUT_MS);
+    assert.deepEqual(typing.recentlyChangedRooms(['!stopped:x', '!typing:x', '!quiet:x']), ['!stopped:x', '!typing:x']);
+    // Renewals change nothing clients see: the typist's room stays reported for its typist alone.
+    for (let waited = 0; waited <= TYPING_RECENT_MS; waited += 60_000) {
+      time.advance(60_000);
+      await typing.setTyping('@a:x', '!typing:x', '@a:x', true, MAX_TYPING_TIMEOUT_MS);
+    }
+    assert.deepEqual(typing.recentlyChangedRooms(['!stopped:x', '!typing:x', '!quiet:x']), ['!typing:x']);
   });
 
   test('only for yourself, and only in rooms you joined', async () => {

@@ -79,10 +79,17 @@ export class CrossSigningService {
     }
     const position = await this.db.transaction(async (tx) => {
       for (const k of provided) await this.store.setCrossSigningKey(tx, userId, k.type, k.publicKey, k.key);
-      // The user-signing key is private to its owner: other servers never see it.
-      return this.deviceLists.recordLocalChange({ userId, crossSigning: provided.some((k) => k.type !== 'user_signing') });
+      // The master and self-signing keys are what others verify the user's
+      // devices with: everyone sharing a room with them, here and on other
+      // servers, must fetch them again.
+      if (!changes.some((k) => k.type !== 'user_signing')) return undefined;
+      return this.deviceLists.recordLocalChange({ userId, crossSigning: true });
     });
-    await this.deviceLists.announce(position, [userId]);
+    if (position !== undefined) await this.deviceLists.announce(position, [userId]);
+    // The user-signing key is private to its owner (/keys/query returns it
+    // to them alone; other servers never see it): as Synapse, only the
+    // user's own devices are told it changed.
+    if (changes.some((k) => k.type === 'user_signing')) await this.deviceLists.changedFor([{ viewerUserId: userId, userId, kind: 'changed' }]);
   }
 
   /**

@@ -123,7 +123,9 @@ export class KeyService {
       const devices: Record<string, JsonObject> = {};
       for (const device of await this.store.deviceKeysOf(userId, deviceIds.length > 0 ? deviceIds : undefined)) {
         const keys = mergeSignatures(device.keys, signatures, device.deviceId);
-        if (device.displayName !== null && opts.displayNames) keys.unsigned = { device_display_name: device.displayName };
+        // DeviceInformation's `unsigned` is the server's to fill (uploads are
+        // stripped of theirs); as Synapse, it is always there, empty without a name to show.
+        keys.unsigned = device.displayName !== null && opts.displayNames ? { device_display_name: device.displayName } : {};
         devices[device.deviceId] = keys;
       }
       result.device_keys[userId] = devices;

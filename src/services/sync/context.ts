@@ -2,6 +2,7 @@
 // which positions to which, with which filter, and the user's rooms.
 import type { Filter } from '../filters/index.js';
 import type { RoomMembership } from '../../storage/rooms/index.js';
+import type { MemberLedger } from './lazy-members.js';
 import type { StreamPositions } from './token.js';
 
 export interface SyncContext {
@@ -32,6 +33,8 @@ export interface SyncContext {
    */
   peekedRoomIds: readonly string[];
   ignoredUsers: ReadonlySet<string>;
+  /** While lazy-loading without include_redundant_members: the member events the device holds and is sent. */
+  members?: MemberLedger;
 }
 
 /** The rooms whose events and ephemeral events this pass follows: joined and peeked. */

@@ -77,6 +77,12 @@ export class LegacySyncService {
       for (const event of room.ephemeral?.events ?? []) chunk.push({ ...event, room_id: roomId });
     }
     chunk.push(...legacyPresence(body.presence.events));
+    // As Synapse's event stream (the spec's old_sync.yaml names no kinds):
+    // the user's account data as it changes, a room's (m.tag included) with its room_id.
+    chunk.push(...body.account_data.events);
+    for (const [roomId, room] of [...Object.entries(body.rooms.join), ...Object.entries(body.rooms.leave)]) {
+      for (const event of room.account_data?.events ?? []) chunk.push({ ...event, room_id: roomId });
+    }
     const end = formatSyncToken({ ...to, events: page.end });
     return { chunk, start: fromToken ?? end, end };
   }
@@ -123,13 +129,15 @@ export class LegacySyncService {
     const section = (['join', 'invite', 'leave'] as const).find((s) => body.rooms[s][roomId]);
     if (!section) throw forbidden(`${who.userId} is not in ${roomId}`);
     const info = this.roomInfo(roomId, section, body.rooms[section][roomId]!, body.next_batch, limit);
+    // As Synapse: receipts and presence only of a room the user is in. Once
+    // they left, its members' presence is no longer theirs to see: it "is
+    // published to all users who share a room" (modules/presence.md).
+    if (section !== 'join') return { ...info, presence: [], receipts: [] };
     const members = new Set(
       ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
     );
-    // As Synapse: receipts of a room the user is in; none once they left.
-    const receipts = section === 'join' ? receiptsOf(body.rooms.join[roomId]!) : [];
     // As Synapse: every member's presence, offline for one never seen.
-    return { ...info, presence: legacyPresence(await this.presence.currentPresenceEvents([...members] as string[])), receipts };
+    return { ...info, presence: legacyPresence(await this.presence.currentPresenceEvents([...members] as string[])), receipts: receiptsOf(body.rooms.join[roomId]!) };
   }
 
   /**

@@ -7,13 +7,14 @@ import type { JsonObject } from '../../core/types.js';
 import type { AccountDataStore } from '../../storage/accounts/account-data.js';
 import type { NotificationStore } from '../../storage/push/notifications.js';
 import type { RoomMembership, RoomStore, StoredEvent } from '../../storage/rooms/index.js';
-import { roomIncluded, type Filter } from '../filters/index.js';
+import { includeRedundantMembers, lazyLoadMembers, roomIncluded, type Filter } from '../filters/index.js';
 import { STREAMS, type Notifier } from '../notifier.js';
 import type { ClientEventFormatter } from '../rooms/client-events.js';
 import type { HistoryVisibility } from '../rooms/visibility.js';
 import type { AccountDataService, PresenceService, PresenceState, ReceiptService, TypingService } from '../user-data/index.js';
 import { followedRoomIds, type SyncContext } from './context.js';
 import { SyncEventSerializer } from './events.js';
+import { SentMemberEvents } from './lazy-members.js';
 import { SyncResponseBuilder } from './response.js';
 import { AccountDataStreamProvider } from './streams/account-data.js';
 import { ReceiptsStreamProvider, TypingStreamProvider } from './streams/ephemeral.js';
@@ -65,6 +66,7 @@ export class SyncService {
    * look at what earlier ones put in the response.
    */
   private readonly phases: StreamProvider[][];
+  private readonly sentMembers = new SentMemberEvents();
 
   constructor(private readonly deps: SyncServiceDeps) {
     this.serializer = new SyncEventSerializer(deps.formatter);
@@ -101,7 +103,10 @@ export class SyncService {
       for (const phase of this.phases) await Promise.all(phase.map((provider) => provider.apply(ctx, out)));
       const remaining = deadline - this.deps.clock();
       const answerNow = !request.since || request.fullState || !out.isEmpty() || remaining <= 0 || request.signal?.aborted || this.deps.notifier.closed;
-      if (answerNow) return out.toJson(formatSyncToken({ ...to, ...out.nextPositions }));
+      if (answerNow) {
+        if (ctx.members) this.sentMembers.record(request.userId, request.deviceId, request.since?.events, to.events, ctx.members);
+        return out.toJson(formatSyncToken({ ...to, ...out.nextPositions }));
+      }
       // A change committed while we were reading would not wake a waiter
       // registered after it: look again straight away instead.
       if (this.movedSince(to)) continue;
@@ -130,6 +135,11 @@ export class SyncService {
       leftSinceJoinedRoomIds: new Set(visible.filter((m) => m.membership !== 'join' && membershipAtSince.get(m.roomId) === 'join').map((m) => m.roomId)),
       peekedRoomIds: (request.peek ?? []).filter((roomId) => !visible.some((m) => m.roomId === roomId && m.membership === 'join')),
       ignoredUsers,
+      ...(lazyLoadMembers(request.filter) &&
+        !includeRedundantMembers(request.filter) && {
+          // full_state: the client is resending itself the room whole.
+          members: this.sentMembers.ledger(request.userId, request.deviceId, request.since?.events, !request.fullState),
+        }),
     };
   }
 

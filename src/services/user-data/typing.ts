@@ -12,6 +12,8 @@ import { REAL_TIMERS } from './common.js';
 export const MAX_TYPING_TIMEOUT_MS = 120_000;
 /** Synapse's default when `typing: true` comes without a timeout. */
 export const DEFAULT_TYPING_TIMEOUT_MS = 30_000;
+/** Synapse's FORGET_TIMEOUT: how long after its last change a room's typing is still reported to an initial sync. */
+export const TYPING_RECENT_MS = 10 * 60_000;
 
 interface Typist {
   expiresAt: number;
@@ -31,6 +33,8 @@ interface RoomTyping {
   typists: Map<string, Typist>;
   /** The typing stream position of this room's latest change. */
   changedAt: number;
+  /** When that change happened. */
+  changedAtMs: number;
 }
 
 export class TypingService {
@@ -100,6 +104,21 @@ export class TypingService {
     });
   }
 
+  /**
+   * Rooms among `roomIds` whose typing an initial sync reports: those with
+   * typists, and as Synapse (whose initial sync sends m.typing for every
+   * room it has not yet forgotten, typists or none) those whose typing
+   * changed in the last TYPING_RECENT_MS — so a client starting afresh just
+   * after someone stopped typing is told the list is empty.
+   */
+  recentlyChangedRooms(roomIds: Iterable<string>): string[] {
+    const recent = this.clock() - TYPING_RECENT_MS;
+    return [...roomIds].filter((roomId) => {
+      const room = this.rooms.get(roomId);
+      return room !== undefined && (room.typists.size > 0 || room.changedAtMs > recent);
+    });
+  }
+
   private start(roomId: string, userId: string, timeoutMs: number, local: boolean): void {
     const room = this.room(roomId);
     const existing = room.typists.get(userId);
@@ -139,7 +158,7 @@ export class TypingService {
   private room(roomId: string): RoomTyping {
     let room = this.rooms.get(roomId);
     if (!room) {
-      room = { typists: new Map(), changedAt: 0 };
+      room = { typists: new Map(), changedAt: 0, changedAtMs: 0 };
       this.rooms.set(roomId, room);
     }
     return room;
@@ -148,6 +167,7 @@ export class TypingService {
   private changed(roomId: string, room: RoomTyping): void {
     this.position += 1;
     room.changedAt = this.position;
+    room.changedAtMs = this.clock();
     this.notifier.notify('typing', this.position, { roomIds: [roomId] });
   }
 

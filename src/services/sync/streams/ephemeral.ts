@@ -19,10 +19,9 @@ export class TypingStreamProvider implements StreamProvider {
 
   async apply(ctx: SyncContext, out: SyncResponseBuilder): Promise<void> {
     const followed = followedRoomIds(ctx);
-    const rooms = isInitial(ctx) ? followed : this.typing.changedRoomsSince(sinceOf(ctx, 'typing'), followed);
+    const rooms = isInitial(ctx) ? this.typing.recentlyChangedRooms(followed) : this.typing.changedRoomsSince(sinceOf(ctx, 'typing'), followed);
     for (const roomId of rooms) {
       const userIds = this.typing.typingSnapshot(roomId).filter((u) => !ctx.ignoredUsers.has(u));
-      if (isInitial(ctx) && userIds.length === 0) continue;
       addEphemeral(ctx, out, roomId, { type: 'm.typing', content: { user_ids: userIds } });
     }
   }

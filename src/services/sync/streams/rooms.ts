@@ -62,7 +62,7 @@ export class RoomsStreamProvider implements StreamProvider {
       const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
       const room = out.joined(roomId);
       await this.fillTimeline(ctx, room, timeline);
-      room.state.events = await this.serializer.serialize(state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
+      room.state.events = await this.serializer.serialize(this.owedMembers(ctx, state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), timeline.events, false), ctx);
       room.summary = roomSummary(current.filter((e) => e.type === 'm.room.member'), ctx.userId);
     }
   }
@@ -77,16 +77,21 @@ export class RoomsStreamProvider implements StreamProvider {
       // Only events the user may not be served (an ignored user's messages) changed: nothing to say.
       if (timeline.events.length === 0 && !timeline.limited) continue;
       // sync.yaml, state: "Updates to the state, between the time indicated by
-      // the since parameter, and the start of the timeline" — only a gap has any.
+      // the since parameter, and the start of the timeline" — only a gap has
+      // any. Lazy-loading does not thin them: members who joined or left in
+      // the gap keep the client's member list, which "is then maintained by
+      // the state in subsequent incremental /sync responses" (_index.md,
+      // "Lazy-loading room members"), as Synapse does.
       let state: StoredEvent[] = [];
       if (timeline.limited) {
         const start = timeline.events[0]?.streamOrdering ?? ctx.to.events + 1;
         state = latestPerKey(await this.store.events.stateEventsBetween(roomId, since, start));
       }
-      state = await this.withTimelineSenders(ctx, roomId, this.lazyMembers(ctx, state, timeline.events), timeline.events);
+      if (lazyLoadMembers(ctx.filter)) state = [...state, ...(await this.timelineSenders(state, timeline.events))];
+      state = this.owedMembers(ctx, state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), timeline.events, true);
       const room = out.joined(roomId);
       await this.fillTimeline(ctx, room, timeline);
-      room.state.events = await this.serializer.serialize(state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
+      room.state.events = await this.serializer.serialize(state, ctx);
       if (timeline.membersChanged) {
         room.summary = roomSummary(await this.store.currentState.getCurrentStateEvents(roomId, { types: ['m.room.member'] }), ctx.userId);
       }
@@ -198,24 +203,38 @@ export class RoomsStreamProvider implements StreamProvider {
   }
 
   /**
-   * When lazy-loading, an incremental sync still owes the member events of
-   * the timeline's senders. Without a per-device record of what each client
-   * was sent, they are sent with every timeline that has the sender — what
-   * include_redundant_members asks for, and harmless otherwise.
+   * Lazy-loading: the member events, as at the start of the timeline, of the
+   * timeline's senders whose membership the client could not know there
+   * otherwise — not in `state`, nor earlier in the timeline than an event
+   * they sent (as Synapse).
    */
-  private async withTimelineSenders(ctx: SyncContext, roomId: string, state: StoredEvent[], timeline: readonly StoredEvent[]): Promise<StoredEvent[]> {
-    if (!lazyLoadMembers(ctx.filter) || timeline.length === 0) return state;
-    const have = new Set([...state, ...timeline].filter((e) => e.type === 'm.room.member').map((e) => e.stateKey));
-    const extra: StoredEvent[] = [];
-    for (const sender of new Set(timeline.map((e) => e.sender))) {
-      if (have.has(sender)) continue;
-      const member = await this.store.currentState.getCurrentStateEvent(roomId, 'm.room.member', sender);
-      if (member && member.streamOrdering <= ctx.to.events) extra.push(member);
+  private async timelineSenders(state: readonly StoredEvent[], timeline: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    const snapshot = timeline[0]?.stateSnapshotBefore ?? null;
+    if (snapshot === null) return [];
+    const known = new Set(state.filter((e) => e.type === 'm.room.member').map((e) => e.stateKey));
+    const wanted = new Set<string>();
+    for (const e of timeline) {
+      if (!known.has(e.sender)) wanted.add(e.sender);
+      if (e.type === 'm.room.member') known.add(e.stateKey);
     }
-    return [...state, ...extra];
+    if (wanted.size === 0) return [];
+    const atStart = (await this.store.snapshots.lookupKeys([snapshot], [...wanted].map((u) => stateKeyString('m.room.member', u)))).get(snapshot);
+    return [...(await this.store.events.getEvents([...(atStart?.values() ?? [])])).values()];
   }
 
-  /** The room's state as the departure left it: the state before it, plus the departure itself. */
+  /**
+   * Redundant membership events (_index.md, "Lazy-loading room members"):
+   * unless the filter asks for them, member events the device already holds
+   * are left out of `state` (`dedupe`: for rooms the client already has);
+   * the member events of this response are noted as sent.
+   */
+  private owedMembers(ctx: SyncContext, state: readonly StoredEvent[], timeline: readonly StoredEvent[], dedupe: boolean): StoredEvent[] {
+    const ledger = ctx.members;
+    if (!ledger) return [...state];
+    const owed = dedupe ? state.filter((e) => e.type !== 'm.room.member' || !ledger.held.has(e.eventId)) : [...state];
+    for (const e of [...owed, ...timeline]) if (e.type === 'm.room.member') ledger.sent.add(e.eventId);
+    return owed;
+  }
 }
 
 /** The newest event of each (type, state_key) among state events in stream order. */
