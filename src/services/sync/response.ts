@@ -10,7 +10,7 @@ export interface UnreadCounts {
 }
 
 export interface RoomSummary {
-  'm.heroes': string[];
+  'm.heroes'?: string[];
   'm.joined_member_count': number;
   'm.invited_member_count': number;
 }

@@ -12,7 +12,7 @@ export const MAX_HEROES = 5;
  * the other joined or invited members in the order they got there (the
  * spec's "ordered by stream ordering"); with none left, those who left.
  */
-export function roomSummary(memberEvents: readonly StoredEvent[], userId: string): RoomSummary {
+export function roomSummary(memberEvents: readonly StoredEvent[], userId: string): Required<RoomSummary> {
   let joined = 0;
   let invited = 0;
   const present: StoredEvent[] = [];
@@ -29,6 +29,33 @@ export function roomSummary(memberEvents: readonly StoredEvent[], userId: string
   const byOrder = (a: StoredEvent, b: StoredEvent) => a.streamOrdering - b.streamOrdering;
   const heroes = (present.length > 0 ? present : gone).sort(byOrder).slice(0, MAX_HEROES).map((e) => e.stateKey!);
   return { 'm.heroes': heroes, 'm.joined_member_count': joined, 'm.invited_member_count': invited };
+}
+
+/**
+ * The summary /sync sends, from the room's current member, name and
+ * canonical alias events: `m.heroes` only where the spec requires it, for a
+ * room whose m.room.name and m.room.canonical_alias are unset or empty
+ * (sync.yaml, RoomSummary), as Synapse answers — clients name other rooms
+ * from their name or alias.
+ */
+export function syncRoomSummary(stateEvents: readonly StoredEvent[], userId: string): RoomSummary {
+  const summary = roomSummary(stateEvents, userId);
+  if (!isNamed(stateEvents)) return summary;
+  const { 'm.heroes': _heroes, ...counts } = summary;
+  return counts;
+}
+
+/** The state types syncRoomSummary reads. */
+export const SUMMARY_STATE_TYPES: readonly string[] = ['m.room.member', 'm.room.name', 'm.room.canonical_alias'];
+
+function isNamed(stateEvents: readonly StoredEvent[]): boolean {
+  return stateEvents.some((event) => {
+    if (event.stateKey !== '') return false;
+    const content = contentOf(event);
+    if (event.type === 'm.room.name') return typeof content['name'] === 'string' && content['name'] !== '';
+    if (event.type === 'm.room.canonical_alias') return typeof content['alias'] === 'string' && content['alias'] !== '';
+    return false;
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ import { storedEventMatches, type SyncEventSerializer } from '../events.js';
 import { stateEventsAtDeparture } from '../../rooms/departure.js';
 import { paginationToken } from '../../rooms/timeline.js';
 import type { LeftRoomResponse, SyncResponseBuilder } from '../response.js';
-import { roomSummary, STRIPPED_STATE_TYPES, strippedEvent } from '../room-summary.js';
+import { STRIPPED_STATE_TYPES, strippedEvent, SUMMARY_STATE_TYPES, syncRoomSummary } from '../room-summary.js';
 import type { Timeline, TimelineReader, TimelineWindow } from '../timelines.js';
 import type { StreamProvider } from './provider.js';
 
@@ -63,7 +63,7 @@ export class RoomsStreamProvider implements StreamProvider {
       const room = out.joined(roomId);
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(this.owedMembers(ctx, state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), timeline.events, false), ctx);
-      room.summary = roomSummary(current.filter((e) => e.type === 'm.room.member'), ctx.userId);
+      room.summary = syncRoomSummary(current.filter((e) => SUMMARY_STATE_TYPES.includes(e.type)), ctx.userId);
     }
   }
 
@@ -93,7 +93,7 @@ export class RoomsStreamProvider implements StreamProvider {
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(state, ctx);
       if (timeline.membersChanged) {
-        room.summary = roomSummary(await this.store.currentState.getCurrentStateEvents(roomId, { types: ['m.room.member'] }), ctx.userId);
+        room.summary = syncRoomSummary(await this.store.currentState.getCurrentStateEvents(roomId, { types: [...SUMMARY_STATE_TYPES] }), ctx.userId);
       }
     }
   }
