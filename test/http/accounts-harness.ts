@@ -7,7 +7,10 @@ import { accountAuthenticator, accountRoutes } from '../../src/http/accounts.js'
 import { RateLimiters } from '../../src/http/rate-limit.js';
 import { Router } from '../../src/http/router.js';
 import { closeServer, createRequestListener, listen } from '../../src/http/server.js';
+import { generateSigningKey } from '../../src/core/signing.js';
 import { createAccountServices, type AccountServices, type AccountsConfig } from '../../src/services/accounts/index.js';
+import { IdentityServerClient } from '../../src/services/identity-servers.js';
+import { AddressPolicy, guardedJsonRequester } from '../../src/services/outbound-http.js';
 import type { Engine } from '../../src/storage/database.js';
 import { openDatabase } from '../../src/storage/open.js';
 import { createTestDatabaseTarget } from '../helpers/databases.js';
@@ -23,7 +26,15 @@ export interface AccountsServer {
 }
 
 export async function startAccountsServer(
-  opts: { engine?: Engine; config?: Partial<AccountsConfig>; rateLimits?: Partial<HomeserverConfig['rateLimits']> } = {},
+  opts: {
+    engine?: Engine;
+    config?: Partial<AccountsConfig>;
+    rateLimits?: Partial<HomeserverConfig['rateLimits']>;
+    /** CAs of the identity servers the test runs (their certificates' issuer). */
+    identityServerCas?: string[];
+    /** Told when deactivation could not unbind an identifier. */
+    onUnbindFailure?: (err: unknown) => void;
+  } = {},
 ): Promise<AccountsServer> {
   const database = await createTestDatabaseTarget(opts.engine ?? 'sqlite');
   const db = await openDatabase(database.target);
@@ -37,7 +48,18 @@ export async function startAccountsServer(
     defaultRoomVersion: '10',
     ...opts.config,
   };
-  const services = createAccountServices(db, config);
+  const identity = new IdentityServerClient({
+    request: guardedJsonRequester(new AddressPolicy([], []), 5_000, { extraCas: opts.identityServerCas }),
+    serverName: config.serverName,
+    signingKey: generateSigningKey(),
+  });
+  const services = createAccountServices(db, config, {
+    identity,
+    onUnbindFailure: (err) => {
+      if (!opts.onUnbindFailure) throw err;
+      opts.onUnbindFailure(err);
+    },
+  });
   const rateLimiters = new RateLimiters({
     message: UNTHROTTLED,
     registration: UNTHROTTLED,
