@@ -7,7 +7,7 @@ import { accountAuthenticator, accountRoutes } from '../../src/http/accounts.js'
 import { RateLimiters } from '../../src/http/rate-limit.js';
 import { Router } from '../../src/http/router.js';
 import { closeServer, createRequestListener, listen } from '../../src/http/server.js';
-import { generateSigningKey } from '../../src/core/signing.js';
+import { generateSigningKey, type SigningKey } from '../../src/core/signing.js';
 import { createAccountServices, type AccountServices, type AccountsConfig } from '../../src/services/accounts/index.js';
 import { IdentityServerClient } from '../../src/services/identity-servers.js';
 import { AddressPolicy, guardedJsonRequester } from '../../src/services/outbound-http.js';
@@ -22,6 +22,8 @@ export interface AccountsServer {
   baseUrl: string;
   serverName: string;
   services: AccountServices;
+  /** The server's signing key (identity servers verify its signature on /3pid/unbind). */
+  signingKey: SigningKey;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export async function startAccountsServer(
     rateLimits?: Partial<HomeserverConfig['rateLimits']>;
     /** CAs of the identity servers the test runs (their certificates' issuer). */
     identityServerCas?: string[];
+    /** ip_range_blacklist for identity servers. */
+    ipRangeBlacklist?: string[];
     /** Told when deactivation could not unbind an identifier. */
     onUnbindFailure?: (err: unknown) => void;
   } = {},
@@ -48,10 +52,11 @@ export async function startAccountsServer(
     defaultRoomVersion: '10',
     ...opts.config,
   };
+  const signingKey = generateSigningKey();
   const identity = new IdentityServerClient({
-    request: guardedJsonRequester(new AddressPolicy([], []), 5_000, { extraCas: opts.identityServerCas }),
+    request: guardedJsonRequester(new AddressPolicy(opts.ipRangeBlacklist ?? [], []), 5_000, { extraCas: opts.identityServerCas }),
     serverName: config.serverName,
-    signingKey: generateSigningKey(),
+    signingKey,
   });
   const services = createAccountServices(db, config, {
     identity,
@@ -83,6 +88,7 @@ export async function startAccountsServer(
     baseUrl: `http://127.0.0.1:${bound.port}`,
     serverName: config.serverName,
     services,
+    signingKey,
     close: async () => {
       await closeServer(bound.server);
       await db.close();
