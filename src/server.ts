@@ -329,6 +329,12 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const federation = startFederation(opts, db, clock);
   const log = (message: string, fields?: Record<string, unknown>) => opts.logger.warn(fields ?? {}, message);
   const remoteQueries = new RemoteQueries({ client: federation.client, serverName: config.serverName, clock, log });
+  if (config.insecureClientTls) {
+    opts.logger.warn(
+      'use_insecure_ssl_client_just_for_testing_do_not_use is true: certificates of identity servers and push gateways are NOT checked. ' +
+        'Only for test suites; trust a private CA with NODE_EXTRA_CA_CERTS instead.',
+    );
+  }
   const identityServers = new IdentityServerClient({
     // Identity servers are named by clients: the same IP ranges as push gateways (Synapse: as federation's).
     request: guardedJsonRequester(new AddressPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist), IDENTITY_SERVER_TIMEOUT_MS, {

@@ -8,6 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine } from '../../src/storage/database.js';
+import { call as callServer, registerUser as registerTestUser } from '../helpers/client.js';
+import { startTestHomeserver } from '../helpers/homeserver.js';
 import { startIdentityServer, type FakeIdentityServer } from '../helpers/identity-server.js';
 import { createTestCa, type TestCa } from '../helpers/tls.js';
 import { call, registerUser, startAccountsServer, type AccountsServer } from './accounts-harness.js';
@@ -183,6 +185,27 @@ describe('identity servers and ip_range_blacklist', () => {
       assert.equal(ids.requests.length, 0);
     } finally {
       await hs.close();
+      await ids.close();
+    }
+  });
+});
+
+describe('identity servers and TLS', () => {
+  test("an identity server's certificate is verified, unless use_insecure_ssl_client_just_for_testing_do_not_use", async () => {
+    const ids = await startIdentityServer(await createTestCa('A CA nobody trusts'));
+    const strict = await startTestHomeserver();
+    const insecure = await startTestHomeserver({ config: { insecureClientTls: true } });
+    try {
+      for (const [hs, expected] of [[strict, 502], [insecure, 200]] as const) {
+        const user = await registerTestUser(hs.baseUrl, 'tina');
+        const sid = ids.validate('email', `tina${expected}@example.org`);
+        const res = await callServer(hs.baseUrl, 'POST', `${V3}/account/3pid/bind`, { id_server: ids.name, id_access_token: ids.accessToken, sid, client_secret: 'c' }, user.accessToken);
+        assert.equal(res.status, expected, JSON.stringify(res.body));
+        if (expected === 502) assert.match(res.body.error as string, /certificate/);
+      }
+    } finally {
+      await strict.close();
+      await insecure.close();
       await ids.close();
     }
   });
