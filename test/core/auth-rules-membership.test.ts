@@ -188,15 +188,12 @@ describe('inviting', () => {
 describe('third-party invites', () => {
   const TOKEN = 'tok123';
 
-  function roomWithThirdPartyInvite(): TestRoom {
+  function roomWithThirdPartyInvite(
+    content: JsonObject = { display_name: 'c...@example.com', public_key: 'keyA', public_keys: [{ public_key: 'keyB' }], key_validity_url: 'https://x' },
+  ): TestRoom {
     const room = standardRoom('10');
     room.send(room.member(BOB, 'join'));
-    room.send({
-      type: 'm.room.third_party_invite',
-      sender: BOB,
-      state_key: TOKEN,
-      content: { display_name: 'c...@example.com', public_key: 'keyA', public_keys: [{ public_key: 'keyB' }], key_validity_url: 'https://x' },
-    });
+    room.send({ type: 'm.room.third_party_invite', sender: BOB, state_key: TOKEN, content });
     return room;
   }
 
@@ -223,14 +220,7 @@ describe('third-party invites', () => {
   test('by default the signature is verified with ed25519, whatever key ID the identity server signed under', () => {
     const identityKey = generateSigningKey('0');
     const otherKey = generateSigningKey('0');
-    const room = standardRoom('10');
-    room.send(room.member(BOB, 'join'));
-    room.send({
-      type: 'm.room.third_party_invite',
-      sender: BOB,
-      state_key: TOKEN,
-      content: { display_name: 'c', public_keys: [{ public_key: encodeBase64(otherKey.publicKey) }, { public_key: encodeBase64(identityKey.publicKey) }] },
-    });
+    const room = roomWithThirdPartyInvite({ display_name: 'c', public_keys: [{ public_key: encodeBase64(otherKey.publicKey) }, { public_key: encodeBase64(identityKey.publicKey) }] });
     const signed = signJson({ mxid: CAROL, token: TOKEN }, 'id.example', identityKey);
     assertAllowed(room.check(invite(signed)), 'the second public key verifies it');
     assert.equal(isSignedByPublicKey(signed, encodeBase64(identityKey.publicKey)), true);

@@ -9,13 +9,15 @@
 //   const sid = ids.validate('email', 'alice@example.org');
 //   ... POST /account/3pid/bind { id_server: ids.name, id_access_token: ids.accessToken, sid, client_secret }
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer, request as httpsRequest } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { encodeBase64, encodeBase64Url } from '../../src/core/base64.js';
 import { generateSigningKey, signJson, verifyJsonSignature, type SigningKey } from '../../src/core/signing.js';
 import type { JsonObject } from '../../src/core/types.js';
 import { parseXMatrix } from '../../src/core/x-matrix.js';
+import { call } from './client.js';
+import { httpsCall } from './federation.js';
 import type { TestCa } from './tls.js';
 
 export interface RecordedRequest {
@@ -194,7 +196,11 @@ export async function startIdentityServer(ca: TestCa, opts: { address?: string }
       const invites = state.invites
         .filter((i) => i.medium === medium && i.address === addr)
         .map((i) => ({ medium, address: addr, mxid, room_id: i.room_id, sender: i.sender, signed: sign({ mxid, token: i.token }) }));
-      return postJson(`${homeserver.baseUrl}/_matrix/federation/v1/3pid/onbind`, sign({ medium, address: addr, mxid, invites }), homeserver.ca);
+      const body = sign({ medium, address: addr, mxid, invites });
+      const path = '/_matrix/federation/v1/3pid/onbind';
+      // Sydent POSTs (the spec says PUT; Synapse serves POST).
+      const reply = homeserver.baseUrl.startsWith('https:') ? await httpsCall(homeserver.baseUrl, 'POST', path, { ca: homeserver.ca, body }) : await call(homeserver.baseUrl, 'POST', path, body);
+      return { status: reply.status, body: reply.body };
     },
     sign,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -204,28 +210,4 @@ export async function startIdentityServer(ca: TestCa, opts: { address?: string }
 /** The v2 lookup hash: sha256 of "address medium pepper", URL-safe unpadded base64. */
 export function hashed(address: string, medium: string, pepper: string): string {
   return encodeBase64Url(createHash('sha256').update(`${address} ${medium} ${pepper}`).digest());
-}
-
-function postJson(url: string, body: JsonObject, ca?: string): Promise<{ status: number; body: unknown }> {
-  const target = new URL(url);
-  const payload = Buffer.from(JSON.stringify(body));
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(target, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length }, ca }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
