@@ -194,14 +194,22 @@ function bearer(idAccessToken: string): Record<string, string> {
   return { Authorization: `Bearer ${idAccessToken}` };
 }
 
-/** The body of a 200 answer; an error answer is passed on with the identity server's status and errcode. */
+/**
+ * The body of a 200 answer. An identity server's refusal (4xx) is passed on
+ * with its errcode, as Synapse does, but never as 401 (the client's own
+ * access token is fine: the id access token was refused, so 403) nor as
+ * 404/405 (that would say this endpoint is missing here): those and
+ * anything else are 502.
+ */
 function expectOk(idServer: string, action: string, answer: JsonResponse): JsonObject {
   const body = isObject(answer.body) ? answer.body : undefined;
   if (answer.status === 200 && body) return body;
-  const errcode = typeof body?.['errcode'] === 'string' ? body['errcode'] : 'M_UNKNOWN';
   const error = typeof body?.['error'] === 'string' ? `: ${body['error']}` : '';
-  const status = answer.status >= 400 && answer.status < 500 ? answer.status : 502;
-  throw new MatrixError(status, errcode, `The identity server ${idServer} would not ${action} (HTTP ${answer.status})${error}`);
+  const message = `The identity server ${idServer} would not ${action} (HTTP ${answer.status})${error}`;
+  const errcode = typeof body?.['errcode'] === 'string' ? body['errcode'] : 'M_UNKNOWN';
+  if (answer.status === 401) throw new MatrixError(403, errcode, message);
+  if (answer.status >= 400 && answer.status < 500 && answer.status !== 404 && answer.status !== 405) throw new MatrixError(answer.status, errcode, message);
+  throw new MatrixError(502, 'M_UNKNOWN', message);
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {

@@ -105,7 +105,9 @@ for (const engine of ENGINES) {
           const address = `left-${version}@example.org`;
           const roomId = await createRoom({ invite: [bob.userId] });
           await call(hs.baseUrl, 'POST', `${V3}/rooms/${encodeURIComponent(roomId)}/join`, {}, bob.accessToken);
-          await call(hs.baseUrl, 'POST', `${V3}/rooms/${encodeURIComponent(roomId)}/invite`, inviteBody(address), alice.accessToken);
+          // Also under /unstable, where SyTest and older clients call it (as Synapse serves it).
+          const invited = await call(hs.baseUrl, 'POST', `/_matrix/client/unstable/rooms/${encodeURIComponent(roomId)}/invite`, inviteBody(address), alice.accessToken);
+          assert.equal(invited.status, 200, JSON.stringify(invited.body));
           await call(hs.baseUrl, 'POST', `${V3}/rooms/${encodeURIComponent(roomId)}/leave`, {}, alice.accessToken);
           assert.equal((await ids.bind('email', address, invitee.userId, { baseUrl: hs.baseUrl }))?.status, 200);
           const join = await call(hs.baseUrl, 'POST', `${V3}/join/${encodeURIComponent(roomId)}`, {}, invitee.accessToken);

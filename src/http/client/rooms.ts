@@ -71,6 +71,9 @@ function thirdPartySigned(body: JsonObject): { sender: string; signed: JsonObjec
   return { sender, signed };
 }
 
+/** As Synapse, the routes that take third-party invites are also served under /_matrix/client/unstable. */
+const UNSTABLE_TOO = ['r0', 'unstable'];
+
 export function roomRoutes(rooms: RoomService, thirdPartyInvites: ThirdPartyInviteService): Route[] {
   /**
    * Joins, after turning a third-party invite into an invite when the
@@ -87,10 +90,12 @@ export function roomRoutes(rooms: RoomService, thirdPartyInvites: ThirdPartyInvi
   const membershipRoute = (
     action: string,
     run: (req: MatrixRequest, body: JsonObject) => Promise<void>,
+    aliasVersions?: string[],
   ): Route => ({
     method: 'POST',
     path: `/_matrix/client/v3/rooms/{roomId}/${action}`,
     auth: 'required',
+    aliasVersions,
     body: 'json',
     // guest_access.md: of the membership endpoints, guests may only leave (and join, below).
     guests: action === 'leave',
@@ -106,6 +111,7 @@ export function roomRoutes(rooms: RoomService, thirdPartyInvites: ThirdPartyInvi
       method: 'POST',
       path: '/_matrix/client/v3/createRoom',
       auth: 'required',
+      aliasVersions: UNSTABLE_TOO,
       body: 'json',
       handler: async (req) => {
         const body = requireObject(req.body ?? {});
@@ -136,6 +142,7 @@ export function roomRoutes(rooms: RoomService, thirdPartyInvites: ThirdPartyInvi
       method: 'POST',
       path: '/_matrix/client/v3/join/{roomIdOrAlias}',
       auth: 'required',
+      aliasVersions: UNSTABLE_TOO,
       body: 'json',
       guests: true,
       handler: async (req) => ({ body: { room_id: await join(req, req.params.roomIdOrAlias!, viaOf(req)) } }),
@@ -145,6 +152,7 @@ export function roomRoutes(rooms: RoomService, thirdPartyInvites: ThirdPartyInvi
       method: 'POST',
       path: '/_matrix/client/v3/rooms/{roomId}/join',
       auth: 'required',
+      aliasVersions: UNSTABLE_TOO,
       body: 'json',
       guests: true,
       handler: async (req) => ({ body: { room_id: await join(req, req.params.roomId!, []) } }),
@@ -170,6 +178,7 @@ export function roomRoutes(rooms: RoomService, thirdPartyInvites: ThirdPartyInvi
       body.user_id === undefined && body.medium !== undefined
         ? thirdPartyInvites.invite(requester(req).userId, req.params.roomId!, thirdPartyInvite(body))
         : rooms.invite(requester(req).userId, req.params.roomId!, requireString(body, 'user_id'), optionalString(body, 'reason')),
+      UNSTABLE_TOO,
     ),
     /** # POST /_matrix/client/v3/rooms/{roomId}/kick */
     membershipRoute('kick', (req, body) =>
