@@ -11,19 +11,20 @@ import { ENGINES } from '../helpers/databases.js';
 import { startTestHomeserver, type TestHomeserver } from '../helpers/homeserver.js';
 import { hashed, startIdentityServer, type FakeIdentityServer } from '../helpers/identity-server.js';
 import { ROOM_VERSIONS_UNDER_TEST } from '../helpers/room-versions.js';
-import { createTestCa } from '../helpers/tls.js';
+import { createTestCa, type TestCa } from '../helpers/tls.js';
 
 const V3 = '/_matrix/client/v3';
 
 for (const engine of ENGINES) {
   describe(`third-party invites (${engine})`, () => {
     let hs: TestHomeserver;
+    let ca: TestCa;
     let ids: FakeIdentityServer;
     let alice: TestUser;
     let bob: TestUser;
     let users = 0;
     before(async () => {
-      const ca = await createTestCa();
+      ca = await createTestCa();
       ids = await startIdentityServer(ca);
       hs = await startTestHomeserver({ engine, identityServerCas: [ca.certPem] });
       alice = await registerUser(hs.baseUrl, 'alice');
@@ -148,6 +149,20 @@ for (const engine of ENGINES) {
           assert.equal((await member(roomId, invitee.userId)).status, 404);
           const forSomeoneElse = await call(hs.baseUrl, 'POST', `${V3}/join/${encodeURIComponent(roomId)}`, { third_party_signed: ids.sign({ mxid: bob.userId, sender: alice.userId, token }) }, invitee.accessToken);
           assert.deepEqual([forSomeoneElse.status, forSomeoneElse.body.errcode], [403, 'M_FORBIDDEN']);
+        });
+
+        test('when the identity server cannot be asked whether its key is still valid, the proof is refused (502) and nobody is invited', async () => {
+          const invitee = await newUser();
+          const other = await startIdentityServer(ca);
+          const roomId = await createRoom();
+          const invited = await call(hs.baseUrl, 'POST', `${V3}/rooms/${encodeURIComponent(roomId)}/invite`, { ...inviteBody(`gone-${version}@example.org`), id_server: other.name }, alice.accessToken);
+          assert.equal(invited.status, 200, JSON.stringify(invited.body));
+          const { token } = other.invites[0]!;
+          await other.close();
+          const join = await call(hs.baseUrl, 'POST', `${V3}/join/${encodeURIComponent(roomId)}`, { third_party_signed: other.sign({ mxid: invitee.userId, sender: alice.userId, token }) }, invitee.accessToken);
+          assert.deepEqual([join.status, join.body.errcode], [502, 'M_UNKNOWN']);
+          assert.match(join.body.error as string, new RegExp(`Could not reach the identity server ${other.name}`));
+          assert.equal((await member(roomId, invitee.userId)).status, 404);
         });
 
         test('createRoom invite_3pid invites once the room exists; a member who may not invite stores nothing', async () => {
