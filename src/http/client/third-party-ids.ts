@@ -6,12 +6,12 @@
 // one on an identity server, and unbinding it, go to that server. As
 // Synapse, the /account/3pid routes are also served under
 // /_matrix/client/unstable, where SyTest and older clients call them.
-import type { ThreepidService } from '../../services/accounts/threepids.js';
 import {
   refuseThreepidAddition,
   refuseTokenRequest,
   THREEPID_MEDIA,
   type ThreepidMedium,
+  type ThreepidService,
   type TokenPurpose,
 } from '../../services/accounts/threepids.js';
 import { requireIdServer } from '../../services/identity-servers.js';
