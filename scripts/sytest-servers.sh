@@ -45,6 +45,8 @@ federation_custom_ca_list: [$CA/ca.crt]
 ip_range_whitelist: ['127.0.0.0/8']
 # SyTest's fake servers speak room versions up to 11; 10 is Synapse's default.
 default_room_version: "10"
+# SyTest's identity server presents a self-signed certificate for "localhost" (Synapse runs SyTest with this too).
+use_insecure_ssl_client_just_for_testing_do_not_use: true
 url_preview_enabled: true
 url_preview_ip_range_blacklist: ['10.0.0.0/8']
 url_preview_ip_range_whitelist: ['127.0.0.0/8']

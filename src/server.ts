@@ -49,6 +49,10 @@ import { MediaRepository } from './services/media/index.js';
 import { mediaDownloadRoutes } from './http/media/download.js';
 import { mediaUploadRoutes } from './http/media/upload.js';
 import { createPushServices, type PushServices } from './services/push/index.js';
+import { AddressPolicy, guardedJsonRequester } from './services/outbound-http.js';
+import { IdentityServerClient } from './services/identity-servers.js';
+import { ThirdPartyInviteService } from './services/rooms/third-party-invites.js';
+import { federationThirdPartyInviteRoutes } from './http/federation/third-party-invites.js';
 import { NotificationList } from './services/push/notification-list.js';
 import { pushRulesRoutes } from './http/client/push-rules.js';
 import { pusherRoutes } from './http/client/pushers.js';
@@ -109,6 +113,11 @@ export interface StartOptions {
   clock?: () => number;
   /** Federation timeouts and lookups; tests shorten and fake them. */
   federationTuning?: FederationTuning;
+  /**
+   * PEM CAs trusted for identity servers besides Node's (tests' own CA;
+   * operators use NODE_EXTRA_CA_CERTS, which Node reads at start).
+   */
+  identityServerCas?: string[];
 }
 
 export interface RunningHomeserver {
@@ -266,6 +275,8 @@ export interface HomeserverServices {
   /** Every local event goes through here (build, auth, persist, notify). */
   pipeline: EventPipeline;
   rooms: RoomService;
+  /** Invites by e-mail address or phone number, through identity servers, and their completion. */
+  thirdPartyInvites: ThirdPartyInviteService;
   /** Room work that follows a request without holding it up: member events after a profile change, guests leaving. */
   roomTasks: BackgroundTasks;
   /** Stored events → the Client-Server API's ClientEvent format. */
@@ -307,6 +318,9 @@ export interface HomeserverServices {
   mediaAdministration: MediaAdministration;
 }
 
+/** An identity server that takes longer than this to answer is reported as unreachable. */
+const IDENTITY_SERVER_TIMEOUT_MS = 30_000;
+
 async function createServices(opts: StartOptions, db: Database, rateLimiters: RateLimiters, clock: () => number): Promise<HomeserverServices> {
   const { config } = opts;
   const notifier = new Notifier();
@@ -315,7 +329,27 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const federation = startFederation(opts, db, clock);
   const log = (message: string, fields?: Record<string, unknown>) => opts.logger.warn(fields ?? {}, message);
   const remoteQueries = new RemoteQueries({ client: federation.client, serverName: config.serverName, clock, log });
-  const accounts = createAccountServices(db, config, clock, remoteQueries);
+  if (config.insecureClientTls) {
+    opts.logger.warn(
+      'use_insecure_ssl_client_just_for_testing_do_not_use is true: certificates of identity servers and push gateways are NOT checked. ' +
+        'Only for test suites; trust a private CA with NODE_EXTRA_CA_CERTS instead.',
+    );
+  }
+  const identityServers = new IdentityServerClient({
+    // Identity servers are named by clients: the same IP ranges as push gateways (Synapse: as federation's).
+    request: guardedJsonRequester(new AddressPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist), IDENTITY_SERVER_TIMEOUT_MS, {
+      extraCas: opts.identityServerCas,
+      insecure: config.insecureClientTls,
+    }),
+    serverName: config.serverName,
+    signingKey: opts.signingKeys[0]!,
+  });
+  const accounts = createAccountServices(db, config, {
+    now: clock,
+    remoteProfiles: remoteQueries,
+    identity: identityServers,
+    onUnbindFailure: (err, userId) => opts.logger.warn({ err, userId }, 'could not unbind a deactivated user\'s third-party identifier'),
+  });
   const pipeline = new EventPipeline({
     db,
     serverName: config.serverName,
@@ -351,6 +385,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     isGuest: async (userId) => (await accounts.context.stores.users.get(userId))?.isGuest ?? false,
     remote: roomFederation.remote,
   });
+  const thirdPartyInvites = new ThirdPartyInviteService({ serverName: config.serverName, rooms, pipeline, identity: identityServers, remote: roomFederation.remote });
   const roomTasks = new BackgroundTasks(log);
   const memberProfiles = new MemberProfileUpdates(rooms, roomTasks, log);
   accounts.events.on('profileChanged', ({ userId }) => memberProfiles.profileChanged(userId));
@@ -436,7 +471,7 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     userExists: (userId) => accounts.context.stores.users.exists(userId),
     mediaInRoom: (roomId) => roomAdministration.mediaInRoom(roomId),
   });
-  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, roomTasks, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
+  return { config, db, clock, rateLimiters, notifier, roomStore, accounts, pipeline, rooms, thirdPartyInvites, roomTasks, clientEvents, roomStateReader, visibility, timeline, relations, upgrader, userData, media, push, notificationList, sync, slidingSync, discovery, e2ee, federation, roomFederation: { ...roomFederation, memberships }, edus, roomAdministration, serverStatus, mediaAdministration };
 }
 
 function startFederation(opts: StartOptions, db: Database, clock: () => number): FederationServices {
@@ -462,7 +497,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
   const { accounts, rateLimiters, clock } = services;
   return [
     ...accountRoutes({ services: accounts, rateLimiters }),
-    ...roomRoutes(services.rooms),
+    ...roomRoutes(services.rooms, services.thirdPartyInvites),
     ...roomEventRoutes({ rooms: services.rooms, stateReader: services.roomStateReader, formatter: services.clientEvents }),
     ...messageRoutes({ timeline: services.timeline, formatter: services.clientEvents }),
     ...relationRoutes({ relations: services.relations, formatter: services.clientEvents }),
@@ -505,6 +540,7 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...federationQueryRoutes({ serverName: config.serverName, profiles: accounts.profiles, rooms: services.roomFederation.queries }),
     ...federationEventRoutes(services.roomFederation.queries),
     ...federationMembershipRoutes(services.roomFederation.memberships),
+    ...federationThirdPartyInviteRoutes(services.thirdPartyInvites),
     ...federationTransactionRoutes(services.roomFederation.transactions),
     ...federationPublicRoomRoutes(services.discovery.publicRooms, { allowed: config.allowPublicRoomsOverFederation ?? false }),
     ...federationHierarchyRoutes(services.discovery.hierarchy),

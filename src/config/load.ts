@@ -196,6 +196,7 @@ const AXON_KEYS: ReadonlySet<string> = new Set([
   'turn_allow_guests',
   'allow_public_rooms_without_auth',
   'allow_per_room_profiles',
+  'use_insecure_ssl_client_just_for_testing_do_not_use',
   'allow_public_rooms_over_federation',
   'allow_device_name_lookup_over_federation',
   'user_directory',
@@ -254,6 +255,7 @@ function buildConfig(root: Mapping, src: ConfigSource, bindDefault: string[]): H
     turn: readTurn(src, root),
     allowPublicRoomsWithoutAuth: readBoolean(src, 'allow_public_rooms_without_auth', root['allow_public_rooms_without_auth'], false),
     allowPerRoomProfiles: readBoolean(src, 'allow_per_room_profiles', root['allow_per_room_profiles'], true),
+    insecureClientTls: readBoolean(src, 'use_insecure_ssl_client_just_for_testing_do_not_use', root['use_insecure_ssl_client_just_for_testing_do_not_use'], false),
     allowPublicRoomsOverFederation: readBoolean(src, 'allow_public_rooms_over_federation', root['allow_public_rooms_over_federation'], false),
     allowDeviceNameLookupOverFederation: readBoolean(
       src,

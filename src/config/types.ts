@@ -129,6 +129,13 @@ export interface HomeserverConfig {
    * displayname or avatar_url the client put in it.
    */
   allowPerRoomProfiles?: boolean;
+  /**
+   * Synapse's use_insecure_ssl_client_just_for_testing_do_not_use: requests
+   * to servers clients name (identity servers, push gateways) skip
+   * certificate verification. For test suites whose mock servers present
+   * self-signed certificates (SyTest's identity server); never in production.
+   */
+  insecureClientTls?: boolean;
   /** GET /publicRooms without an access token (Synapse default false). */
   allowPublicRoomsWithoutAuth?: boolean;
   /** Other servers may read our public room directory (Synapse default false). */

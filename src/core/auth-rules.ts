@@ -5,7 +5,9 @@
 // room version 10's list unless said otherwise.
 
 import type { Event, JsonObject, JsonValue } from './types.js';
+import { tryDecodeBase64 } from './base64.js';
 import { roomVersion, type RoomVersionRules } from './room-versions.js';
+import { verifyJsonSignature } from './signing.js';
 import {
   ALLOWED,
   createEventRoomId,
@@ -36,8 +38,7 @@ export interface AuthCheckOptions {
   /**
    * Whether the `signed` object of a third-party invite carries a valid
    * ed25519 signature by `publicKey` (unpadded base64, as found in the
-   * m.room.third_party_invite event). Without it, third-party invites are
-   * rejected, as they cannot be verified.
+   * m.room.third_party_invite event). Default: `isSignedByPublicKey`.
    */
   verifyThirdPartyInviteSignature?: (signed: JsonObject, publicKey: string) => boolean;
   /**
@@ -306,23 +307,41 @@ function checkThirdPartyInvite(ctx: Context, target: string): AuthDecision {
     return deny(`Only ${inviteEvent.sender}, who sent the third-party invite, can turn it into an invite; not ${event.sender}.`);
   }
   if (!isObject(signed['signatures'])) return deny('third_party_invite.signed has no signatures.');
-  const verify = ctx.options.verifyThirdPartyInviteSignature;
-  if (!verify) return deny('Third-party invite signatures cannot be verified: no verifier was configured.');
-  const keys = thirdPartyInvitePublicKeys(inviteEvent.content);
-  return keys.some((key) => verify(signed, key))
+  const verify = ctx.options.verifyThirdPartyInviteSignature ?? isSignedByPublicKey;
+  const keys = thirdPartyInviteKeys(inviteEvent.content);
+  return keys.some((key) => verify(signed, key.publicKey))
     ? ALLOWED
     : deny(`The third-party invite for ${target} is not signed by any key of the m.room.third_party_invite event.`);
 }
 
-/** The public keys of an m.room.third_party_invite: `public_key` and each `public_keys[].public_key`. */
-export function thirdPartyInvitePublicKeys(content: JsonObject): string[] {
-  const keys: string[] = [];
-  if (typeof content['public_key'] === 'string') keys.push(content['public_key']);
+/**
+ * Whether any ed25519 signature in `signed` (of any signing server, under
+ * any key ID) verifies with `publicKey`: the identity server's key is known
+ * only by its value in the m.room.third_party_invite event, not by an ID
+ * (rooms/v1 auth rules: "any signature in signed matches any public key").
+ */
+export function isSignedByPublicKey(signed: JsonObject, publicKey: string): boolean {
+  const key = tryDecodeBase64(publicKey);
+  const signatures = signed['signatures'];
+  if (key === null || !isObject(signatures)) return false;
+  return Object.entries(signatures).some(
+    ([server, byKey]) => isObject(byKey) && Object.keys(byKey).some((keyId) => verifyJsonSignature(signed, server, keyId, key)),
+  );
+}
+
+/**
+ * The public keys of an m.room.third_party_invite with their validity URLs:
+ * `public_key` (with `key_validity_url`), then each of `public_keys`.
+ */
+export function thirdPartyInviteKeys(content: JsonObject): Array<{ publicKey: string; keyValidityUrl?: string }> {
+  const keys: Array<{ publicKey: string; keyValidityUrl?: string }> = [];
+  const add = (key: JsonValue | undefined, url: JsonValue | undefined): void => {
+    if (typeof key === 'string') keys.push({ publicKey: key, ...(typeof url === 'string' ? { keyValidityUrl: url } : {}) });
+  };
+  add(content['public_key'], content['key_validity_url']);
   const list = content['public_keys'];
-  if (Array.isArray(list)) {
-    for (const entry of list) {
-      if (isObject(entry) && typeof entry['public_key'] === 'string') keys.push(entry['public_key']);
-    }
+  for (const entry of Array.isArray(list) ? list : []) {
+    if (isObject(entry)) add(entry['public_key'], entry['key_validity_url']);
   }
   return keys;
 }

@@ -32,7 +32,8 @@ export interface RemoteMembershipDeps {
   log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-type Handshake = 'join' | 'leave' | 'knock';
+/** What is asked of the room's servers; 'invite' is a third-party invite's exchange. */
+type Handshake = 'join' | 'leave' | 'knock' | 'invite';
 
 export class RemoteMembership implements RemoteRooms {
   constructor(private readonly deps: RemoteMembershipDeps) {}
@@ -181,11 +182,23 @@ export class RemoteMembership implements RemoteRooms {
   }
 
   /**
+   * PUT /exchange_third_party_invite/{roomId} (server-server-api
+   * "Third-party invites"): a server in the room turns the third-party
+   * invite into an invite of `event.state_key`, through the first of
+   * `servers` that accepts.
+   */
+  async exchangeThirdPartyInvite(roomId: string, servers: readonly string[], event: JsonObject): Promise<void> {
+    await this.tryServers(roomId, servers, 'invite', async (server) => {
+      await this.deps.client.request<JsonObject>(server, 'PUT', federationPath(`${V1}/exchange_third_party_invite`, roomId), { body: event });
+    });
+  }
+
+  /**
    * make_{join,leave,knock} on `server`, checks the template names what we
    * asked for, and returns it completed with our content, origin and time,
    * hashed and signed.
    */
-  private async makeAndSign(server: string, kind: Handshake, roomId: string, userId: string, content: JsonObject): Promise<{ pdu: UnsignedPdu & JsonObject; rules: RoomVersionRules }> {
+  private async makeAndSign(server: string, kind: Exclude<Handshake, 'invite'>, roomId: string, userId: string, content: JsonObject): Promise<{ pdu: UnsignedPdu & JsonObject; rules: RoomVersionRules }> {
     const query = kind === 'leave' ? undefined : { ver: SUPPORTED_VERSIONS };
     const made = await this.deps.client.request<JsonObject>(server, 'GET', federationPath(`${V1}/make_${kind}`, roomId, userId), { query });
     const versionId = typeof made['room_version'] === 'string' ? made['room_version'] : '1';

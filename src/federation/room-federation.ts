@@ -79,9 +79,11 @@ export function createRoomFederation(setup: RoomFederationSetup): RoomFederation
     isAllowed: (server) => transport.client.isAllowed(server),
     log,
   });
-  // Our own events go out to the room's other servers, queued in the event's own transaction.
-  pipeline.onPersisting(async (event, room) => {
-    if (serverNameOfUserId(event.sender) === serverName) await sender.queueRoomEvent(event, room);
+  // Our own events go out to the room's other servers, queued in the event's own transaction;
+  // so do those we built for another server's user (a third-party invite we turned into an
+  // invite: Synapse's send_on_behalf_of).
+  pipeline.onPersisting(async (event, room, _streamOrdering, builtHere) => {
+    if (builtHere || serverNameOfUserId(event.sender) === serverName) await sender.queueRoomEvent(event, room);
   });
   return {
     events,

@@ -29,7 +29,7 @@ export function accountRoutes(deps: AccountRouteDeps): Route[] {
     ...ssoRoutes(),
     ...registerRoutes(services),
     ...accountManagementRoutes(services),
-    ...thirdPartyIdRoutes(),
+    ...thirdPartyIdRoutes(services.threepids),
     ...deviceRoutes(services),
     ...profileRoutes(services),
     ...adminRoutes(services),

@@ -298,6 +298,14 @@ describe('each key', () => {
     assert.deepEqual(warnings, [], 'no longer reported as unsupported');
   });
 
+  test("use_insecure_ssl_client_just_for_testing_do_not_use: Synapse's key, off unless set", () => {
+    assert.equal(load(base).config.insecureClientTls, false);
+    const { config, warnings } = load(`${base}use_insecure_ssl_client_just_for_testing_do_not_use: true\n`);
+    assert.equal(config.insecureClientTls, true);
+    assert.deepEqual(warnings, []);
+    assert.match(errorOf(`${base}use_insecure_ssl_client_just_for_testing_do_not_use: 'yes'\n`), /use_insecure_ssl_client_just_for_testing_do_not_use/);
+  });
+
   test('IP ranges are validated CIDRs; bare addresses become single-address ranges', () => {
     const { config } = load(`${base}ip_range_blacklist: ['10.0.0.0/8', 'fd00::/8', '192.168.1.1']\nip_range_whitelist: ['::1']\n`);
     assert.deepEqual(config.ipRangeBlacklist, ['10.0.0.0/8', 'fd00::/8', '192.168.1.1/32', '0.0.0.0/32', '::/128']);

@@ -1,5 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { isSignedByPublicKey } from '../../src/core/auth-rules.js';
+import { encodeBase64 } from '../../src/core/base64.js';
+import { generateSigningKey, signJson } from '../../src/core/signing.js';
 import type { JsonObject } from '../../src/core/types.js';
 import { ALICE, ALL_VERSIONS, BOB, CAROL, DAVE, TestRoom, assertAllowed, assertDenied, standardRoom } from './fixtures/auth-room.js';
 
@@ -185,15 +188,12 @@ describe('inviting', () => {
 describe('third-party invites', () => {
   const TOKEN = 'tok123';
 
-  function roomWithThirdPartyInvite(): TestRoom {
+  function roomWithThirdPartyInvite(
+    content: JsonObject = { display_name: 'c...@example.com', public_key: 'keyA', public_keys: [{ public_key: 'keyB' }], key_validity_url: 'https://x' },
+  ): TestRoom {
     const room = standardRoom('10');
     room.send(room.member(BOB, 'join'));
-    room.send({
-      type: 'm.room.third_party_invite',
-      sender: BOB,
-      state_key: TOKEN,
-      content: { display_name: 'c...@example.com', public_key: 'keyA', public_keys: [{ public_key: 'keyB' }], key_validity_url: 'https://x' },
-    });
+    room.send({ type: 'm.room.third_party_invite', sender: BOB, state_key: TOKEN, content });
     return room;
   }
 
@@ -217,9 +217,15 @@ describe('third-party invites', () => {
     assertDenied(room.check(invite(goodSigned), verifyWith('keyZ')), /not signed by any key/);
   });
 
-  test('without a verifier the invite cannot be accepted', () => {
-    const room = roomWithThirdPartyInvite();
-    assertDenied(room.check(invite(goodSigned)), /no verifier/);
+  test('by default the signature is verified with ed25519, whatever key ID the identity server signed under', () => {
+    const identityKey = generateSigningKey('0');
+    const otherKey = generateSigningKey('0');
+    const room = roomWithThirdPartyInvite({ display_name: 'c', public_keys: [{ public_key: encodeBase64(otherKey.publicKey) }, { public_key: encodeBase64(identityKey.publicKey) }] });
+    const signed = signJson({ mxid: CAROL, token: TOKEN }, 'id.example', identityKey);
+    assertAllowed(room.check(invite(signed)), 'the second public key verifies it');
+    assert.equal(isSignedByPublicKey(signed, encodeBase64(identityKey.publicKey)), true);
+    assertDenied(room.check(invite({ ...signed, mxid: CAROL, token: TOKEN, extra: 'tampered' })), /not signed by any key/);
+    assertDenied(room.check(invite(signJson({ mxid: CAROL, token: TOKEN }, 'id.example', generateSigningKey('0')))), /not signed by any key/);
   });
 
   test('shape of the signed block', () => {

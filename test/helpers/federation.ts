@@ -56,6 +56,8 @@ export interface FederationOptions {
   clock?: () => number;
   /** Default: errors only, to stderr (AXON_TEST_LOG=info|… changes the level). */
   logger?: Logger;
+  /** CAs of the test's identity servers (startHomeserver's identityServerCas). */
+  identityServerCas?: string[];
 }
 
 export interface FederatedServer {
@@ -146,6 +148,7 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
           logger: opts.logger ?? pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)),
           clock: opts.clock,
           federationTuning: opts.federationTuning,
+          identityServerCas: opts.identityServerCas,
         });
       const running = await start();
       const entry: FederatedServer = {

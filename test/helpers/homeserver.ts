@@ -26,6 +26,8 @@ export interface TestHomeserverOptions {
   clock?: () => number;
   /** Listeners besides the client/federation one (e.g. a metrics listener on port 0). */
   extraListeners?: HomeserverConfig['listeners'];
+  /** CAs of the test's identity servers (startHomeserver's identityServerCas). */
+  identityServerCas?: string[];
 }
 
 export interface TestHomeserver {
@@ -127,7 +129,7 @@ export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Pro
     };
     if (opts.extraListeners) config.listeners = [...config.listeners, ...opts.extraListeners];
     try {
-      const server = await startHomeserver({ config, signingKeys: [signingKey], logger: pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)), clock: opts.clock });
+      const server = await startHomeserver({ config, signingKeys: [signingKey], logger: pino({ level: process.env.AXON_TEST_LOG ?? 'error' }, pino.destination(2)), clock: opts.clock, identityServerCas: opts.identityServerCas });
       return {
         baseUrl,
         server,

@@ -7,7 +7,10 @@ import { accountAuthenticator, accountRoutes } from '../../src/http/accounts.js'
 import { RateLimiters } from '../../src/http/rate-limit.js';
 import { Router } from '../../src/http/router.js';
 import { closeServer, createRequestListener, listen } from '../../src/http/server.js';
+import { generateSigningKey, type SigningKey } from '../../src/core/signing.js';
 import { createAccountServices, type AccountServices, type AccountsConfig } from '../../src/services/accounts/index.js';
+import { IdentityServerClient } from '../../src/services/identity-servers.js';
+import { AddressPolicy, guardedJsonRequester } from '../../src/services/outbound-http.js';
 import type { Engine } from '../../src/storage/database.js';
 import { openDatabase } from '../../src/storage/open.js';
 import { createTestDatabaseTarget } from '../helpers/databases.js';
@@ -19,11 +22,23 @@ export interface AccountsServer {
   baseUrl: string;
   serverName: string;
   services: AccountServices;
+  /** The server's signing key (identity servers verify its signature on /3pid/unbind). */
+  signingKey: SigningKey;
   close(): Promise<void>;
 }
 
 export async function startAccountsServer(
-  opts: { engine?: Engine; config?: Partial<AccountsConfig>; rateLimits?: Partial<HomeserverConfig['rateLimits']> } = {},
+  opts: {
+    engine?: Engine;
+    config?: Partial<AccountsConfig>;
+    rateLimits?: Partial<HomeserverConfig['rateLimits']>;
+    /** CAs of the identity servers the test runs (their certificates' issuer). */
+    identityServerCas?: string[];
+    /** ip_range_blacklist for identity servers. */
+    ipRangeBlacklist?: string[];
+    /** Told when deactivation could not unbind an identifier. */
+    onUnbindFailure?: (err: unknown) => void;
+  } = {},
 ): Promise<AccountsServer> {
   const database = await createTestDatabaseTarget(opts.engine ?? 'sqlite');
   const db = await openDatabase(database.target);
@@ -37,7 +52,19 @@ export async function startAccountsServer(
     defaultRoomVersion: '10',
     ...opts.config,
   };
-  const services = createAccountServices(db, config);
+  const signingKey = generateSigningKey();
+  const identity = new IdentityServerClient({
+    request: guardedJsonRequester(new AddressPolicy(opts.ipRangeBlacklist ?? [], []), 5_000, { extraCas: opts.identityServerCas }),
+    serverName: config.serverName,
+    signingKey,
+  });
+  const services = createAccountServices(db, config, {
+    identity,
+    onUnbindFailure: (err) => {
+      if (!opts.onUnbindFailure) throw err;
+      opts.onUnbindFailure(err);
+    },
+  });
   const rateLimiters = new RateLimiters({
     message: UNTHROTTLED,
     registration: UNTHROTTLED,
@@ -61,6 +88,7 @@ export async function startAccountsServer(
     baseUrl: `http://127.0.0.1:${bound.port}`,
     serverName: config.serverName,
     services,
+    signingKey,
     close: async () => {
       await closeServer(bound.server);
       await db.close();

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
 import { createAccountServices, sharedSecretMac, UiaIncomplete, type AccountsConfig } from '../../src/services/accounts/index.js';
 import type { Database } from '../../src/storage/database.js';
+import { generateSigningKey } from '../../src/core/signing.js';
+import { IdentityServerClient } from '../../src/services/identity-servers.js';
+import { AddressPolicy, guardedJsonRequester } from '../../src/services/outbound-http.js';
 import { withDatabase } from '../helpers/databases.js';
 
 const CONFIG: AccountsConfig = {
@@ -17,7 +20,15 @@ const CONFIG: AccountsConfig = {
 
 function setup(db: Database) {
   let now = 1_000_000;
-  const services = createAccountServices(db, CONFIG, () => now);
+  // No identity server is involved in these tests; a real client stands ready all the same.
+  const identity = new IdentityServerClient({ request: guardedJsonRequester(new AddressPolicy([], []), 5_000), serverName: CONFIG.serverName, signingKey: generateSigningKey() });
+  const services = createAccountServices(db, CONFIG, {
+    now: () => now,
+    identity,
+    onUnbindFailure: (err) => {
+      throw err;
+    },
+  });
   return { services, advance: (ms: number) => (now += ms) };
 }
 

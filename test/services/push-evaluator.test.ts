@@ -10,7 +10,7 @@ import { RoomStore } from '../../src/storage/rooms/index.js';
 import { Notifier } from '../../src/services/notifier.js';
 import { ignoredUserIds } from '../../src/services/user-data/account-data.js';
 import { PushEvaluator, PushRulesService, PusherDelivery, type RoomStateView } from '../../src/services/push/index.js';
-import type { GatewayResponse } from '../../src/services/push/outbound.js';
+import type { JsonResponse } from '../../src/services/outbound-http.js';
 import { useTestDatabase } from '../helpers/databases.js';
 
 const ROOM = '!push:hs';
@@ -65,7 +65,7 @@ describe('PushEvaluator over persisted events', () => {
   let delivery: PusherDelivery;
   let room: TestRoom;
   const posts: Array<{ url: string; body: JsonValue }> = [];
-  const replies: GatewayResponse[] = [];
+  const replies: JsonResponse[] = [];
 
   before(async () => {
     db = database.db;

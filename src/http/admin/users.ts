@@ -40,9 +40,8 @@ export function userAdminRoutes(services: AccountServices): Route[] {
     /** # POST /_synapse/admin/v1/deactivate/{userId} */
     adminRoute('POST', '/_synapse/admin/v1/deactivate/{userId}', async (req) => {
       const erase = optionalBoolean(requireObject(req.body ?? {}), 'erase') ?? false;
-      await users.deactivate(req.params.userId!, erase);
-      // Axon binds no identifiers at identity servers, so there is never one to unbind.
-      return { body: { id_server_unbind_result: 'success' } };
+      // As Synapse: the identifiers the user bound through this server are unbound from their identity servers.
+      return { body: { id_server_unbind_result: await users.deactivate(req.params.userId!, erase) } };
     }),
     /** # POST /_synapse/admin/v1/reset_password/{userId} */
     adminRoute('POST', '/_synapse/admin/v1/reset_password/{userId}', async (req) => {

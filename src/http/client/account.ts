@@ -2,6 +2,7 @@
 // data/api/client-server/password_management.yaml, account_deactivation.yaml, whoami.yaml).
 import type { AccountServices } from '../../services/accounts/index.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/accounts/passwords.js';
+import { requireIdServer } from '../../services/identity-servers.js';
 import { invalidParam } from '../../core/errors.js';
 import type { Route } from '../types.js';
 import { optionalBoolean, optionalString, requireObject } from '../validate.js';
@@ -33,15 +34,17 @@ export function accountManagementRoutes(services: AccountServices): Route[] {
       method: 'POST',
       path: '/_matrix/client/v3/account/deactivate',
       auth: 'required',
+      // As Synapse, also under /unstable, beside the /account/3pid routes it unbinds like.
+      aliasVersions: ['r0', 'unstable'],
       handler: async (req) => {
         const requester = requesterOf(req);
         const body = requireObject(req.body);
         // account_deactivation.yaml: `erase` defaults to false.
         const erase = optionalBoolean(body, 'erase') ?? false;
         return withUia(async () => {
-          await services.account.deactivate(requester, authDict(body), erase);
-          // No identity server bindings are ever made here, so none were removed.
-          return { body: { id_server_unbind_result: 'no-support' } };
+          const idServer = optionalString(body, 'id_server');
+          const result = await services.account.deactivate(requester, authDict(body), erase, idServer === undefined ? undefined : requireIdServer(idServer));
+          return { body: { id_server_unbind_result: result } };
         });
       },
     },

@@ -14,6 +14,8 @@ export function capabilitiesRoutes(config: { defaultRoomVersion: string; loginTo
     'm.set_avatar_url': { enabled: true },
     // Every profile field may be set (profile.yaml; displayname and avatar_url included, as m.set_* say).
     'm.profile_fields': { enabled: true },
+    // No 3PID can be added to an account (services/accounts/threepids.ts); binding
+    // one on an identity server (/account/3pid/bind) is not an account change.
     'm.3pid_changes': { enabled: false },
     // POST /login/get_token exists only with login_via_existing_session enabled.
     'm.get_login_token': { enabled: config.loginTokensEnabled },

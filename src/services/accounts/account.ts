@@ -4,6 +4,7 @@ import type { JsonObject } from '../../core/types.js';
 import { missingParam } from '../../core/errors.js';
 import type { AccountsContext } from './common.js';
 import { hashPassword } from './passwords.js';
+import type { ThreepidService, UnbindResult } from './threepids.js';
 import type { UserInteractiveAuth } from './uia.js';
 import { STAGE_PASSWORD } from './uia.js';
 
@@ -19,6 +20,7 @@ export class AccountService {
   constructor(
     private readonly ctx: AccountsContext,
     private readonly uia: UserInteractiveAuth,
+    private readonly threepids: ThreepidService,
   ) {}
 
   /**
@@ -65,15 +67,17 @@ export class AccountService {
    * than a misleading "invalid password". With `erase`, the user is marked
    * erased: from then on their events reach only those who were in the room
    * when they were sent, and others see them redacted (rooms/visibility.ts).
+   * The identifiers it bound on identity servers are unbound there
+   * (`idServer`: only on that one); the result says whether all were.
    */
-  async deactivate(actor: Actor, auth: JsonObject | undefined, erase = false): Promise<void> {
+  async deactivate(actor: Actor, auth: JsonObject | undefined, erase = false, idServer?: string): Promise<UnbindResult> {
     const authorised = await this.uia.authenticate({
       operation: `deactivate:${actor.userId}`,
       flows: PASSWORD_FLOWS,
       auth,
       userId: actor.userId,
     });
-    await this.deactivateUser(actor.userId, erase, () => this.uia.finish(authorised));
+    return this.deactivateUser(actor.userId, erase, () => this.uia.finish(authorised), idServer);
   }
 
   /**
@@ -82,8 +86,10 @@ export class AccountService {
    * /_synapse/admin/v1/deactivate) or after UIA, whose session
    * `alsoInTransaction` spends in the same commit.
    */
-  async deactivateUser(userId: string, erase: boolean, alsoInTransaction?: () => Promise<void>): Promise<void> {
+  async deactivateUser(userId: string, erase: boolean, alsoInTransaction?: () => Promise<void>, idServer?: string): Promise<UnbindResult> {
     const { users, accessTokens, devices, profiles } = this.ctx.stores;
+    // As Synapse's deactivate_account: unbound first, while the user still exists for the identity server's checks.
+    const unbound = await this.threepids.unbindAll(userId, idServer);
     const deviceIds = (await devices.list(userId)).map((d) => d.deviceId);
     await this.ctx.stores.db.transaction(async () => {
       await users.setDeactivated(userId, true);
@@ -98,5 +104,6 @@ export class AccountService {
     if (deviceIds.length > 0) await this.ctx.events.emit('devicesDeleted', { userId, deviceIds });
     await this.ctx.events.emit('profileChanged', { userId, displayname: null, avatarUrl: null });
     await this.ctx.events.emit('userDeactivated', { userId });
+    return unbound;
   }
 }

@@ -14,6 +14,7 @@ import { RegistrationService } from './registration.js';
 import { SessionService } from './sessions.js';
 import { SharedSecretRegistrationService } from './shared-secret.js';
 import { UserInteractiveAuth } from './uia.js';
+import { ThreepidService, type IdentityBindings } from './threepids.js';
 import { UserAdministration } from './user-admin.js';
 
 export { AccountEvents } from './common.js';
@@ -24,6 +25,7 @@ export type { LoginThrottle, NewSession, SessionOptions, TokenOwner } from './se
 export { UiaIncomplete } from './uia.js';
 export { sharedSecretMac } from './shared-secret.js';
 export type { AdminActor, ModerationFlag } from './administration.js';
+export type { IdentityBindings, UnbindResult } from './threepids.js';
 
 export interface AccountServices {
   context: AccountsContext;
@@ -43,16 +45,29 @@ export interface AccountServices {
   /** Synapse's user admin API: list, query, create or modify, deactivate, reset passwords. */
   userAdministration: UserAdministration;
   registrationTokens: RegistrationTokenService;
+  /** Binding third-party identifiers on identity servers, and unbinding them. */
+  threepids: ThreepidService;
 }
 
-export function createAccountServices(db: Database, config: AccountsConfig, now: Clock = Date.now, remoteProfiles?: RemoteProfiles): AccountServices {
+export interface AccountServiceOptions {
+  now?: Clock;
+  remoteProfiles?: RemoteProfiles;
+  /** How identity servers are reached (services/identity-servers.ts). */
+  identity: IdentityBindings;
+  /** Told why an identity server could not unbind a deactivated user's identifier. */
+  onUnbindFailure: (err: unknown, userId: string) => void;
+}
+
+export function createAccountServices(db: Database, config: AccountsConfig, options: AccountServiceOptions): AccountServices {
+  const { now = Date.now, remoteProfiles } = options;
   const events = new AccountEvents();
   const context: AccountsContext = { stores: createAccountStores(db), config, now, events };
   const uia = new UserInteractiveAuth(context);
   const sessions = new SessionService(context);
   const registration = new RegistrationService(context, uia, sessions);
   const administration = new AccountAdministration(context);
-  const account = new AccountService(context, uia);
+  const threepids = new ThreepidService(context.stores.threepidBindings, options.identity, options.onUnbindFailure);
+  const account = new AccountService(context, uia, threepids);
   const profiles = new ProfileService(context, administration, remoteProfiles);
   return {
     context,
@@ -68,5 +83,6 @@ export function createAccountServices(db: Database, config: AccountsConfig, now:
     sharedSecret: new SharedSecretRegistrationService(context, registration, sessions),
     userAdministration: new UserAdministration({ ctx: context, account, registration, profiles, administration }),
     registrationTokens: new RegistrationTokenService(context),
+    threepids,
   };
 }

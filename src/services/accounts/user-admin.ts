@@ -12,6 +12,7 @@ import { invalidUsername, normaliseRequestedLocalpart } from './common.js';
 import type { ProfileService } from './profiles.js';
 import type { RegistrationService } from './registration.js';
 import { hashPassword } from './passwords.js';
+import type { UnbindResult } from './threepids.js';
 
 /** A user as the admin API shows it: the account's flags with its profile and last activity. */
 export type AdminUserView = UserListEntry;
@@ -76,9 +77,9 @@ export class UserAdministration {
   }
 
   /** POST /_synapse/admin/v1/deactivate/{userId}. */
-  async deactivate(userId: string, erase: boolean): Promise<void> {
+  async deactivate(userId: string, erase: boolean): Promise<UnbindResult> {
     await this.requireExisting(userId);
-    await this.deps.account.deactivateUser(userId, erase);
+    return this.deps.account.deactivateUser(userId, erase);
   }
 
   /** POST /_synapse/admin/v1/reset_password/{userId}. */

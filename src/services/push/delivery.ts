@@ -3,9 +3,9 @@
 // queue per pusher so a device gets its notifications in order, with retries
 // and exponential backoff; it never delays the event send that caused it.
 import type { PushEvaluation } from '../../core/push-rules/index.js';
-import type { Event, JsonObject } from '../../core/types.js';
+import type { Event, JsonObject, JsonValue } from '../../core/types.js';
 import type { NotificationStore, Pusher, PusherStore } from '../../storage/push/index.js';
-import type { JsonPoster } from './outbound.js';
+import type { JsonResponse } from '../outbound-http.js';
 
 /** Facts about the room the gateway shows alongside the event. */
 export interface RoomDisplay {
@@ -34,6 +34,9 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   // 1 s doubling to 10 min, then every 10 min: about 1.5 hours of trying.
   maxAttempts: 18,
 };
+
+/** How a notification reaches a gateway; tests may substitute it. */
+export type JsonPoster = (url: string, body: JsonValue) => Promise<JsonResponse>;
 
 export interface DeliveryDeps {
   pushers: PusherStore;

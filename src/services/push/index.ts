@@ -11,16 +11,16 @@ import { ignoredUserIds } from '../user-data/account-data.js';
 import { PusherDelivery, type DeliveryOptions } from './delivery.js';
 import { PushEvaluator } from './evaluator.js';
 import { OpenIdService } from './openid.js';
-import { AddressPolicy, guardedJsonPoster, type JsonPoster } from './outbound.js';
+import { AddressPolicy, guardedJsonRequester } from '../outbound-http.js';
+import type { JsonPoster } from './delivery.js';
 import { PusherService } from './pushers.js';
 import { PushRulesService } from './rules.js';
 
 export { PUSH_RULES_ACCOUNT_DATA_TYPE, PushRulesService } from './rules.js';
 export { PushEvaluator, type RoomStateView } from './evaluator.js';
-export { PusherDelivery, gatewayNotification, type DeliveryOptions } from './delivery.js';
+export { PusherDelivery, gatewayNotification, type DeliveryOptions, type JsonPoster } from './delivery.js';
 export { PusherService, PUSH_GATEWAY_PATH } from './pushers.js';
 export { OpenIdService, type OpenIdToken } from './openid.js';
-export { AddressPolicy, guardedJsonPoster, type JsonPoster } from './outbound.js';
 
 export interface PushServices {
   stores: PushStores;
@@ -36,7 +36,7 @@ export interface PushServices {
 
 export interface PushServicesDeps {
   db: Database;
-  config: Pick<HomeserverConfig, 'serverName' | 'ipRangeBlacklist' | 'ipRangeWhitelist'>;
+  config: Pick<HomeserverConfig, 'serverName' | 'ipRangeBlacklist' | 'ipRangeWhitelist' | 'insecureClientTls'>;
   accountData: AccountDataStore;
   accountEvents: AccountEvents;
   notifier: Notifier;
@@ -61,7 +61,8 @@ export function createPushServices(deps: PushServicesDeps): PushServices {
     notifier: deps.notifier,
     legacyMentionRules: true,
   });
-  const post = deps.post ?? guardedJsonPoster(new AddressPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist), GATEWAY_TIMEOUT_MS);
+  const request = guardedJsonRequester(new AddressPolicy(config.ipRangeBlacklist, config.ipRangeWhitelist), GATEWAY_TIMEOUT_MS, { insecure: config.insecureClientTls });
+  const post: JsonPoster = deps.post ?? ((url, body) => request({ method: 'POST', url, body }));
   const delivery = new PusherDelivery({
     pushers: stores.pushers,
     notifications: stores.notifications,

@@ -68,9 +68,11 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  * it (push actions, relations, search index): it commits atomically with the
  * event, in one disk flush. Database calls made here join that transaction.
  * Such a listener must not notify: nothing is visible until the commit (work
- * that must wait for it goes to `Database.afterCommit`).
+ * that must wait for it goes to `Database.afterCommit`). `builtHere`: this
+ * server built the event (not received it), even for another server's
+ * sender, as when it turns a third-party invite into an invite.
  */
-export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number) => Promise<void>;
+export type PersistingEventListener = (event: Event, room: LoadedRoom, streamOrdering: number, builtHere: boolean) => Promise<void>;
 
 /**
  * Called after a membership of a room this server is not in is recorded (an
@@ -721,7 +723,7 @@ export class EventPipeline {
         for (const [i, result] of stored.entries()) {
           const item = batch.events[i]!;
           const inTimeline = !item.outlier && !item.rejectedReason && !item.softFailed;
-          if (derive && inTimeline && !result.existing) await this.deriveData(item.event, room, result.streamOrdering);
+          if (derive && inTimeline && !result.existing) await this.deriveData(item.event, room, result.streamOrdering, batch.builtHere === true);
         }
         return stored;
       });
@@ -736,9 +738,9 @@ export class EventPipeline {
     return stored;
   }
 
-  private async deriveData(event: Event, room: LoadedRoom, streamOrdering: number): Promise<void> {
+  private async deriveData(event: Event, room: LoadedRoom, streamOrdering: number, builtHere: boolean): Promise<void> {
     try {
-      for (const deriver of this.derivers) await deriver(event, room, streamOrdering);
+      for (const deriver of this.derivers) await deriver(event, room, streamOrdering, builtHere);
     } catch (err) {
       throw new DerivedDataError(event.event_id, err);
     }

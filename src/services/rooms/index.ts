@@ -45,6 +45,8 @@ export interface RemoteRooms {
   leave(userId: string, roomId: string, servers: readonly string[], content: JsonObject): Promise<string>;
   /** The invite as the invitee's server signed it. */
   signInvite(event: Event, rules: RoomVersionRules, pdu: JsonObject, inviteRoomState: JsonObject[]): Promise<ReceivedEvent>;
+  /** Asks a server in the room to turn a third-party invite into an invite (the partial m.room.member `event`). */
+  exchangeThirdPartyInvite(roomId: string, servers: readonly string[], event: JsonObject): Promise<void>;
 }
 
 export interface RoomServiceDeps {
@@ -162,7 +164,7 @@ export class RoomService {
    * nobody else to ask, e.g. a local room everyone has left). A room known
    * only from an invite or knock has no state here at all.
    */
-  private isResident(room: LoadedRoom): boolean {
+  isResident(room: LoadedRoom): boolean {
     if (room.state.size === 0) return false;
     return room.hasJoinedMemberOf(this.deps.serverName) || !room.hasJoinedMemberElsewhere(this.deps.serverName);
   }
@@ -285,19 +287,23 @@ export class RoomService {
       const current = loaded.membership(target);
       if (current === 'join') throw forbidden(`${target} is already in the room`);
       if (current === 'ban') throw forbidden(`${target} is banned from the room`);
-      const extra: JsonObject = await this.memberProfile(target);
-      if (isDirect) extra.is_direct = true;
-      if (serverNameOfUserId(target) === this.deps.serverName) {
-        await this.sendMembership(loaded, sender, target, 'invite', reason, extra);
-        return;
-      }
-      // server-server-api "Inviting to a room": the invitee's server signs first.
-      const content: JsonObject = { ...extra, membership: 'invite', ...(reason !== undefined ? { reason } : {}) };
-      const inviteRoomState = await this.inviteRoomState(roomId, sender);
-      await this.deps.pipeline.sendInRoomCountersigned(loaded, { type: 'm.room.member', stateKey: target, sender, content }, (event, pdu) =>
-        this.remote().signInvite(event, loaded.rules, pdu, inviteRoomState),
-      );
+      const content: JsonObject = { ...(await this.memberProfile(target)), membership: 'invite' };
+      if (isDirect) content.is_direct = true;
+      if (reason !== undefined) content.reason = reason;
+      await this.sendInvite(loaded, sender, target, content);
     });
+  }
+
+  /**
+   * Sends an invite in a room loaded by `withRoom`. An invitee on another
+   * server has their server sign it first (server-server-api "Inviting to
+   * a room").
+   */
+  async sendInvite(room: LoadedRoom, sender: string, target: string, content: JsonObject): Promise<SentEvent> {
+    const request = { type: 'm.room.member', stateKey: target, sender, content };
+    if (this.isLocalUser(target)) return this.deps.pipeline.sendInRoom(room, request);
+    const inviteRoomState = await this.inviteRoomState(room.roomId, sender);
+    return this.deps.pipeline.sendInRoomCountersigned(room, request, (event, pdu) => this.remote().signInvite(event, room.rules, pdu, inviteRoomState));
   }
 
   async kick(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
@@ -461,8 +467,8 @@ export class RoomService {
     });
   }
 
-  private async sendMembership(room: LoadedRoom, sender: string, target: string, membership: string, reason?: string, extra: JsonObject = {}) {
-    const content: JsonObject = { ...extra, membership };
+  private async sendMembership(room: LoadedRoom, sender: string, target: string, membership: string, reason?: string) {
+    const content: JsonObject = { membership };
     if (reason !== undefined) content.reason = reason;
     return this.deps.pipeline.sendInRoom(room, { type: 'm.room.member', stateKey: target, sender, content });
   }

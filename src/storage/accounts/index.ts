@@ -6,6 +6,7 @@ import { DeviceStore } from './devices.js';
 import { LoginTokenStore } from './login-tokens.js';
 import { ProfileStore } from './profiles.js';
 import { RegistrationTokenStore } from './registration-tokens.js';
+import { ThreepidBindingStore } from './threepid-bindings.js';
 import { UiaSessionStore } from './uia-sessions.js';
 import { UserStore } from './users.js';
 
@@ -15,6 +16,7 @@ export * from './devices.js';
 export * from './login-tokens.js';
 export * from './profiles.js';
 export * from './registration-tokens.js';
+export * from './threepid-bindings.js';
 export * from './uia-sessions.js';
 export * from './users.js';
 
@@ -28,6 +30,7 @@ export interface AccountStores {
   accountData: AccountDataStore;
   registrationTokens: RegistrationTokenStore;
   uiaSessions: UiaSessionStore;
+  threepidBindings: ThreepidBindingStore;
 }
 
 export function createAccountStores(db: Database): AccountStores {
@@ -42,5 +45,6 @@ export function createAccountStores(db: Database): AccountStores {
     accountData: new AccountDataStore(db),
     registrationTokens: new RegistrationTokenStore(db),
     uiaSessions: new UiaSessionStore(db),
+    threepidBindings: new ThreepidBindingStore(db),
   };
 }

@@ -24,6 +24,7 @@ import { remoteMediaMigration } from './0024_remote_media.js';
 import { backfillPositionsMigration } from './0026_backfill_positions.js';
 import { destinationReportMigration } from './0040_destination_report.js';
 import { serverAdminMigration } from './0050_server_admin.js';
+import { threepidBindingsMigration } from './0060_threepid_bindings.js';
 
 /** DDL that has no portable spelling (full-text indexes): one text per engine; an engine left out runs nothing. */
 export type EngineStatement = Partial<Record<Engine, string>>;
@@ -59,6 +60,7 @@ export const MIGRATIONS: readonly Migration[] = [
   backfillPositionsMigration,
   destinationReportMigration,
   serverAdminMigration,
+  threepidBindingsMigration,
 ];
 
 /**

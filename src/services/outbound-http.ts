@@ -1,7 +1,9 @@
-// POSTs to push gateways. A pusher's URL is chosen by a client, so, like
-// Synapse, Axon refuses to connect to addresses in ip_range_blacklist (unless
-// ip_range_whitelist lets them through): otherwise any user could make the
-// server probe its own LAN.
+// JSON requests to servers a client chose: push gateways (a pusher's URL)
+// and identity servers (the id_server of a bind or a third-party invite).
+// Like Synapse, Axon refuses to connect to addresses in ip_range_blacklist
+// (unless ip_range_whitelist lets them through): otherwise any user could
+// make the server probe its own LAN. HTTPS is verified against Node's CAs
+// and NODE_EXTRA_CA_CERTS.
 //
 // node:http(s) rather than global fetch: fetch cannot tell us which address
 // it connects to, whereas a `lookup` hook checks the very addresses the
@@ -11,7 +13,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import type { JsonValue } from '../../core/types.js';
+import { rootCertificates } from 'node:tls';
+import type { JsonValue } from '../core/types.js';
 
 /** Which addresses outbound requests may reach. */
 export class AddressPolicy {
@@ -65,46 +68,68 @@ function refused(host: string, addresses: string[]): RefusedAddressError {
   );
 }
 
-export interface GatewayResponse {
+export interface JsonResponse {
   status: number;
   /** The parsed JSON body, or undefined when it was not JSON. */
   body: JsonValue | undefined;
 }
 
-/** What delivery needs from HTTP; tests may substitute it. */
-export type JsonPoster = (url: string, body: JsonValue) => Promise<GatewayResponse>;
+export interface OutboundJsonRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON; none for a GET. */
+  body?: JsonValue;
+}
 
-/** Gateways answer with a small JSON object; anything bigger is not one. */
+/** What callers need from HTTP; tests may substitute it. */
+export type JsonRequester = (request: OutboundJsonRequest) => Promise<JsonResponse>;
+
+/** Push gateways and identity servers answer with small JSON objects; anything bigger is not one. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** POSTs JSON within `timeoutMs`, connecting only to addresses `policy` allows. */
-export function guardedJsonPoster(policy: AddressPolicy, timeoutMs: number): JsonPoster {
-  return (url, body) =>
+/** How HTTPS servers are trusted; by default Node's CAs and NODE_EXTRA_CA_CERTS. */
+export interface ClientTls {
+  /** PEM CAs trusted besides Node's bundled ones — for tests, whose CA is made after NODE_EXTRA_CA_CERTS was read. */
+  extraCas?: readonly string[];
+  /** use_insecure_ssl_client_just_for_testing_do_not_use: no certificate verification at all. */
+  insecure?: boolean;
+}
+
+/** Sends JSON within `timeoutMs`, connecting only to addresses `policy` allows. */
+export function guardedJsonRequester(policy: AddressPolicy, timeoutMs: number, tls: ClientTls = {}): JsonRequester {
+  const ca = tls.extraCas && tls.extraCas.length > 0 ? [...rootCertificates, ...tls.extraCas] : undefined;
+  const rejectUnauthorized = tls.insecure !== true;
+  return (request) =>
     new Promise((resolve, reject) => {
-      const target = new URL(url);
+      const target = new URL(request.url);
       const host = target.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) && !policy.allows(host)) return reject(refused(host, [host]));
-      const payload = Buffer.from(JSON.stringify(body));
-      const options: RequestOptions = {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length },
+      const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
+      const headers: Record<string, string | number> = { ...request.headers };
+      if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+      const options: RequestOptions & { ca?: string[]; rejectUnauthorized: boolean } = {
+        method: request.method,
+        headers,
         lookup: policy.lookup,
         signal: AbortSignal.timeout(timeoutMs),
+        ca,
+        rejectUnauthorized,
       };
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(target, options, (res) => readJson(res).then(resolve, reject));
+      const req = send(target, options, (res) => readJson(res, target.host).then(resolve, reject));
       req.on('error', reject);
       req.end(payload);
     });
 }
 
-function readJson(res: IncomingMessage): Promise<GatewayResponse> {
+function readJson(res: IncomingMessage, host: string): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) res.destroy(new Error(`push gateway response exceeds ${MAX_RESPONSE_BYTES} bytes`));
+      if (size > MAX_RESPONSE_BYTES) res.destroy(new Error(`the response of ${host} exceeds ${MAX_RESPONSE_BYTES} bytes`));
       else chunks.push(chunk);
     });
     res.on('error', reject);
