@@ -203,13 +203,31 @@ export class EventPipeline {
     request: EventRequest,
     countersign: (event: Event, pdu: JsonObject) => Promise<ReceivedEvent>,
   ): Promise<SentEvent> {
-    const built = this.build(room, request);
-    const decision = checkEventAuth(built.event, room.rules, this.authLookup(room, built.event));
-    if (!decision.allowed) throw forbidden(decision.reason);
+    const built = this.buildAuthorised(room, request);
     const signed = await countersign(built.event, JSON.parse(built.json) as JsonObject);
     if (signed.event.event_id !== built.event.event_id) throw new Error(`the countersigned event is ${signed.event.event_id}, not ${built.event.event_id}`);
     const [persisted] = await this.persist(room, [{ event: signed.event, sha256: built.sha256, json: signed.json }], undefined);
     return persisted!;
+  }
+
+  /**
+   * Like `sendInRoom`, with `prepare` given the built, authorised event
+   * before it is persisted: work that must name the event before the room
+   * shows it (a room upgrade's replacement room names its tombstone).
+   */
+  async sendInRoomPrepared(room: LoadedRoom, request: EventRequest, prepare: (event: Event) => Promise<void>): Promise<SentEvent> {
+    await this.checkRequest(request);
+    const built = this.buildAuthorised(room, request);
+    await prepare(built.event);
+    const [persisted] = await this.persist(room, [built], undefined);
+    return persisted!;
+  }
+
+  private buildAuthorised(room: LoadedRoom, request: EventRequest): { event: Event; sha256: string; json: string } {
+    const built = this.build(room, request);
+    const decision = checkEventAuth(built.event, room.rules, this.authLookup(room, built.event));
+    if (!decision.allowed) throw forbidden(decision.reason);
+    return built;
   }
 
   /**

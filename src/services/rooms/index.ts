@@ -29,6 +29,8 @@ export interface CreateRoomRequest {
   preset?: Preset;
   isDirect: boolean;
   powerLevelContentOverride?: JsonObject;
+  /** Before v12 (where the server chooses it): an ID from `newRoomId`, already named elsewhere (a room upgrade's tombstone). */
+  roomId?: string;
 }
 
 /**
@@ -76,7 +78,14 @@ const JOIN_TRANSITION_KEYS: readonly string[] = ['reason', 'join_authorised_via_
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 export class RoomService {
+  private readonly remoteJoinHooks: Array<(roomId: string) => Promise<void>> = [];
+
   constructor(private readonly deps: RoomServiceDeps) {}
+
+  /** Work after this server joined a room through another server (the join has succeeded; errors are the hook's). */
+  afterRemoteJoin(hook: (roomId: string) => Promise<void>): void {
+    this.remoteJoinHooks.push(hook);
+  }
 
   get pipeline(): EventPipeline {
     return this.deps.pipeline;
@@ -120,7 +129,7 @@ export class RoomService {
     const { roomId } = await this.deps.pipeline.createRoom(
       rules,
       createEventRequest(options),
-      () => this.newRoomId(),
+      () => request.roomId ?? this.newRoomId(),
       () => initialEventRequests(options),
       async (id) => {
         await store.rooms.createRoom({ roomId: id, roomVersion: rules.id, creator, isPublic: request.visibility === 'public', createdTs: this.deps.clock() });
@@ -224,7 +233,10 @@ export class RoomService {
       await this.joinInRoom(room, userId, reason === undefined ? {} : { reason }, isGuest);
       return true;
     });
-    if (!joinedHere) await this.remote().join(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'join', reason));
+    if (!joinedHere) {
+      await this.remote().join(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'join', reason));
+      for (const hook of this.remoteJoinHooks) await hook(roomId);
+    }
     return roomId;
   }
 
@@ -523,7 +535,8 @@ export class RoomService {
     return serverNameOfUserId(userId) === this.deps.serverName;
   }
 
-  private newRoomId(): string {
+  /** A fresh room ID of this server, for room versions before 12. */
+  newRoomId(): string {
     const opaque = Array.from({ length: 18 }, () => ROOM_ID_ALPHABET[randomInt(ROOM_ID_ALPHABET.length)]).join('');
     return `!${opaque}:${this.deps.serverName}`;
   }
