@@ -285,6 +285,26 @@ for (const engine of ENGINES) {
       assert.equal(sync.status, 200);
     });
 
+    test('purge_history takes the purged events\' notifications out of the unread counts', async () => {
+      const roomId = await createRoom(alice, { preset: 'public_chat' });
+      assert.equal((await join(bob, roomId)).status, 200);
+      const first = await send(alice, roomId, 'first');
+      assert.equal((await api('POST', `/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(first)}`, {}, bob)).status, 200);
+      let last = '';
+      for (const text of ['one', 'two', 'three']) last = await send(alice, roomId, text);
+      const unread = async () => {
+        const sync = await api('GET', '/_matrix/client/v3/sync', undefined, bob);
+        return ((sync.body.rooms as Record<string, Record<string, { unread_notifications: { notification_count: number } }>>).join[roomId]!).unread_notifications.notification_count;
+      };
+      assert.equal(await unread(), 3);
+
+      const started = await api('POST', `/_synapse/admin/v1/purge_history/${enc(roomId)}/${enc(last)}`, {});
+      assert.deepEqual(await waitForPurge(started.body.purge_id as string), { status: 'complete' });
+      assert.equal(await unread(), 1, 'only the boundary, still in the timeline, is unread');
+      await send(alice, roomId, 'four');
+      assert.equal(await unread(), 2);
+    });
+
     test('purge_history by timestamp; bad requests', async () => {
       const roomId = await createRoom(alice, { name: 'Timed' });
       await send(alice, roomId, 'old');

@@ -289,7 +289,7 @@ export class RoomAdministration {
         if (event.stateKey !== null || (!deleteLocalEvents && this.isLocalUser(event.sender))) hide.push(event.eventId);
         else remove.push(event);
       }
-      await this.deps.purges.purgeEvents(remove, hide);
+      await this.deps.purges.purgeEvents(roomId, remove, hide);
     });
   }
 
