@@ -6,29 +6,19 @@
 // the replacement. Room versions 12 and 10.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, registerUser, type TestUser } from '../helpers/client.js';
-import { startFederation, type Federation } from '../helpers/federation.js';
+import { call, type TestUser } from '../helpers/client.js';
+import { startServerPair, type ServerPair } from '../helpers/federation.js';
 
 type Json = Record<string, unknown>;
 
 describe('room upgrades across two servers', () => {
-  let fed: Federation;
-  let hs1: string;
-  let hs2: string;
-  let alice: TestUser;
-  let carol: TestUser;
-  let bob: TestUser;
+  let pair: ServerPair;
   const r = (roomId: string) => `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}`;
 
   before(async () => {
-    fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test' }] });
-    hs1 = fed.servers[0]!.clientUrl;
-    hs2 = fed.servers[1]!.clientUrl;
-    alice = await registerUser(hs1, 'alice');
-    carol = await registerUser(hs1, 'carol');
-    bob = await registerUser(hs2, 'bob');
+    pair = await startServerPair({ hs1: ['alice', 'carol'], hs2: ['bob'] });
   });
-  after(async () => fed.close());
+  after(async () => pair.fed.close());
 
   async function ok<T = Json>(base: string, method: string, path: string, body: unknown, user: TestUser): Promise<T> {
     const res = await call<T>(base, method, path, body, user.accessToken);
@@ -45,6 +35,7 @@ describe('room upgrades across two servers', () => {
 
   for (const version of ['12', '10']) {
     test(`v${version}: the replacement names its tombstone, gains guest access and bans, and members keep their room settings`, async () => {
+      const { hs1, hs2, users: { alice, carol, bob } } = pair;
       const created = await ok(hs1, 'POST', '/_matrix/client/v3/createRoom', { room_version: version, preset: 'public_chat' }, alice);
       const roomId = created['room_id'] as string;
       await ok(hs1, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, carol);

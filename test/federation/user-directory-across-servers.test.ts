@@ -5,30 +5,22 @@
 // on each engine; rooms in versions 12 and 10.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, registerUser, type TestUser } from '../helpers/client.js';
-import { startFederation, type Federation } from '../helpers/federation.js';
+import { call } from '../helpers/client.js';
+import { startServerPair, type ServerPair } from '../helpers/federation.js';
 import type { Engine } from '../../src/storage/database.js';
 
 type Json = Record<string, unknown>;
 
 for (const engine of ['sqlite', 'postgres'] as Engine[]) {
   describe(`user directory of a server joining through another (${engine})`, () => {
-    let fed: Federation;
-    let hs1: string;
-    let hs2: string;
-    let alice: TestUser;
-    let bob: TestUser;
-
+    let pair: ServerPair;
     before(async () => {
-      fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test', engine }] });
-      hs1 = fed.servers[0]!.clientUrl;
-      hs2 = fed.servers[1]!.clientUrl;
-      alice = await registerUser(hs1, 'alice');
-      bob = await registerUser(hs2, 'bob');
+      pair = await startServerPair({ hs1: ['alice'], hs2: ['bob'] }, { engine });
     });
-    after(async () => fed.close());
+    after(async () => pair.fed.close());
 
     const found = async (term: string): Promise<string[]> => {
+      const { hs2, users: { bob } } = pair;
       const res = await call<{ results: Array<{ user_id: string; display_name?: string }> }>(hs2, 'POST', '/_matrix/client/v3/user_directory/search', { search_term: term }, bob.accessToken);
       assert.equal(res.status, 200, JSON.stringify(res.body));
       return res.body.results.map((r) => `${r.user_id} ${r.display_name}`);
@@ -36,6 +28,7 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
 
     for (const version of ['12', '10']) {
       test(`v${version}: the other server's members are found while the server is in the room, and not after it left`, async () => {
+        const { hs1, hs2, users: { alice, bob } } = pair;
         const name = `Zanzibar${version}`;
         assert.equal((await call(hs1, 'PUT', `/_matrix/client/v3/profile/${encodeURIComponent(alice.userId)}/displayname`, { displayname: name }, alice.accessToken)).status, 200);
         const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { room_version: version, preset: 'public_chat' }, alice.accessToken);
