@@ -405,13 +405,16 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
   const relations = new RelationService({ store: roomStore, relations: new RelationStore(db), visibility });
   pipeline.onPersisting((event, _room, streamOrdering) => relations.recordRelation(event, streamOrdering));
   pipeline.onPersisting((event, room) => applyRedaction(roomStore, event, room));
-  const upgrader = new RoomUpgrader({ store: roomStore, pipeline, rooms, clock });
   const clientEvents = new ClientEventFormatter(roomStore, clock, relations);
   const roomStateReader = new RoomStateReader(roomStore);
   const media = new MediaRepository(db, config, clock, new FederationMediaSource(federation.client));
   const push = createPushServices({ db, config, accountData: accounts.context.stores.accountData, accountEvents: accounts.events, notifier, events: roomStore.events, clock, onError: (err, context) => opts.logger.error({ err }, context) });
   pipeline.onPersisting((event, room, streamOrdering) => push.evaluator.onEventPersisted(event, room, streamOrdering));
   pipeline.onOutOfRoomMembership((event, rules, stripped, streamOrdering) => push.evaluator.onOutOfRoomMembership(event, rules, stripped, streamOrdering));
+  const upgrader = new RoomUpgrader({ serverName: config.serverName, store: roomStore, pipeline, rooms, userData: [push.rules, userData.accountData], clock, log });
+  rooms.afterRemoteJoin((roomId) =>
+    upgrader.joinedRemoteRoom(roomId).catch((err: unknown) => log('could not carry an upgraded room\'s records over to its replacement', { err, roomId })),
+  );
   userData.receipts.onRead((userId, roomId, upTo, threadId) => push.evaluator.resetCounts(userId, roomId, upTo, threadId));
   const remoteE2ee = createRemoteE2ee({ db, client: federation.client, sender: roomFederation.sender, serverName: config.serverName, clock, log: roomFederationSetup.log });
   const e2ee = await createE2eeServices({

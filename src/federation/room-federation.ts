@@ -121,7 +121,8 @@ const BACKFILL_LIMIT = 100;
 
 /**
  * The room's backward extremities are the prev_events of its earliest
- * timeline events that this server lacks: if there are any, they are asked
+ * timeline events that this server lacks in its timeline (a purge may have
+ * kept them as outliers): if there are any, they are asked
  * of the room's other servers in turn until one gives history.
  */
 async function backfillRoom(
@@ -136,7 +137,7 @@ async function backfillRoom(
   if (!room) return false;
   const earliest = await store.events.earliestTimelineEvents(roomId, 20);
   const prevIds = [...new Set(earliest.flatMap((e) => referencedEventIds((JSON.parse(e.json) as { prev_events?: [] }).prev_events ?? [])))];
-  const known = await pipeline.dag.withKnownState(prevIds);
+  const known = await pipeline.dag.inTimeline(prevIds);
   const missing = prevIds.filter((id) => !known.has(id));
   if (missing.length === 0) return false;
   for (const server of room.joinedServers()) {

@@ -2,7 +2,8 @@
 // (Synapse's block API) keeps this server's users out even when the room
 // lives on another server: joining through that server and invites arriving
 // from it are refused until the block is lifted. purge_history deletes other
-// servers' events by default and keeps this server's users' own.
+// servers' events by default and keeps this server's users' own, out of the
+// timeline until backfill brings the purged history back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, registerUser, type TestUser } from '../helpers/client.js';
@@ -80,5 +81,21 @@ describe('room admin across servers', () => {
     assert.deepEqual(status, { status: 'complete' });
     assert.deepEqual(await messagesOf(bob.userId), [], 'the other server\'s messages are deleted');
     assert.deepEqual((await messagesOf(alice.userId)).map((m) => Number(m.outlier)).sort(), [0, 1], 'local-1 kept as an outlier; the boundary untouched');
+
+    // Paging back backfills the purged history from hs2: bob's messages, and
+    // alice's own that hs1 kept only as an outlier, which rejoins the timeline.
+    const seen: string[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 10 && !seen.includes('remote-1'); page++) {
+      const res = await call<{ chunk: Array<{ type: string; content: { body?: string } }>; end?: string }>(
+        hs1, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=20${from ? `&from=${enc(from)}` : ''}`, undefined, alice.accessToken,
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      seen.push(...res.body.chunk.filter((e) => e.type === 'm.room.message').map((e) => e.content.body!));
+      if (res.body.end === undefined) break;
+      from = res.body.end;
+    }
+    assert.deepEqual(seen, ['boundary', 'local-1', 'remote-2', 'remote-1']);
+    assert.deepEqual((await messagesOf(alice.userId)).map((m) => Number(m.outlier)), [0, 0]);
   });
 });

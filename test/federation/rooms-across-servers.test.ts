@@ -43,7 +43,7 @@ describe('rooms across two servers', () => {
   let bob: TestUser;
 
   before(async () => {
-    fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test' }] });
+    fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test', config: { allowGuestAccess: true } }] });
     hs1 = fed.servers[0]!.clientUrl;
     hs2 = fed.servers[1]!.clientUrl;
     alice = await registerUser(hs1, 'alice');
@@ -151,6 +151,28 @@ describe('rooms across two servers', () => {
     const joined = await call(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, bob.accessToken);
     assert.equal(joined.status, 200, JSON.stringify(joined.body));
   });
+
+  for (const guestAccess of ['forbidden', 'can_join']) {
+    test(`an invited guest joins a room of the other server only if the invite shows it admits guests (${guestAccess})`, async () => {
+      const created = await call<Json>(hs1, 'POST', '/_matrix/client/v3/createRoom', { initial_state: [{ type: 'm.room.guest_access', state_key: '', content: { guest_access: guestAccess } }] }, alice.accessToken);
+      const roomId = created.body['room_id'] as string;
+      const registered = await call<Json>(hs2, 'POST', '/_matrix/client/v3/register?kind=guest', {});
+      const guest: TestUser = { userId: registered.body['user_id'] as string, accessToken: registered.body['access_token'] as string, deviceId: registered.body['device_id'] as string };
+      assert.equal((await call(hs1, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: guest.userId }, alice.accessToken)).status, 200);
+      const inviteState = await syncUntil(hs2, guest, (body) => (roomSection(body, 'invite', roomId)?.['invite_state'] as Json | undefined)?.['events'] as Json[] | undefined);
+      assert.ok(inviteState.some((e) => e['type'] === 'm.room.guest_access' && (e['content'] as Json)['guest_access'] === guestAccess), 'guest access travels with the invite');
+
+      const joined = await call<Json>(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, {}, guest.accessToken);
+      const member = async () => (await call<Json>(hs1, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(guest.userId)}`, undefined, alice.accessToken)).body['membership'];
+      if (guestAccess === 'can_join') {
+        assert.equal(joined.status, 200, JSON.stringify(joined.body));
+        assert.equal(await member(), 'join');
+      } else {
+        assert.deepEqual([joined.status, joined.body['errcode']], [403, 'M_GUEST_ACCESS_FORBIDDEN']);
+        assert.equal(await member(), 'invite', 'no join reached the room');
+      }
+    });
+  }
 
   test('joining a room nobody can help with says why', async () => {
     const res = await call<Json>(hs2, 'POST', `/_matrix/client/v3/join/${encodeURIComponent('!nowhere:hs1.test')}`, {}, bob.accessToken);

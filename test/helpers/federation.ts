@@ -19,6 +19,7 @@ import { createServer, type AddressInfo, type Server as TcpServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { registerUser, type TestUser } from './client.js';
 import { DEFAULT_IP_RANGE_BLACKLIST } from '../../src/config/load.js';
 import type { HomeserverConfig } from '../../src/config/types.js';
 import { generateSigningKey, type SigningKey } from '../../src/core/signing.js';
@@ -184,6 +185,23 @@ export async function startFederation(opts: FederationOptions): Promise<Federati
     throw err;
   }
   return { servers: started, ca, dir, close };
+}
+
+/** The common two-server setup: hs1.test and hs2.test, with users registered by name on each. */
+export interface ServerPair {
+  fed: Federation;
+  hs1: string;
+  hs2: string;
+  users: Record<string, TestUser>;
+}
+
+export async function startServerPair(users: { hs1: string[]; hs2: string[] }, hs2Options: Omit<FederatedServerOptions, 'name'> = {}): Promise<ServerPair> {
+  const fed = await startFederation({ servers: [{ name: 'hs1.test' }, { name: 'hs2.test', ...hs2Options }] });
+  const [hs1, hs2] = [fed.servers[0]!.clientUrl, fed.servers[1]!.clientUrl];
+  const registered: Record<string, TestUser> = {};
+  for (const name of users.hs1) registered[name] = await registerUser(hs1, name);
+  for (const name of users.hs2) registered[name] = await registerUser(hs2, name);
+  return { fed, hs1, hs2, users: registered };
 }
 
 /** A TCP server on `address` that accepts connections, counts them and never answers (an unreachable notary, a hung server). */

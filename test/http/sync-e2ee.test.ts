@@ -11,7 +11,7 @@ import { TestDevice } from './keys-helpers.js';
 interface SyncBody {
   next_batch: string;
   to_device?: { events: Array<{ type: string; sender: string; content: Record<string, unknown> }> };
-  device_lists?: { changed: string[]; left: string[] };
+  device_lists?: { changed?: string[]; left?: string[] };
   device_one_time_keys_count?: Record<string, number>;
   device_unused_fallback_key_types?: string[];
 }
@@ -75,7 +75,17 @@ describe('/sync encryption sections', () => {
     const bob2: TestUser = { userId: bob.userId, deviceId: 'NEWDEVICE', accessToken: login.body.access_token as string };
     assert.equal((await api('POST', '/keys/upload', { device_keys: device.deviceKeys() }, bob2)).status, 200);
     const changes = await sync(alice, start.body.next_batch);
-    assert.ok(changes.body.device_lists?.changed.includes(bob.userId), JSON.stringify(changes.body.device_lists));
+    assert.ok(changes.body.device_lists?.changed?.includes(bob.userId), JSON.stringify(changes.body.device_lists));
+  });
+
+  test('a sync whose only device list news is a leave carries left alone: empty lists are left out, as Synapse does', async () => {
+    const dave = await registerUser(hs.baseUrl, 'dave');
+    const roomId = (await api('POST', '/createRoom', { preset: 'public_chat' }, alice)).body.room_id as string;
+    assert.equal((await api('POST', `/join/${encodeURIComponent(roomId)}`, {}, dave)).status, 200);
+    const start = await sync(alice);
+    assert.equal((await api('POST', `/rooms/${encodeURIComponent(roomId)}/leave`, {}, dave)).status, 200);
+    const changes = await sync(alice, start.body.next_batch);
+    assert.deepEqual(changes.body.device_lists, { left: [dave.userId] });
   });
 
   test('inviting someone puts them in the members’ device list changes, as Synapse does', async () => {
@@ -84,7 +94,7 @@ describe('/sync encryption sections', () => {
     const start = await sync(alice);
     assert.equal((await api('POST', `/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: carol.userId }, alice)).status, 200);
     const changes = await sync(alice, start.body.next_batch);
-    assert.ok(changes.body.device_lists?.changed.includes(carol.userId), JSON.stringify(changes.body.device_lists));
+    assert.ok(changes.body.device_lists?.changed?.includes(carol.userId), JSON.stringify(changes.body.device_lists));
   });
 
   test('sliding sync delivers to-device messages through its extension with its own next_batch', async () => {

@@ -149,7 +149,8 @@ export class FederatedEventHandler {
         this.deps.log('dropped a backfilled event', { server, error: String(err) });
       }
     }
-    const have = await this.deps.pipeline.dag.withKnownState(checked.map((c) => c.event.event_id));
+    // Events held only as outliers (history a purge kept) come into the timeline.
+    const have = await this.deps.pipeline.dag.inTimeline(checked.map((c) => c.event.event_id));
     const fresh = [...new Map(checked.filter((c) => !have.has(c.event.event_id)).map((c) => [c.event.event_id, c])).values()];
     fresh.sort((a, b) => a.event.depth - b.event.depth);
     const statesAfter = new Map<string, StateMap>();

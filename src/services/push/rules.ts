@@ -5,8 +5,10 @@
 import {
   defaultPushRules,
   mergeRulesets,
+  PUSH_RULE_KINDS,
   type DefaultRuleChange,
   type PushAction,
+  type PushCondition,
   type PushRule,
   type PushRuleKind,
   type PushRuleset,
@@ -76,6 +78,36 @@ export class PushRulesService {
     }
     if (!(await this.deps.store.deleteRule(userId, kind, ruleId))) throw noSuchRule(kind, ruleId);
     await this.changed(userId);
+  }
+
+  /**
+   * After a room upgrade, the user's enabled rules about the old room are
+   * copied to its replacement (room_upgrades.md leaves what carries over to
+   * the server; Synapse's copy_push_rules_from_room_to_room_for_user): a room
+   * rule becomes the new room's, and a rule with a room_id condition on the
+   * old room is repeated as a rule named by the new room, matching it.
+   */
+  async copyToUpgradedRoom(userId: string, oldRoomId: string, newRoomId: string): Promise<void> {
+    const { rules } = await this.deps.store.userRules(userId);
+    const aboutOldRoom = (c: PushCondition) => c.key === 'room_id' && c.pattern === oldRoomId;
+    let copied = false;
+    for (const kind of PUSH_RULE_KINDS) {
+      for (const rule of rules?.[kind] ?? []) {
+        if (!rule.enabled) continue;
+        let copy: UserRuleInput;
+        if (kind === 'room') {
+          if (rule.rule_id !== oldRoomId) continue;
+          copy = { ruleId: newRoomId, actions: rule.actions };
+        } else {
+          if (!rule.conditions?.some(aboutOldRoom)) continue;
+          const conditions = rule.conditions.map((c) => (aboutOldRoom(c) ? { ...c, pattern: newRoomId } : c));
+          copy = { ruleId: newRoomId, actions: rule.actions, conditions };
+        }
+        await this.deps.store.putRule(userId, kind, copy, {});
+        copied = true;
+      }
+    }
+    if (copied) await this.changed(userId);
   }
 
   async setEnabled(userId: string, kind: PushRuleKind, ruleId: string, enabled: boolean): Promise<void> {

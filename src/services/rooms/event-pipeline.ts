@@ -67,6 +67,7 @@ export type PersistedEventListener = (event: Event, room: LoadedRoom) => Promise
  * Called inside the transaction that stores the event, for data derived from
  * it (push actions, relations, search index): it commits atomically with the
  * event, in one disk flush. Database calls made here join that transaction.
+ * `room` is the room as the event leaves it, whether sent here or received.
  * Such a listener must not notify: nothing is visible until the commit (work
  * that must wait for it goes to `Database.afterCommit`). `builtHere`: this
  * server built the event (not received it), even for another server's
@@ -218,13 +219,31 @@ export class EventPipeline {
     request: EventRequest,
     countersign: (event: Event, pdu: JsonObject) => Promise<ReceivedEvent>,
   ): Promise<SentEvent> {
-    const built = this.build(room, request);
-    const decision = checkEventAuth(built.event, room.rules, this.authLookup(room, built.event));
-    if (!decision.allowed) throw forbidden(decision.reason);
+    const built = this.buildAuthorised(room, request);
     const signed = await countersign(built.event, JSON.parse(built.json) as JsonObject);
     if (signed.event.event_id !== built.event.event_id) throw new Error(`the countersigned event is ${signed.event.event_id}, not ${built.event.event_id}`);
     const [persisted] = await this.persist(room, [{ event: signed.event, sha256: built.sha256, json: signed.json }], undefined);
     return persisted!;
+  }
+
+  /**
+   * Like `sendInRoom`, with `prepare` given the built, authorised event
+   * before it is persisted: work that must name the event before the room
+   * shows it (a room upgrade's replacement room names its tombstone).
+   */
+  async sendInRoomPrepared(room: LoadedRoom, request: EventRequest, prepare: (event: Event) => Promise<void>): Promise<SentEvent> {
+    await this.checkRequest(request);
+    const built = this.buildAuthorised(room, request);
+    await prepare(built.event);
+    const [persisted] = await this.persist(room, [built], undefined);
+    return persisted!;
+  }
+
+  private buildAuthorised(room: LoadedRoom, request: EventRequest): { event: Event; sha256: string; json: string } {
+    const built = this.build(room, request);
+    const decision = checkEventAuth(built.event, room.rules, this.authLookup(room, built.event));
+    if (!decision.allowed) throw forbidden(decision.reason);
+    return built;
   }
 
   /**
@@ -520,9 +539,13 @@ export class EventPipeline {
     };
     const next = accepted ? await this.nextCurrentState(room, event, stateBefore) : undefined;
     const currentState = next ? [{ roomId: room.roomId, update: { state: next.state } }] : undefined;
-    const [persisted] = await this.commitWithDerivedData({ events: [item], currentState, resetExtremities: resetExtremities ? [room.roomId] : undefined }, room);
+    // Derived data sees the room as it is after the event, as for local
+    // sends; the loaded room takes that state once it is committed.
+    const working = new LoadedRoom(room.roomId, room.rules, new Map(room.state), room.snapshotId, room.extremities, room.parentSnapshotId);
+    if (next) await this.adoptState(working, next.state, next.extremities, snapshotBefore, event);
+    const [persisted] = await this.commitWithDerivedData({ events: [item], currentState, resetExtremities: resetExtremities ? [room.roomId] : undefined }, working);
     if (verdict.status !== 'accepted') return verdict;
-    if (next) await this.adoptState(room, next.state, next.extremities, snapshotBefore);
+    if (next) takeState(room, working);
     await this.afterCommit(room, [{ event, streamOrdering: persisted!.streamOrdering, existing: false }]);
     return { status: 'accepted', streamOrdering: persisted!.streamOrdering };
   }
@@ -547,13 +570,13 @@ export class EventPipeline {
     return { state: await this.dag.resolve(room.rules, [after, ...otherStates.values()], [event]), extremities };
   }
 
-  /** Makes the loaded room match a newly resolved current state. */
-  private async adoptState(room: LoadedRoom, state: StateMap, extremities: Extremity[], parentSnapshot: number): Promise<void> {
+  /** Makes the loaded room match a newly resolved current state; `pending` is an event of it not stored yet. */
+  private async adoptState(room: LoadedRoom, state: StateMap, extremities: Extremity[], parentSnapshot: number, pending: Event): Promise<void> {
     const changed = [...state].filter(([key, id]) => room.state.get(key)?.event_id !== id);
-    const loaded = await this.dag.events(changed.map(([, id]) => id));
+    const loaded = await this.dag.events(changed.map(([, id]) => id).filter((id) => id !== pending.event_id));
     for (const key of [...room.state.keys()]) if (!state.has(key)) room.state.delete(key);
     for (const [key, id] of changed) {
-      const event = loaded.get(id)?.event;
+      const event = id === pending.event_id ? pending : loaded.get(id)?.event;
       if (event) room.state.set(key, event);
       else this.deps.onError(new Error(`state event ${id} (${parseStateKeyString(key).join(' ')}) is not stored`), `adopting the state of ${room.roomId}`);
     }
@@ -698,11 +721,7 @@ export class EventPipeline {
       if (winner) return [await this.existingEvent(winner)];
       throw err;
     }
-    room.state.clear();
-    for (const [key, event] of working.state) room.state.set(key, event);
-    room.snapshotId = working.snapshotId;
-    room.parentSnapshotId = working.parentSnapshotId;
-    room.extremities = working.extremities;
+    takeState(room, working);
     const sent = built.map(({ event }, i) => ({ event, streamOrdering: persisted[i]!.streamOrdering, existing: false }));
     await this.afterCommit(room, sent);
     return sent;
@@ -806,4 +825,13 @@ function encodable<T>(rules: RoomVersionRules, build: () => T): T {
     if (err instanceof CanonicalJsonError) throw badJson(`Room version ${rules.id} cannot carry this content: ${err.message}`);
     throw err;
   }
+}
+
+/** Makes `room` the committed `working` copy: its state, snapshots and extremities. */
+function takeState(room: LoadedRoom, working: LoadedRoom): void {
+  room.state.clear();
+  for (const [key, event] of working.state) room.state.set(key, event);
+  room.snapshotId = working.snapshotId;
+  room.parentSnapshotId = working.parentSnapshotId;
+  room.extremities = working.extremities;
 }

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { RoomPowerLevels } from '../../core/power-levels.js';
 import { DEFAULT_ROOM_VERSION, roomVersion, type RoomVersionRules } from '../../core/room-versions.js';
-import type { Event, JsonObject } from '../../core/types.js';
+import { isJsonObject, type Event, type JsonObject } from '../../core/types.js';
 import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, parseRoomId, serverNameOfUserId } from '../../core/identifiers.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
@@ -29,6 +29,8 @@ export interface CreateRoomRequest {
   preset?: Preset;
   isDirect: boolean;
   powerLevelContentOverride?: JsonObject;
+  /** Before v12 (where the server chooses it): an ID from `newRoomId`, already named elsewhere (a room upgrade's tombstone). */
+  roomId?: string;
 }
 
 /**
@@ -78,7 +80,14 @@ const JOIN_TRANSITION_KEYS: readonly string[] = ['reason', 'join_authorised_via_
 const ROOM_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 export class RoomService {
+  private readonly remoteJoinHooks: Array<(roomId: string) => Promise<void>> = [];
+
   constructor(private readonly deps: RoomServiceDeps) {}
+
+  /** Work after this server joined a room through another server (the join has succeeded; errors are the hook's). */
+  afterRemoteJoin(hook: (roomId: string) => Promise<void>): void {
+    this.remoteJoinHooks.push(hook);
+  }
 
   get pipeline(): EventPipeline {
     return this.deps.pipeline;
@@ -122,7 +131,7 @@ export class RoomService {
     const { roomId } = await this.deps.pipeline.createRoom(
       rules,
       createEventRequest(options),
-      () => this.newRoomId(),
+      () => request.roomId ?? this.newRoomId(),
       () => initialEventRequests(options),
       async (id) => {
         await store.rooms.createRoom({ roomId: id, roomVersion: rules.id, creator, isPublic: request.visibility === 'public', createdTs: this.deps.clock() });
@@ -226,8 +235,28 @@ export class RoomService {
       await this.joinInRoom(room, userId, reason === undefined ? {} : { reason }, isGuest);
       return true;
     });
-    if (!joinedHere) await this.remote().join(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'join', reason));
+    if (!joinedHere) {
+      // guest_access.md: a guest joins only a room whose m.room.guest_access is
+      // can_join, and as other servers cannot tell guests apart ("Security
+      // considerations"), the guest's own server enforces it. Of a room it is
+      // not in, this server knows only the stripped state of the guest's
+      // invite, from a server in the room (trusted to enforce the rules, as
+      // the spec says): without can_join there, the join is refused (Synapse
+      // refuses every guest join through another server).
+      if (isGuest && !(await this.invitedAsGuest(userId, roomId))) {
+        throw guestAccessForbidden(`${roomId} is on another server, and the invite does not show that it admits guests`);
+      }
+      await this.remote().join(userId, roomId, await this.serversFor(roomId, userId, servers), await this.memberContent(userId, 'join', reason));
+      for (const hook of this.remoteJoinHooks) await hook(roomId);
+    }
     return roomId;
+  }
+
+  /** Whether the stripped state of the user's invite to a room of another server has guest_access can_join. */
+  private async invitedAsGuest(userId: string, roomId: string): Promise<boolean> {
+    const stripped = (await this.deps.store.memberships.strippedStates(userId, [roomId])).get(roomId) ?? [];
+    const guestAccess = stripped.find((e) => e.type === 'm.room.guest_access' && e.state_key === '');
+    return isJsonObject(guestAccess?.content) && guestAccess.content.guest_access === 'can_join';
   }
 
   /**
@@ -237,9 +266,7 @@ export class RoomService {
    */
   private async joinInRoom(room: LoadedRoom, userId: string, requested: JsonObject, isGuest: boolean): Promise<SentEvent> {
     // guest_access.md: guests join only rooms whose m.room.guest_access is can_join.
-    if (isGuest && !admitsGuests(room)) {
-      throw new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${room.roomId} does not admit guests; register a full account to join it`);
-    }
+    if (isGuest && !admitsGuests(room)) throw guestAccessForbidden(`${room.roomId} does not admit guests`);
     const content: JsonObject = { ...(await this.memberProfile(userId)), ...requested, membership: 'join' };
     const authoriser = await this.restrictedJoinAuthoriser(room, userId);
     if (authoriser) content.join_authorised_via_users_server = authoriser;
@@ -529,7 +556,8 @@ export class RoomService {
     return serverNameOfUserId(userId) === this.deps.serverName;
   }
 
-  private newRoomId(): string {
+  /** A fresh room ID of this server, for room versions before 12. */
+  newRoomId(): string {
     const opaque = Array.from({ length: 18 }, () => ROOM_ID_ALPHABET[randomInt(ROOM_ID_ALPHABET.length)]).join('');
     return `!${opaque}:${this.deps.serverName}`;
   }
@@ -538,4 +566,8 @@ export class RoomService {
 /** guest_access.md: guests may join (and stay in) only rooms whose m.room.guest_access is can_join. */
 export function admitsGuests(room: LoadedRoom): boolean {
   return room.stateEvent('m.room.guest_access')?.content.guest_access === 'can_join';
+}
+
+function guestAccessForbidden(why: string): MatrixError {
+  return new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', `${why}; register a full account to join it`);
 }

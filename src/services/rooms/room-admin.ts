@@ -289,11 +289,15 @@ export class RoomAdministration {
         if (event.stateKey !== null || (!deleteLocalEvents && this.isLocalUser(event.sender))) hide.push(event.eventId);
         else remove.push(event);
       }
-      await this.deps.purges.purgeEvents(remove, hide);
+      await this.deps.purges.purgeEvents(roomId, remove, hide);
     });
   }
 
-  /** The depth purging stops at: the named event's, or that of the room's last event before the time. */
+  /**
+   * The depth purging stops at: the named event's, or for a time that of
+   * the room's first event at or after it (the newest event if none is), so
+   * everything sent before the time goes, as Synapse's purge_up_to_ts.
+   */
   private async boundaryDepth(roomId: string, boundary: PurgeBoundary): Promise<number> {
     if ('eventId' in boundary) {
       const event = await this.deps.store.events.getEvent(boundary.eventId);
@@ -301,9 +305,10 @@ export class RoomAdministration {
       if (event.roomId !== roomId) throw invalidParam(`Event ${boundary.eventId} is in another room`);
       return event.depth;
     }
-    const before = await this.deps.store.events.getEventNearTimestamp(roomId, boundary.beforeTs - 1, 'backward');
-    if (!before) throw notFound(`There is no event in ${roomId} before ${new Date(boundary.beforeTs).toISOString()} to purge`);
-    return before.depth;
+    const { events } = this.deps.store;
+    const first = (await events.getEventNearTimestamp(roomId, boundary.beforeTs, 'forward')) ?? (await events.getEventNearTimestamp(roomId, boundary.beforeTs, 'backward'));
+    if (!first) throw notFound(`There is no event in ${roomId} to purge`);
+    return first.depth;
   }
 
   private isLocalUser(userId: string): boolean {

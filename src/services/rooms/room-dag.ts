@@ -70,7 +70,16 @@ export class RoomDag {
     return this.store.events.haveEvents(eventIds);
   }
 
-  /** Which of `eventIds` have a known state after them: stored, and not as outliers. */
+  /**
+   * Which of `eventIds` are in the room's timeline: stored, not as outliers.
+   * History a purge kept only as outliers is not, so backfill fetches it again.
+   */
+  async inTimeline(eventIds: readonly string[]): Promise<Set<string>> {
+    const stored = await this.store.events.getEvents(eventIds);
+    return new Set([...stored.values()].filter((e) => !e.outlier).map((e) => e.eventId));
+  }
+
+  /** Which of `eventIds` have a known state after them: stored with the state before them. */
   async withKnownState(eventIds: readonly string[]): Promise<Set<string>> {
     const stored = await this.store.events.getEvents(eventIds);
     return new Set([...stored.values()].filter((e) => e.stateSnapshotBefore !== null).map((e) => e.eventId));

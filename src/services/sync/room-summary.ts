@@ -61,7 +61,8 @@ function isNamed(stateEvents: readonly StoredEvent[]): boolean {
 /**
  * State types an invitee or knocker sees before joining (_index.md,
  * "Stripped state": create, join rules, name, avatar, canonical alias,
- * encryption, plus topic as Synapse sends).
+ * encryption, plus topic as Synapse sends, and guest access, which tells
+ * an invited guest's server whether the guest may join).
  */
 export const STRIPPED_STATE_TYPES: readonly string[] = [
   'm.room.create',
@@ -71,6 +72,7 @@ export const STRIPPED_STATE_TYPES: readonly string[] = [
   'm.room.canonical_alias',
   'm.room.encryption',
   'm.room.topic',
+  'm.room.guest_access',
 ];
 
 export function strippedEvent(event: StoredEvent): JsonObject {

@@ -118,6 +118,22 @@ export class AccountDataService {
     });
   }
 
+  /**
+   * After a room upgrade the replacement keeps the user's marks on the old
+   * room: its tags, and its place in m.direct (room_upgrades.md leaves what
+   * carries over to the server; Synapse's copy_room_tags_and_direct_to_room).
+   */
+  async copyToUpgradedRoom(userId: string, oldRoomId: string, newRoomId: string): Promise<void> {
+    const direct = await this.store.getGlobal(userId, 'm.direct');
+    for (const [partner, roomIds] of Object.entries(direct ?? {})) {
+      if (!Array.isArray(roomIds) || !roomIds.includes(oldRoomId) || roomIds.includes(newRoomId)) continue;
+      await this.setGlobal(userId, 'm.direct', { ...direct, [partner]: [...roomIds, newRoomId] });
+      break;
+    }
+    const { tags } = tagsOf(await this.store.getRoom(userId, oldRoomId, 'm.tag'));
+    if (Object.keys(tags).length > 0) await this.updateTags(userId, newRoomId, (current) => Object.assign(current, tags));
+  }
+
   // Ignored users (ignore_users.md).
 
   /** The users `userId` ignores: /sync and timelines hide their non-state events and invites. */

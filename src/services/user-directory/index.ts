@@ -40,12 +40,43 @@ export class UserDirectoryService {
   async onEventPersisted(event: Event, room: LoadedRoom): Promise<void> {
     if (event.state_key === undefined) return;
     if (event.type === 'm.room.join_rules' || event.type === 'm.room.history_visibility') {
-      const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
-      const visibility = room.stateEvent('m.room.history_visibility')?.content.history_visibility;
-      await this.store.setRoomPublic(room.roomId, joinRule === 'public' || visibility === 'world_readable');
-    } else if (event.type === 'm.room.member' && event.content.membership === 'join') {
-      await this.store.upsertUser(await this.profileOf(event));
+      await this.recordPublicity(room);
+    } else if (event.type === 'm.room.member') {
+      const local = serverNameOfUserId(event.state_key) === this.serverName;
+      if (event.content.membership === 'join') {
+        await this.store.upsertUser(await this.profileOf(event));
+        // A join through another server brings the room's state without
+        // events of their own: when this server's first member joins, the
+        // room's publicity and its other members are indexed from that state.
+        if (local && !this.joinedHereBesides(room, event.state_key)) {
+          await this.recordPublicity(room);
+          for (const member of room.state.values()) {
+            if (member.type === 'm.room.member' && member.content.membership === 'join' && member.state_key !== event.state_key) {
+              await this.store.upsertUser(await this.profileOf(member));
+            }
+          }
+        }
+      } else if (local && !room.hasJoinedMemberOf(this.serverName)) {
+        // This server left the room: what it knows of the members goes
+        // stale, so the room no longer makes them visible (Synapse forgets
+        // a room's users when the server leaves it).
+        await this.store.setRoomPublic(room.roomId, false);
+      }
     }
+  }
+
+  private async recordPublicity(room: LoadedRoom): Promise<void> {
+    const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
+    const visibility = room.stateEvent('m.room.history_visibility')?.content.history_visibility;
+    await this.store.setRoomPublic(room.roomId, joinRule === 'public' || visibility === 'world_readable');
+  }
+
+  private joinedHereBesides(room: LoadedRoom, userId: string): boolean {
+    for (const member of room.state.values()) {
+      if (member.type !== 'm.room.member' || member.state_key === userId || member.content.membership !== 'join') continue;
+      if (serverNameOfUserId(member.state_key ?? '') === this.serverName) return true;
+    }
+    return false;
   }
 
   /** POST /user_directory/search */

@@ -5,7 +5,7 @@
 // running totals (event_push_summary): a new notification is newer than any
 // mark, so it adds one; a mark that moves recounts the rows it covers.
 import type { PushAction } from '../../core/push-rules/index.js';
-import type { Database, SqlValue } from '../database.js';
+import type { Database, Queryable, SqlValue } from '../database.js';
 import { insertRows, placeholders, queryInChunks } from '../rooms/sql.js';
 
 /** The thread ID of events outside any thread (receipts.md, "Threaded read receipts"). */
@@ -80,6 +80,25 @@ function summaryIncrements(actions: readonly NewPushAction[]): SqlValue[][] {
   return [...byKey.values()];
 }
 
+/**
+ * Recounts the unread totals of the event_push_summary rows `s` that match
+ * `where` and have something unread, from the notifications after the
+ * user's read marks: after a mark moved, or notifications were deleted.
+ */
+export async function recountUnread(tx: Queryable, where: string, params: readonly SqlValue[]): Promise<void> {
+  // Read up to the later of the row's thread mark and the unthreaded
+  // mark: a plain bound, so the count is a range scan of what is unread.
+  const readUpTo = `(SELECT COALESCE(MAX(m.stream_ordering), 0) FROM push_read_marks m
+     WHERE m.user_id = s.user_id AND m.room_id = s.room_id AND m.thread_id IN ('${ALL_THREADS}', s.thread_id))`;
+  const unread = (column: string) => `(SELECT ${column} FROM event_push_actions a
+     WHERE a.user_id = s.user_id AND a.room_id = s.room_id AND a.stream_ordering > ${readUpTo} AND a.thread_id = s.thread_id)`;
+  await tx.execute(
+    `UPDATE event_push_summary AS s SET notif_count = ${unread('COUNT(*)')}, highlight_count = ${unread('COALESCE(SUM(a.highlight), 0)')}
+     WHERE ${where} AND s.notif_count > 0`,
+    [...params],
+  );
+}
+
 export class NotificationStore {
   constructor(private readonly db: Database) {}
 
@@ -125,18 +144,8 @@ export class NotificationStore {
                 THEN excluded.stream_ordering ELSE push_read_marks.stream_ordering END`,
         [userId, roomId, threadId, streamOrdering],
       );
-      // Read up to the later of the row's thread mark and the unthreaded
-      // mark: a plain bound, so the count is a range scan of what is unread.
-      const readUpTo = `(SELECT COALESCE(MAX(m.stream_ordering), 0) FROM push_read_marks m
-         WHERE m.user_id = s.user_id AND m.room_id = s.room_id AND m.thread_id IN ('${ALL_THREADS}', s.thread_id))`;
-      const unread = (column: string) => `(SELECT ${column} FROM event_push_actions a
-         WHERE a.user_id = s.user_id AND a.room_id = s.room_id AND a.stream_ordering > ${readUpTo} AND a.thread_id = s.thread_id)`;
-      const threadClause = threadId === ALL_THREADS ? '' : ' AND thread_id = ?';
-      await tx.execute(
-        `UPDATE event_push_summary AS s SET notif_count = ${unread('COUNT(*)')}, highlight_count = ${unread('COALESCE(SUM(a.highlight), 0)')}
-         WHERE s.user_id = ? AND s.room_id = ? AND s.notif_count > 0${threadClause}`,
-        threadId === ALL_THREADS ? [userId, roomId] : [userId, roomId, threadId],
-      );
+      const threadClause = threadId === ALL_THREADS ? '' : ' AND s.thread_id = ?';
+      await recountUnread(tx, `s.user_id = ? AND s.room_id = ?${threadClause}`, threadId === ALL_THREADS ? [userId, roomId] : [userId, roomId, threadId]);
     });
   }
 

@@ -3,6 +3,7 @@
 // "Delete Room API"). Rows keyed by an event go with the event; rows keyed by
 // the room go with the room.
 import type { Database } from '../database.js';
+import { recountUnread } from '../push/notifications.js';
 import { searchRowKey } from '../search.js';
 import { chunks, chunkSizeFor, placeholders } from './sql.js';
 
@@ -63,11 +64,14 @@ export class RoomPurgeStore {
    * In one transaction: deletes `remove` and what hangs on them, and turns
    * `hide` into outliers — kept for authorisation and state, gone from the
    * timeline (what Synapse does with the state and local events it keeps).
+   * Notifications of both go, and the room's unread totals are recounted
+   * without them: a count covers what a client can see in the timeline.
    */
-  async purgeEvents(remove: readonly PurgeCandidate[], hide: readonly string[]): Promise<void> {
+  async purgeEvents(roomId: string, remove: readonly PurgeCandidate[], hide: readonly string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       for (const chunk of chunks(hide, chunkSizeFor(1))) {
         await tx.execute(`UPDATE events SET outlier = 1 WHERE event_id IN (${placeholders(chunk.length)})`, chunk);
+        await tx.execute(`DELETE FROM event_push_actions WHERE event_id IN (${placeholders(chunk.length)})`, chunk);
       }
       for (const chunk of chunks(remove, chunkSizeFor(1))) {
         const positions = chunk.map((e) => e.streamOrdering);
@@ -76,6 +80,7 @@ export class RoomPurgeStore {
         for (const table of EVENT_TABLES) await tx.execute(`DELETE FROM ${table} WHERE event_id IN (${placeholders(ids.length)})`, ids);
         await tx.execute(`DELETE FROM events WHERE event_id IN (${placeholders(ids.length)})`, ids);
       }
+      await recountUnread(tx, 's.room_id = ?', [roomId]);
     });
   }
 

@@ -35,7 +35,12 @@ export class EncryptionStreamProvider implements StreamProvider {
     out.encryption.to_device = { events: batch.events.map((e) => ({ type: e.type, sender: e.sender, content: e.content })) };
     // A cut batch resumes after its last message, not at the stream's head.
     if (batch.nextPosition < ctx.to.to_device) out.nextPositions.to_device = batch.nextPosition;
-    out.encryption.device_lists = { changed: lists.changed, left: lists.left };
+    // Both lists are optional (sync.yaml, DeviceLists); as Synapse, an empty
+    // one is left out, so a client tells "no change" from a list of changes.
+    out.encryption.device_lists = {
+      ...(lists.changed.length > 0 ? { changed: lists.changed } : {}),
+      ...(lists.left.length > 0 ? { left: lists.left } : {}),
+    };
     out.encryption.device_one_time_keys_count = oneTimeKeyCounts;
     out.encryption.device_unused_fallback_key_types = fallbackKeyTypes;
   }
