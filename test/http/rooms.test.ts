@@ -189,7 +189,7 @@ for (const engine of ENGINES) {
       const set = await api('PUT', `${room}/state/m.room.topic/`, { topic: 'new topic' }, alice);
       assert.equal(set.status, 200);
       const topic = await api('GET', `${room}/state/m.room.topic`, undefined, alice);
-      assert.equal(topic.body.topic, 'new topic');
+      assert.deepEqual(topic.body, { topic: 'new topic' }, 'the content as the client sent it, nothing added');
       await api('POST', `${room}/join`, {}, bob);
       const denied = await api('PUT', `${room}/state/m.room.name`, { name: 'mine' }, bob);
       assert.equal(denied.status, 403);

@@ -11,7 +11,7 @@ import { isValidRoomAlias, isValidRoomId, isValidUserId, parseRoomAlias, parseRo
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../../core/errors.js';
 import type { RoomStore, TxnKey } from '../../storage/rooms/index.js';
 import type { ProfileService } from '../accounts/profiles.js';
-import { createEventRequest, initialEventRequests, topicContent, type Preset } from './create-room.js';
+import { createEventRequest, initialEventRequests, type Preset } from './create-room.js';
 import { STRIPPED_STATE_TYPES } from '../sync/room-summary.js';
 import type { EventPipeline, ReceivedEvent, SentEvent } from './event-pipeline.js';
 import { isRestricted, restrictedAllowedRooms } from './join-rules.js';
@@ -430,9 +430,6 @@ export class RoomService {
         content = member.content;
       }
       if (type === 'm.room.canonical_alias') await this.checkCanonicalAlias(roomId, content);
-      if (type === 'm.room.topic' && typeof content.topic === 'string' && content['m.topic'] === undefined) {
-        content = { ...content, ...topicContent(content.topic) };
-      }
       const existing = loaded.stateEvent(type, stateKey);
       // Setting state to what it already is sends nothing (as Synapse does).
       if (existing && existing.sender === sender && JSON.stringify(existing.content) === JSON.stringify(content)) {
