@@ -59,6 +59,25 @@ for (const version of ['10', '12']) {
       assert.ok((full['auth_chain'] as JsonObject[]).length > 0);
     });
 
+    test('auth chains are served oldest first: a later power levels event follows the one it replaced', async () => {
+      const roomId = await createAndSay();
+      // Several power levels changes, so the chain holds a line of them whose order matters (v12: creators stay out of users).
+      for (let i = 1; i <= 4; i++) {
+        await rooms.pipeline.send(roomId, { type: 'm.room.power_levels', sender: ALICE, stateKey: '', content: { users: { ...(rooms.rules.privilegedCreators ? {} : { [ALICE]: 100 }), [`@u${i}:${LOCAL_SERVER}`]: i }, state_default: 50, ban: 50 } });
+      }
+      const bobJoin = await joinBob(roomId);
+      const depthsOf = (pdus: unknown) => (pdus as JsonObject[]).map((p) => p['depth'] as number);
+      const nonDecreasing = (depths: number[]) => depths.every((d, i) => i === 0 || depths[i - 1]! <= d);
+      const state = await queries.state('remote.test', roomId, bobJoin.event_id);
+      const chain = state['auth_chain'] as JsonObject[];
+      assert.ok(nonDecreasing(depthsOf(chain)), `/state auth chain depths ${depthsOf(chain).join(',')}`);
+      const levels = chain.filter((p) => p['type'] === 'm.room.power_levels');
+      assert.equal(levels.length, 5);
+      const current = (state['pdus'] as JsonObject[]).find((p) => p['type'] === 'm.room.power_levels')!;
+      assert.deepEqual(levels.at(-1), current, 'the newest power levels come last');
+      assert.ok(nonDecreasing(depthsOf((await queries.eventAuth('remote.test', roomId, bobJoin.event_id))['auth_chain'])));
+    });
+
     test('backfill returns the given events and their ancestors, deepest first, up to the limit', async () => {
       const roomId = await createAndSay();
       await joinBob(roomId);

@@ -60,14 +60,14 @@ export class FederationRoomQueries {
   async stateAndAuthChainBefore(roomId: string, eventId: string, rules: RoomVersionRules): Promise<{ pdus: JsonObject[]; authChain: JsonObject[] }> {
     const stateIds = [...(await this.stateBefore(roomId, eventId)).values()];
     const chainIds = await this.deps.store.events.authChainIds([...stateIds, eventId]);
-    return { pdus: await this.pdus(rules, stateIds), authChain: await this.pdus(rules, chainIds) };
+    return { pdus: await this.pdus(rules, stateIds), authChain: await this.pdus(rules, chainIds, { oldestFirst: true }) };
   }
 
   /** GET /event_auth/{roomId}/{eventId}: the event's auth chain. */
   async eventAuth(origin: string, roomId: string, eventId: string): Promise<JsonObject> {
     const rules = await this.admit(origin, roomId);
     await this.eventInRoom(roomId, eventId);
-    return { auth_chain: await this.pdus(rules, await this.deps.store.events.authChainIds([eventId])) };
+    return { auth_chain: await this.pdus(rules, await this.deps.store.events.authChainIds([eventId]), { oldestFirst: true }) };
   }
 
   /**
@@ -181,12 +181,18 @@ export class FederationRoomQueries {
   }
 
   /** PDUs of stored events by ID (unknown IDs skipped), redacted ones as redacted. */
-  private async pdus(rules: RoomVersionRules, eventIds: readonly string[]): Promise<JsonObject[]> {
+  /**
+   * The stored events as PDUs, in the order given, or with `oldestFirst` by
+   * depth (then stream order). An auth chain is served oldest first: every
+   * event then follows its auth events, so a server that takes them in turn
+   * — or, like SyTest's, keeps the last state event of each key it reads —
+   * ends with the newest power levels rather than whichever sorted last.
+   */
+  private async pdus(rules: RoomVersionRules, eventIds: readonly string[], options: { oldestFirst?: boolean } = {}): Promise<JsonObject[]> {
     const stored = await this.deps.store.events.getEvents(eventIds);
-    return eventIds.flatMap((id) => {
-      const event = stored.get(id);
-      return event ? [pduOf(event, rules, event.redactedBecause !== null)] : [];
-    });
+    const events = eventIds.flatMap((id) => stored.get(id) ?? []);
+    if (options.oldestFirst) events.sort((a, b) => a.depth - b.depth || a.streamOrdering - b.streamOrdering);
+    return events.map((event) => pduOf(event, rules, event.redactedBecause !== null));
   }
 
   /**
