@@ -99,6 +99,18 @@ for (const engine of ENGINES) {
         assert.ok(!(current.body.rooms as Json[]).some((r) => r.room_id === roomId), 'left rooms only when archived');
       });
 
+      test(`a room the user was banned from is reported with membership ban (v${version})`, async () => {
+        const dave = await registerUser(hs.baseUrl, `dave${version}`);
+        const roomId = await createRoom(version);
+        assert.equal((await api('POST', `/join/${enc(roomId)}`, {}, dave)).status, 200);
+        await say(alice, roomId, 'before the ban');
+        assert.equal((await api('POST', `/rooms/${enc(roomId)}/ban`, { user_id: dave.userId }, alice)).status, 200);
+        const one = await api('GET', `/rooms/${enc(roomId)}/initialSync?limit=10`, undefined, dave);
+        assert.equal(one.status, 200, JSON.stringify(one.body));
+        assert.equal(one.body.membership, 'ban');
+        assert.deepEqual(bodies(one.body.messages.chunk as Json[]), ['before the ban']);
+      });
+
       test(`a guest peeks into a world_readable room without joining (v${version})`, async () => {
         const roomId = await createRoom(version, { initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }] });
         await say(alice, roomId, 'for everyone');

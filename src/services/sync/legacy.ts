@@ -132,7 +132,8 @@ export class LegacySyncService {
     // As Synapse: receipts and presence only of a room the user is in. Once
     // they left, its members' presence is no longer theirs to see: it "is
     // published to all users who share a room" (modules/presence.md).
-    if (section !== 'join') return { ...info, presence: [], receipts: [] };
+    // /sync files a ban under `leave`; this endpoint names it (room_initial_sync.yaml).
+    if (section !== 'join') return { ...info, ...(membership.membership === 'ban' && { membership: 'ban' }), presence: [], receipts: [] };
     const members = new Set(
       ((info.state as JsonObject[]) ?? []).filter((e) => e.type === 'm.room.member' && (e.content as JsonObject).membership === 'join').map((e) => e.state_key),
     );
