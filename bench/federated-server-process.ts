@@ -47,7 +47,7 @@ const config: HomeserverConfig = {
   ipRangeBlacklist: [...DEFAULT_IP_RANGE_BLACKLIST],
   federationIpRangeBlacklist: [...DEFAULT_IP_RANGE_BLACKLIST],
   ipRangeWhitelist: ['127.0.0.0/8'],
-  rateLimits: { message: unthrottled, registration: unthrottled, login: { address: unthrottled, account: unthrottled, failedAttempts: unthrottled }, other: {} },
+  rateLimits: { message: unthrottled, registration: unthrottled, login: { address: unthrottled, account: unthrottled, failedAttempts: unthrottled }, thirdPartyInvite: unthrottled, other: {} },
 };
 const running = await startHomeserver({ config, signingKeys: [generateSigningKey()], logger: pino({ level: 'error' }, pino.destination(2)) });
 

@@ -11,7 +11,7 @@ const engine = (process.argv[2] ?? 'sqlite') as Engine;
 const unthrottled = { perSecond: 1e9, burstCount: 1e9 };
 const hs = await startTestHomeserver({
   engine,
-  config: { rateLimits: { message: unthrottled, registration: unthrottled, login: { address: unthrottled, account: unthrottled, failedAttempts: unthrottled }, other: {} } },
+  config: { rateLimits: { message: unthrottled, registration: unthrottled, login: { address: unthrottled, account: unthrottled, failedAttempts: unthrottled }, thirdPartyInvite: unthrottled, other: {} } },
 });
 process.stdout.write(`${JSON.stringify({ baseUrl: hs.baseUrl })}\n`);
 process.stdin.resume();

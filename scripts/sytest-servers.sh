@@ -52,6 +52,7 @@ url_preview_ip_range_blacklist: ['10.0.0.0/8']
 url_preview_ip_range_whitelist: ['127.0.0.0/8']
 rc_message: {per_second: 10000, burst_count: 10000}
 rc_registration: {per_second: 10000, burst_count: 10000}
+rc_third_party_invite: {per_second: 10000, burst_count: 10000}
 rc_login:
   address: {per_second: 10000, burst_count: 10000}
   account: {per_second: 10000, burst_count: 10000}

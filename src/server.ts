@@ -385,7 +385,14 @@ async function createServices(opts: StartOptions, db: Database, rateLimiters: Ra
     isGuest: async (userId) => (await accounts.context.stores.users.get(userId))?.isGuest ?? false,
     remote: roomFederation.remote,
   });
-  const thirdPartyInvites = new ThirdPartyInviteService({ serverName: config.serverName, rooms, pipeline, identity: identityServers, remote: roomFederation.remote });
+  const thirdPartyInvites = new ThirdPartyInviteService({
+    serverName: config.serverName,
+    rooms,
+    pipeline,
+    identity: identityServers,
+    remote: roomFederation.remote,
+    throttle: (userId) => rateLimiters.thirdPartyInvite.enforce(userId),
+  });
   const roomTasks = new BackgroundTasks(log);
   const memberProfiles = new MemberProfileUpdates(rooms, roomTasks, log);
   accounts.events.on('profileChanged', ({ userId }) => memberProfiles.profileChanged(userId));

@@ -925,6 +925,8 @@ const RATE_LIMIT_DEFAULTS = {
   address: { perSecond: 0.003, burstCount: 5 },
   account: { perSecond: 0.003, burstCount: 5 },
   failed_attempts: { perSecond: 0.17, burstCount: 3 },
+  // Synapse's defaults: five, then one every 400 s.
+  rc_third_party_invite: { perSecond: 0.0025, burstCount: 5 },
 } satisfies Record<string, RateLimit>;
 
 /** What Synapse's RatelimitSettings.parse falls back to for a bucket without its own defaults. */
@@ -949,6 +951,7 @@ function readRateLimits(src: ConfigSource, root: Mapping): RateLimits {
       account: readRateLimit(src, 'rc_login.account', login['account'], RATE_LIMIT_DEFAULTS.account),
       failedAttempts: readRateLimit(src, 'rc_login.failed_attempts', login['failed_attempts'], RATE_LIMIT_DEFAULTS.failed_attempts),
     },
+    thirdPartyInvite: readRateLimit(src, 'rc_third_party_invite', root['rc_third_party_invite'], RATE_LIMIT_DEFAULTS.rc_third_party_invite),
     other,
   };
 }

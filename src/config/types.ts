@@ -28,6 +28,8 @@ export interface RateLimits {
   message: RateLimit;
   registration: RateLimit;
   login: { address: RateLimit; account: RateLimit; failedAttempts: RateLimit };
+  /** rc_third_party_invite: 3PID invites per inviter, each of which asks an identity server to store (and e-mail) an invite. */
+  thirdPartyInvite: RateLimit;
   /** Other rc_* keys, kept by their Synapse names for later use. */
   other: Record<string, RateLimit>;
 }

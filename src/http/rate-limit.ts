@@ -126,6 +126,8 @@ export class RateLimiters {
   readonly loginFailedAttempts: RateLimiter;
   /** POST /login/get_token per user: each token signs in another device. */
   readonly loginTokenRequest: RateLimiter;
+  /** 3PID invites per inviter (rc_third_party_invite); the invite service applies it. */
+  readonly thirdPartyInvite: RateLimiter;
 
   constructor(limits: RateLimits, clock: Clock = Date.now) {
     this.message = new RateLimiter(limits.message, clock);
@@ -134,6 +136,7 @@ export class RateLimiters {
     this.loginAccount = new RateLimiter(limits.login.account, clock);
     this.loginFailedAttempts = new RateLimiter(limits.login.failedAttempts, clock);
     this.loginTokenRequest = new RateLimiter(LOGIN_TOKEN_REQUEST_LIMIT, clock);
+    this.thirdPartyInvite = new RateLimiter(limits.thirdPartyInvite, clock);
   }
 
   /**

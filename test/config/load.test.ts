@@ -64,6 +64,7 @@ describe('defaults', () => {
         account: { perSecond: 0.003, burstCount: 5 },
         failedAttempts: { perSecond: 0.17, burstCount: 3 },
       },
+      thirdPartyInvite: { perSecond: 0.0025, burstCount: 5 },
       other: {},
     });
   });
@@ -398,6 +399,7 @@ describe('each key', () => {
 rc_login:\n  address:\n    per_second: 0.5\n  failed_attempts:\n    burst_count: 7
 rc_joins:\n  local:\n    per_second: 0.1\n    burst_count: 10
 rc_media_create:\n  per_second: 10\n  burst_count: 50
+rc_third_party_invite:\n  burst_count: 2
 rc_federation:\n  window_size: 1000
 `);
     assert.deepEqual(warnings, []);
@@ -408,6 +410,7 @@ rc_federation:\n  window_size: 1000
       account: { perSecond: 0.003, burstCount: 5 },
       failedAttempts: { perSecond: 0.17, burstCount: 7 },
     });
+    assert.deepEqual(config.rateLimits.thirdPartyInvite, { perSecond: 0.0025, burstCount: 2 });
     assert.deepEqual(config.rateLimits.other, {
       'rc_joins.local': { perSecond: 0.1, burstCount: 10 },
       rc_media_create: { perSecond: 10, burstCount: 50 },

@@ -104,6 +104,7 @@ export function testHomeserverConfig(opts: { dir: string; database: DatabaseTarg
       message: UNTHROTTLED,
       registration: UNTHROTTLED,
       login: { address: UNTHROTTLED, account: UNTHROTTLED, failedAttempts: UNTHROTTLED },
+      thirdPartyInvite: UNTHROTTLED,
       other: {},
     },
     defaultRoomVersion: '10',

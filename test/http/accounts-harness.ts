@@ -69,6 +69,7 @@ export async function startAccountsServer(
     message: UNTHROTTLED,
     registration: UNTHROTTLED,
     login: { address: UNTHROTTLED, account: UNTHROTTLED, failedAttempts: UNTHROTTLED },
+    thirdPartyInvite: UNTHROTTLED,
     other: {},
     ...opts.rateLimits,
   });

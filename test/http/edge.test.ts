@@ -47,6 +47,7 @@ const limits: RateLimits = {
   message: { perSecond: 0.5, burstCount: 2 },
   registration: { perSecond: 0.1, burstCount: 1 },
   login: { address: { perSecond: 1, burstCount: 1 }, account: { perSecond: 1, burstCount: 1 }, failedAttempts: { perSecond: 1, burstCount: 1 } },
+  thirdPartyInvite: { perSecond: 1, burstCount: 1 },
   other: {},
 };
 

@@ -66,6 +66,7 @@ describe('RateLimiters', () => {
     message: { perSecond: 1, burstCount: 1 },
     registration: { perSecond: 1, burstCount: 1 },
     login: { address: { perSecond: 1, burstCount: 1 }, account: { perSecond: 1, burstCount: 1 }, failedAttempts: { perSecond: 1, burstCount: 1 } },
+    thirdPartyInvite: { perSecond: 1, burstCount: 1 },
     other: {},
   };
   const user = (isAdmin: boolean): Requester => ({ userId: '@u:x', deviceId: 'D', isGuest: false, isAdmin, accessTokenId: 1 });

@@ -197,3 +197,33 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('third-party invites are rate limited per inviter (rc_third_party_invite)', () => {
+  test('past the burst an invite is 429 M_LIMIT_EXCEEDED, and the identity server is not asked', async () => {
+    const ca = await createTestCa();
+    const ids = await startIdentityServer(ca);
+    const hs = await startTestHomeserver({ identityServerCas: [ca.certPem], config: { rateLimits: { ...defaultLimits(), thirdPartyInvite: { perSecond: 0.001, burstCount: 2 } } } });
+    try {
+      const carol = await registerUser(hs.baseUrl, 'carol');
+      const roomId = (await call<{ room_id: string }>(hs.baseUrl, 'POST', `${V3}/createRoom`, { preset: 'private_chat' }, carol.accessToken)).body.room_id;
+      const invite = (n: number) =>
+        call(hs.baseUrl, 'POST', `${V3}/rooms/${encodeURIComponent(roomId)}/invite`, { id_server: ids.name, id_access_token: ids.accessToken, medium: 'email', address: `burst${n}@example.org` }, carol.accessToken);
+      assert.equal((await invite(1)).status, 200);
+      assert.equal((await invite(2)).status, 200);
+      const lookups = ids.requests.length;
+      const third = await invite(3);
+      assert.deepEqual([third.status, third.body.errcode], [429, 'M_LIMIT_EXCEEDED']);
+      assert.equal(typeof third.body.retry_after_ms, 'number');
+      assert.equal(ids.requests.length, lookups, 'refused before the identity server was asked anything');
+    } finally {
+      await hs.close();
+      await ids.close();
+    }
+  });
+});
+
+/** The test homeserver's limits (all lifted), to override one of them. */
+function defaultLimits() {
+  const lifted = { perSecond: 1e9, burstCount: 1e9 };
+  return { message: lifted, registration: lifted, login: { address: lifted, account: lifted, failedAttempts: lifted }, thirdPartyInvite: lifted, other: {} };
+}

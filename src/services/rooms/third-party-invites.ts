@@ -43,6 +43,8 @@ export interface ThirdPartyInviteDeps {
   identity: IdentityInvites;
   /** Absent: rooms are local to this server. */
   remote?: Pick<RemoteRooms, 'exchangeThirdPartyInvite'>;
+  /** Throws (429) when `userId` has sent too many 3PID invites lately (rc_third_party_invite). */
+  throttle?: (userId: string) => void;
 }
 
 export class ThirdPartyInviteService {
@@ -57,6 +59,8 @@ export class ThirdPartyInviteService {
     if (room.membership(sender) !== 'join') throw forbidden(`${sender} cannot invite: they are not joined to ${roomId}`);
     const powers = rooms.powerLevels(room);
     if (!powers.canInvite(sender)) throw forbidden(`${sender} needs power level ${powers.level('invite')} to invite`);
+    // As Synapse: each invite may make the identity server send an e-mail, so a user cannot send them in bulk.
+    this.deps.throttle?.(sender);
     const mxid = await identity.lookup(request.idServer, request.idAccessToken, request.medium, request.address);
     if (mxid !== undefined) {
       if (!isValidUserId(mxid)) throw new MatrixError(502, 'M_UNKNOWN', `The identity server ${request.idServer} mapped the address to '${mxid}', which is not a user ID`);
