@@ -49,6 +49,23 @@ export class UserDirectoryStore {
     await this.db.execute('DELETE FROM user_directory WHERE user_id = ?', [userId]);
   }
 
+  /**
+   * Removes those of `userIds` who share no joined room with a user of
+   * `serverName` any more: what this server knew of them has gone stale.
+   */
+  async removeUsersSharingNoRoomWith(userIds: readonly string[], serverName: string): Promise<void> {
+    const suffix = `:${serverName}`;
+    for (const userId of userIds) {
+      await this.db.execute(
+        `DELETE FROM user_directory WHERE user_id = ? AND NOT EXISTS (
+           SELECT 1 FROM room_memberships m1 JOIN room_memberships m2 ON m2.room_id = m1.room_id
+           WHERE m1.user_id = ? AND m1.membership = 'join' AND m2.membership = 'join'
+             AND substr(m2.user_id, length(m2.user_id) - ? + 1) = ?)`,
+        [userId, userId, suffix.length, suffix],
+      );
+    }
+  }
+
   async getUser(userId: string): Promise<DirectoryUser | undefined> {
     const row = await this.db.queryOne<{ user_id: string; display_name: string | null; avatar_url: string | null }>(
       'SELECT user_id, display_name, avatar_url FROM user_directory WHERE user_id = ?',

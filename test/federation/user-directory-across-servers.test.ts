@@ -2,7 +2,7 @@
 // room's members and whether it is public come with the join's state (no
 // events of their own pass through the server), and once the server's last
 // member leaves, the room no longer makes them visible. The joining server
-// on each engine; rooms in versions 12 and 10.
+// on each engine, and with search_all_users; rooms in versions 12 and 10.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/client.js';
@@ -11,11 +11,18 @@ import type { Engine } from '../../src/storage/database.js';
 
 type Json = Record<string, unknown>;
 
-for (const engine of ['sqlite', 'postgres'] as Engine[]) {
-  describe(`user directory of a server joining through another (${engine})`, () => {
+const variants: Array<{ engine: Engine; searchAllUsers: boolean }> = [
+  { engine: 'sqlite', searchAllUsers: false },
+  { engine: 'postgres', searchAllUsers: false },
+  // search_all_users finds anyone in the directory: leaving must remove the other server's users too.
+  { engine: 'sqlite', searchAllUsers: true },
+];
+
+for (const { engine, searchAllUsers } of variants) {
+  describe(`user directory of a server joining through another (${engine}${searchAllUsers ? ', search_all_users' : ''})`, () => {
     let pair: ServerPair;
     before(async () => {
-      pair = await startServerPair({ hs1: ['alice'], hs2: ['bob'] }, { engine });
+      pair = await startServerPair({ hs1: ['alice'], hs2: ['bob'] }, { engine, config: { userDirectory: { enabled: true, searchAllUsers, preferLocalUsers: false } } });
     });
     after(async () => pair.fed.close());
 

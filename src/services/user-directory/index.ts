@@ -58,9 +58,12 @@ export class UserDirectoryService {
         }
       } else if (local && !room.hasJoinedMemberOf(this.serverName)) {
         // This server left the room: what it knows of the members goes
-        // stale, so the room no longer makes them visible (Synapse forgets
+        // stale, so the room no longer makes them visible, and other
+        // servers' users it was the last link to leave the directory —
+        // search_all_users would otherwise still find them (Synapse forgets
         // a room's users when the server leaves it).
         await this.store.setRoomPublic(room.roomId, false);
+        await this.store.removeUsersSharingNoRoomWith(this.remoteMembers(room), this.serverName);
       }
     }
   }
@@ -69,6 +72,15 @@ export class UserDirectoryService {
     const joinRule = room.stateEvent('m.room.join_rules')?.content.join_rule;
     const visibility = room.stateEvent('m.room.history_visibility')?.content.history_visibility;
     await this.store.setRoomPublic(room.roomId, joinRule === 'public' || visibility === 'world_readable');
+  }
+
+  private remoteMembers(room: LoadedRoom): string[] {
+    const members: string[] = [];
+    for (const member of room.state.values()) {
+      if (member.type !== 'm.room.member' || member.content.membership !== 'join' || member.state_key === undefined) continue;
+      if (serverNameOfUserId(member.state_key) !== this.serverName) members.push(member.state_key);
+    }
+    return members;
   }
 
   private joinedHereBesides(room: LoadedRoom, userId: string): boolean {
