@@ -13,6 +13,7 @@ import { registrationMac } from '../../src/cli/register-user.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSigningKeyFile } from '../../src/core/signing.js';
 import { cliCommand, runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import { healthOver, selfSignedCertificate, tlsConnect, writeCertificate } from '../helpers/tls.js';
 
 const USER = userInfo().username;
@@ -180,7 +181,9 @@ describe('start', { concurrency: true }, () => {
       try {
         const body = await pollVersions(`http://127.0.0.1:${port}/_matrix/client/versions`, () => output);
         assert.ok(Array.isArray(body.versions));
-        assert.match(output, new RegExp(`example\\.test is running on http://127\\.0\\.0\\.1:${port}/`));
+        // The port answers a moment before start-up logs its summary line.
+        const running = new RegExp(`example\\.test is running on http://127\\.0\\.0\\.1:${port}/`);
+        await waitFor('the start-up summary line', () => running.test(output), 10_000);
         assert.equal(parseSigningKeyFile(readFileSync(join(cwd, 'example.test.signing.key'), 'utf8')).length, 1);
         assert.equal(mode(join(cwd, 'example.test.signing.key')), 0o600);
       } finally {
