@@ -5,6 +5,9 @@ import type { RoomMembership } from '../../storage/rooms/index.js';
 import type { MemberLedger } from './lazy-members.js';
 import type { StreamPositions } from './token.js';
 
+/** The response key of use_state_after: the stable one, or MSC4222's for clients asking by its unstable name. */
+export type StateAfterKey = 'state_after' | 'org.matrix.msc4222.state_after';
+
 export interface SyncContext {
   userId: string;
   deviceId: string;
@@ -14,6 +17,12 @@ export interface SyncContext {
   to: StreamPositions;
   /** `full_state=true`: every room's full state even on an incremental sync. */
   fullState: boolean;
+  /**
+   * `use_state_after=true` (or MSC4222's unstable name): rooms carry the
+   * state up to the end of their timeline, under this key, instead of
+   * `state` (sync.yaml, use_state_after).
+   */
+  stateAfterKey?: StateAfterKey;
   filter: Filter;
   /** The user's memberships, forgotten rooms left out, after the filter's rooms/not_rooms. */
   memberships: readonly RoomMembership[];

@@ -2,6 +2,7 @@
 // Stream providers add to it; a room appears only once something is added
 // for it, so an incremental sync with nothing new is recognisably empty.
 import type { JsonObject } from '../../core/types.js';
+import type { StateAfterKey } from './context.js';
 import type { StreamPositions } from './token.js';
 
 export interface UnreadCounts {
@@ -43,6 +44,13 @@ export class SyncResponseBuilder {
   readonly nextPositions: Partial<StreamPositions> = {};
   private readonly joinedRoomFinishers: Array<(roomId: string, room: JoinedRoomResponse) => void> = [];
 
+  /**
+   * `stateAfterKey`: the rooms stream filled each room's `state` with the
+   * state up to the end of its timeline, which goes out under this key, and
+   * `state` is omitted (sync.yaml, use_state_after).
+   */
+  constructor(private readonly stateAfterKey?: StateAfterKey) {}
+
   /** Runs `finish` on every joined room in the response when it is written out (after every provider). */
   finishJoinedRooms(finish: (roomId: string, room: JoinedRoomResponse) => void): void {
     this.joinedRoomFinishers.push(finish);
@@ -75,9 +83,9 @@ export class SyncResponseBuilder {
     return {
       next_batch: nextBatch,
       rooms: {
-        join: Object.fromEntries(this.join) as unknown as JsonObject,
+        join: this.roomsOut(this.join),
         invite: Object.fromEntries(this.invite) as unknown as JsonObject,
-        leave: Object.fromEntries(this.leave) as unknown as JsonObject,
+        leave: this.roomsOut(this.leave),
         knock: Object.fromEntries(this.knock) as unknown as JsonObject,
       },
       presence: { events: this.presence },
@@ -85,6 +93,14 @@ export class SyncResponseBuilder {
       ...this.encryption,
     };
   }
+  private roomsOut(rooms: Map<string, JoinedRoomResponse | LeftRoomResponse>): JsonObject {
+    const key = this.stateAfterKey;
+    if (!key) return Object.fromEntries(rooms) as unknown as JsonObject;
+    const out: JsonObject = {};
+    for (const [roomId, { state, ...room }] of rooms) out[roomId] = { ...room, [key]: state } as unknown as JsonObject;
+    return out;
+  }
+
 }
 
 /** Whether the encryption sections carry anything a client must act on. */

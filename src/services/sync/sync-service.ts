@@ -12,7 +12,7 @@ import { STREAMS, type Notifier } from '../notifier.js';
 import type { ClientEventFormatter } from '../rooms/client-events.js';
 import type { HistoryVisibility } from '../rooms/visibility.js';
 import type { AccountDataService, PresenceService, PresenceState, ReceiptService, TypingService } from '../user-data/index.js';
-import { followedRoomIds, type SyncContext } from './context.js';
+import { followedRoomIds, type StateAfterKey, type SyncContext } from './context.js';
 import { SyncEventSerializer } from './events.js';
 import { SentMemberEvents } from './lazy-members.js';
 import { SyncResponseBuilder } from './response.js';
@@ -48,6 +48,8 @@ export interface SyncRequest {
   /** Milliseconds to wait for news on an incremental sync. */
   timeoutMs: number;
   fullState: boolean;
+  /** use_state_after (SyncContext.stateAfterKey). */
+  stateAfterKey?: StateAfterKey;
   filter: Filter;
   /** world_readable rooms to follow without being in them (SyncContext.peekedRoomIds). */
   peek?: readonly string[];
@@ -99,7 +101,7 @@ export class SyncService {
     for (;;) {
       const to = this.currentPositions();
       const ctx = await this.context(request, to);
-      const out = new SyncResponseBuilder();
+      const out = new SyncResponseBuilder(ctx.stateAfterKey);
       for (const phase of this.phases) await Promise.all(phase.map((provider) => provider.apply(ctx, out)));
       const remaining = deadline - this.deps.clock();
       const answerNow = !request.since || request.fullState || !out.isEmpty() || remaining <= 0 || request.signal?.aborted || this.deps.notifier.closed;
@@ -128,6 +130,7 @@ export class SyncService {
       since: request.since,
       to,
       fullState: request.fullState,
+      ...(request.stateAfterKey && { stateAfterKey: request.stateAfterKey }),
       filter: request.filter,
       memberships: visible,
       joinedRoomIds: visible.filter((m) => m.membership === 'join').map((m) => m.roomId),

@@ -59,7 +59,10 @@ export class RoomsStreamProvider implements StreamProvider {
       const timeline = isInitial(ctx) || !ctx.newlyJoinedRoomIds.has(roomId) ? read : { ...read, limited: true };
       const current = (states.get(roomId) ?? []).filter((e) => e.streamOrdering <= ctx.to.events);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
-      const state = this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
+      // use_state_after: the state at the end of the timeline, timeline's state events included.
+      const state = ctx.stateAfterKey
+        ? this.lazyMembers(ctx, current, timeline.events, inTimeline)
+        : this.lazyMembers(ctx, current.filter((e) => !inTimeline.has(e.eventId)), timeline.events);
       const room = out.joined(roomId);
       await this.fillTimeline(ctx, room, timeline);
       room.state.events = await this.serializer.serialize(this.owedMembers(ctx, state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), timeline.events, false), ctx);
@@ -82,10 +85,13 @@ export class RoomsStreamProvider implements StreamProvider {
       // the gap keep the client's member list, which "is then maintained by
       // the state in subsequent incremental /sync responses" (_index.md,
       // "Lazy-loading room members"), as Synapse does.
+      // With use_state_after, the changes up to the end of the timeline
+      // instead: the client takes the room's state from them alone, not from
+      // the timeline (sync.yaml, state_after).
       let state: StoredEvent[] = [];
-      if (timeline.limited) {
-        const start = timeline.events[0]?.streamOrdering ?? ctx.to.events + 1;
-        state = latestPerKey(await this.store.events.stateEventsBetween(roomId, since, start));
+      if (timeline.limited || ctx.stateAfterKey) {
+        const end = ctx.stateAfterKey ? ctx.to.events + 1 : (timeline.events[0]?.streamOrdering ?? ctx.to.events + 1);
+        state = latestPerKey(await this.store.events.stateEventsBetween(roomId, since, end));
       }
       if (lazyLoadMembers(ctx.filter)) state = [...state, ...(await this.timelineSenders(state, timeline.events))];
       state = this.owedMembers(ctx, state.filter((e) => storedEventMatches(e, ctx.filter.room.state)), timeline.events, true);
@@ -158,10 +164,11 @@ export class RoomsStreamProvider implements StreamProvider {
       // A rejected invite of a room this server is not in has nothing else: the leave is the whole story.
       const timeline = departure.outlier ? { events: [departure], limited: false, membersChanged: true } : (timelines.get(m.roomId) ?? EMPTY_TIMELINE);
       const inTimeline = new Set(timeline.events.map((e) => e.eventId));
-      const state = (await this.departureState(ctx, m, departure, timeline)).filter((e) => !inTimeline.has(e.eventId));
+      const departed = await this.departureState(ctx, m, departure, timeline);
+      const state = ctx.stateAfterKey ? departed : departed.filter((e) => !inTimeline.has(e.eventId));
       const room: LeftRoomResponse = { timeline: { events: [], limited: false }, state: { events: [] }, account_data: { events: [] } };
       await this.fillTimeline(ctx, room, timeline);
-      room.state.events = await this.serializer.serialize(this.lazyMembers(ctx, state, timeline.events).filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
+      room.state.events = await this.serializer.serialize(this.lazyMembers(ctx, state, timeline.events, inTimeline).filter((e) => storedEventMatches(e, ctx.filter.room.state)), ctx);
       out.leave.set(m.roomId, room);
     }
   }
@@ -169,14 +176,14 @@ export class RoomsStreamProvider implements StreamProvider {
   /**
    * The state sent with a left room: for a room the client held at `since`
    * (the user was joined then), only the changes in a gap before the
-   * timeline, as for joined rooms (sync.yaml, state); otherwise the state
-   * at the departure.
+   * timeline — with use_state_after, up to the departure — as for joined
+   * rooms (sync.yaml, state); otherwise the state at the departure.
    */
   private async departureState(ctx: SyncContext, m: RoomMembership, departure: StoredEvent, timeline: Timeline): Promise<StoredEvent[]> {
     if (ctx.fullState || !ctx.leftSinceJoinedRoomIds.has(m.roomId)) return (await stateEventsAtDeparture(this.store, departure)) ?? [departure];
-    if (!timeline.limited) return [];
-    const start = timeline.events[0]?.streamOrdering ?? m.streamOrdering + 1;
-    return latestPerKey(await this.store.events.stateEventsBetween(m.roomId, sinceOf(ctx, 'events'), start));
+    if (!timeline.limited && !ctx.stateAfterKey) return [];
+    const end = ctx.stateAfterKey ? m.streamOrdering + 1 : (timeline.events[0]?.streamOrdering ?? m.streamOrdering + 1);
+    return latestPerKey(await this.store.events.stateEventsBetween(m.roomId, sinceOf(ctx, 'events'), end));
   }
 
   /** The rooms' timelines: what the user may be served and the filter's timeline part keeps. */
@@ -194,12 +201,14 @@ export class RoomsStreamProvider implements StreamProvider {
 
   /**
    * Lazy-loading room members (_index.md): of the member events, keep only
-   * those of the timeline's senders and the user's own.
+   * those of the timeline's senders and the user's own — and, for state up
+   * to the end of the timeline, those the timeline itself carries
+   * (`inTimeline`), since the client then takes state from `state_after` alone.
    */
-  private lazyMembers(ctx: SyncContext, state: readonly StoredEvent[], timeline: readonly StoredEvent[]): StoredEvent[] {
+  private lazyMembers(ctx: SyncContext, state: readonly StoredEvent[], timeline: readonly StoredEvent[], inTimeline?: ReadonlySet<string>): StoredEvent[] {
     if (!lazyLoadMembers(ctx.filter)) return [...state];
     const wanted = new Set([ctx.userId, ...timeline.map((e) => e.sender)]);
-    return state.filter((e) => e.type !== 'm.room.member' || wanted.has(e.stateKey ?? ''));
+    return state.filter((e) => e.type !== 'm.room.member' || wanted.has(e.stateKey ?? '') || inTimeline?.has(e.eventId));
   }
 
   /**
