@@ -535,7 +535,10 @@ function buildRoutes(opts: StartOptions, services: HomeserverServices): Route[] 
     ...toDeviceRoutes(services.e2ee),
     ...roomKeyRoutes(services.e2ee),
     ...dehydratedDeviceRoutes(services.e2ee),
-    ...versionsRoutes({ unstableFeatures: { [SLIDING_SYNC_UNSTABLE_FEATURE]: true, 'org.matrix.msc3814': true } }),
+    // uk.tcpip.msc4133.stable: the custom profile fields (v1.16) are served at
+    // their stable /v3/profile paths; clients that gate them on v1.16, as
+    // matrix-js-sdk does, find them through this flag.
+    ...versionsRoutes({ unstableFeatures: { [SLIDING_SYNC_UNSTABLE_FEATURE]: true, 'org.matrix.msc3814': true, 'uk.tcpip.msc4133.stable': true } }),
     ...mediaUploadRoutes(services.media),
     ...mediaDownloadRoutes(services.media),
     ...wellKnownRoutes({ publicBaseUrl: config.publicBaseUrl, serveServerWellknown: config.serveServerWellknown, support: config.support }),

@@ -1,7 +1,7 @@
-// Cross-signing set-up by current matrix-js-sdk (43.x): during
-// bootstrapCrossSigning it re-uploads the device's keys with the new
-// self-signing key's signature added, which Axon once refused, failing the
-// bootstrap. The SDK does so when it has not yet taken in the answer to its
+// Current matrix-js-sdk (43.x) against Axon: extended profile fields, and
+// cross-signing set-up — during bootstrapCrossSigning it re-uploads the
+// device's keys with the new self-signing key's signature added, which Axon
+// once refused, failing the bootstrap. The SDK does so when it has not yet taken in the answer to its
 // first upload, so whether a run meets the re-upload depends on timing;
 // test/http/keys.test.ts checks the server's side of it deterministically.
 // Runs on Node 20 with one polyfill.
@@ -68,6 +68,15 @@ for (const engine of ENGINES) {
 
     const queryKeys = async () =>
       (await call<Json>(hs.baseUrl, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [alice.userId]: [] } }, alice.accessToken)).body;
+
+    test('extended profile fields: the SDK finds them announced and sets, reads and deletes one at the stable paths', async () => {
+      assert.equal(await client.doesServerSupportExtendedProfiles(), true);
+      // Axon serves no unstable prefix for them: these calls work only at /v3.
+      await client.setExtendedProfileProperty('m.tz', 'Europe/Paris');
+      assert.equal((await client.getExtendedProfile(alice.userId))['m.tz'], 'Europe/Paris');
+      await client.deleteExtendedProfileProperty('m.tz');
+      assert.equal((await client.getExtendedProfile(alice.userId))['m.tz'], undefined);
+    });
 
     test('a fresh device ends up signed by the new self-signing key', async () => {
       // As for any user: the device publishes its keys on start, cross-signing comes after.

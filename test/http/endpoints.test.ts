@@ -36,7 +36,7 @@ describe('GET /_matrix/client/versions', () => {
     const versions = r.json['versions'] as string[];
     for (const v of ['r0.6.1', 'v1.1', 'v1.5', 'v1.12']) assert.ok(versions.includes(v), `missing ${v}`);
     // Only what is built: simplified sliding sync (MSC4186) and dehydrated devices (MSC3814).
-    assert.deepEqual(r.json['unstable_features'], { 'org.matrix.simplified_msc3575': true, 'org.matrix.msc3814': true });
+    assert.deepEqual(r.json['unstable_features'], { 'org.matrix.simplified_msc3575': true, 'org.matrix.msc3814': true, 'uk.tcpip.msc4133.stable': true });
     assert.equal(r.headers.get('access-control-allow-origin'), '*');
   });
 });
