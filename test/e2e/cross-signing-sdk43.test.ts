@@ -1,10 +1,10 @@
 // Current matrix-js-sdk (43.x) against Axon: extended profile fields, and
 // cross-signing set-up — during bootstrapCrossSigning it re-uploads the
 // device's keys with the new self-signing key's signature added, which Axon
-// once refused, failing the bootstrap. The SDK does so when it has not yet taken in the answer to its
-// first upload, so whether a run meets the re-upload depends on timing;
-// test/http/keys.test.ts checks the server's side of it deterministically.
-// Runs on Node 20 with one polyfill.
+// once refused, failing the bootstrap. The SDK does so when it has not yet
+// taken in the answer to its first upload, so whether a run meets the
+// re-upload depends on timing; test/http/keys.test.ts checks the server's
+// side of it deterministically. Runs on Node 20 with one polyfill.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quietLogger, waitFor } from './sdk-helpers.js';
