@@ -7,7 +7,7 @@ import { verifyEventSignature } from '../core/event-signing.js';
 import { serverNameOfEventId, serverNameOfUserId } from '../core/identifiers.js';
 import type { EventLike } from '../core/redaction.js';
 import type { RoomVersionRules } from '../core/room-versions.js';
-import type { JsonObject, JsonValue } from '../core/types.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../core/types.js';
 
 /** A public key of another server and how long it may be used. */
 export interface VerifyKey {
@@ -90,7 +90,7 @@ export function checkSignatures(
 /** The servers whose signatures an event must carry (Synapse's _check_sigs_on_pdu). */
 export function requiredSigners(pdu: EventLike & { event_id?: string }, rules: RoomVersionRules): Set<string> {
   const servers = new Set<string>();
-  const content = isObject(pdu['content'] as JsonValue) ? (pdu['content'] as JsonObject) : {};
+  const content = isJsonObject(pdu['content'] as JsonValue) ? (pdu['content'] as JsonObject) : {};
   const senderServer = typeof pdu['sender'] === 'string' ? serverNameOfUserId(pdu['sender']) : null;
   const isMember = pdu['type'] === 'm.room.member';
   const viaThirdPartyInvite = isMember && content['membership'] === 'invite' && 'third_party_invite' in content;
@@ -114,11 +114,7 @@ export function requiredSigners(pdu: EventLike & { event_id?: string }, rules: R
 
 export function signatureKeyIds(json: JsonObject, serverName: string): string[] {
   const signatures = json['signatures'];
-  if (!isObject(signatures)) return [];
+  if (!isJsonObject(signatures)) return [];
   const forServer = signatures[serverName];
-  return isObject(forServer) ? Object.keys(forServer) : [];
-}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isJsonObject(forServer) ? Object.keys(forServer) : [];
 }

@@ -3,6 +3,7 @@
 // as public for deciding who may see whom.
 import { parseUserId } from '../core/identifiers.js';
 import type { Database, SqlValue } from './database.js';
+import { chunks, chunkSizeFor, placeholders } from './rooms/sql.js';
 import { searchWords } from './search.js';
 
 export interface DirectoryUser {
@@ -55,16 +56,18 @@ export class UserDirectoryStore {
    */
   async removeUsersSharingNoRoomWith(userIds: readonly string[], serverName: string): Promise<void> {
     const suffix = `:${serverName}`;
-    for (const userId of userIds) {
+    // Two parameters besides the IDs: the server-name suffix and its length.
+    for (const chunk of chunks(userIds, chunkSizeFor(1) - 2)) {
       await this.db.execute(
-        `DELETE FROM user_directory WHERE user_id = ? AND NOT EXISTS (
+        `DELETE FROM user_directory WHERE user_id IN (${placeholders(chunk.length)}) AND NOT EXISTS (
            SELECT 1 FROM room_memberships m1 JOIN room_memberships m2 ON m2.room_id = m1.room_id
-           WHERE m1.user_id = ? AND m1.membership = 'join' AND m2.membership = 'join'
+           WHERE m1.user_id = user_directory.user_id AND m1.membership = 'join' AND m2.membership = 'join'
              AND substr(m2.user_id, length(m2.user_id) - ? + 1) = ?)`,
-        [userId, userId, suffix.length, suffix],
+        [...chunk, suffix.length, suffix],
       );
     }
   }
+
 
   async getUser(userId: string): Promise<DirectoryUser | undefined> {
     const row = await this.db.queryOne<{ user_id: string; display_name: string | null; avatar_url: string | null }>(

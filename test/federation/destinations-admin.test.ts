@@ -121,7 +121,7 @@ for (const engine of ENGINES) {
       const badOrder = await get(`${BASE}?order_by=name`);
       assert.equal(badOrder.status, 400);
       assert.equal(badOrder.body['errcode'], 'M_INVALID_PARAM');
-      assert.match(badOrder.body['error'] as string, /order_by' must be one of destination, retry_last_ts/);
+      assert.match(badOrder.body['error'] as string, /order_by: 'name'; use one of destination, retry_last_ts/);
       assert.equal((await get(`${BASE}?dir=x`)).body['errcode'], 'M_INVALID_PARAM');
       assert.equal((await get(`${BASE}?limit=-1`)).body['errcode'], 'M_INVALID_PARAM');
       const unknown = await get(`${BASE}/nowhere.test`);

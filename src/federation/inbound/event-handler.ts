@@ -6,7 +6,7 @@
 import { referencedEventIds } from '../../core/auth-events.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
 import { serverAclAllows } from '../../core/server-acl.js';
-import { stateKeyString, type Event, type JsonObject, type JsonValue, type StateMap } from '../../core/types.js';
+import { isJsonObject, stateKeyString, type Event, type JsonObject, type JsonValue, type StateMap } from '../../core/types.js';
 import type { EventPipeline, ReceivedEvent, ReceiveOutcome } from '../../services/rooms/event-pipeline.js';
 import type { LoadedRoom } from '../../services/rooms/room-state.js';
 import type { KnownKeys } from '../event-signatures.js';
@@ -90,7 +90,7 @@ export class FederatedEventHandler {
    * (else the event is taken redacted).
    */
   async checkPdu(rules: RoomVersionRules, roomId: string, pdu: JsonValue, options: { history?: boolean } = {}): Promise<ReceivedEvent> {
-    const keys = await this.deps.signingKeys(isObject(pdu) ? [pdu] : [], rules);
+    const keys = await this.deps.signingKeys(isJsonObject(pdu) ? [pdu] : [], rules);
     return this.acceptReceipt(checkReceivedPdu(pdu, rules, keys, { roomId, history: options.history }));
   }
 
@@ -101,7 +101,7 @@ export class FederatedEventHandler {
    * dropped.
    */
   async checkPdus(rules: RoomVersionRules, roomId: string, pdus: readonly JsonValue[]): Promise<(ReceivedEvent | DroppedPduError)[]> {
-    const keys = await this.deps.signingKeys(pdus.filter(isObject), rules);
+    const keys = await this.deps.signingKeys(pdus.filter((pdu): pdu is JsonObject => isJsonObject(pdu)), rules);
     const receipts = await this.receiptsOf(rules, roomId, pdus, keys);
     return receipts.map((receipt) => {
       try {
@@ -334,8 +334,4 @@ export class FederatedEventHandler {
 
 function aclOf(room: LoadedRoom): JsonObject | undefined {
   return room.stateEvent('m.room.server_acl')?.content;
-}
-
-function isObject(value: JsonValue): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -31,7 +31,7 @@ export interface DestinationSummary {
 export interface Page {
   from: number;
   limit: number;
-  dir: 'f' | 'b';
+  direction: 'f' | 'b';
 }
 
 export class DestinationReports {
@@ -45,7 +45,7 @@ export class DestinationReports {
     const needle = page.filter?.toLowerCase();
     const all = (await this.sender.destinations()).map(summary).filter((d) => needle === undefined || d.destination.toLowerCase().includes(needle));
     all.sort((a, b) => compare(a[page.orderBy], b[page.orderBy]) || compare(a.destination, b.destination));
-    if (page.dir === 'b') all.reverse();
+    if (page.direction === 'b') all.reverse();
     return { destinations: all.slice(page.from, page.from + page.limit), total: all.length };
   }
 
@@ -60,7 +60,7 @@ export class DestinationReports {
   async rooms(destination: string, page: Page): Promise<{ rooms: Array<{ room_id: string; stream_ordering: number }>; total: number }> {
     await this.get(destination);
     const rooms = await this.memberships.roomsWithJoinedServer(destination);
-    if (page.dir === 'b') rooms.reverse();
+    if (page.direction === 'b') rooms.reverse();
     return { rooms: rooms.slice(page.from, page.from + page.limit).map((r) => ({ room_id: r.roomId, stream_ordering: r.streamOrdering })), total: rooms.length };
   }
 

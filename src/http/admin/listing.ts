@@ -16,12 +16,16 @@ export function listPaging<Order extends string>(query: URLSearchParams, orders:
   if (!Object.hasOwn(orders, orderBy)) {
     throw invalidParam(`Unknown value for order_by: '${orderBy}'; use one of ${Object.keys(orders).join(', ')}`);
   }
+  return { ...listPage(query, defaultLimit), orderBy: orderBy as Order };
+}
+
+/** from, limit and dir alone, for lists in one fixed order. */
+export function listPage(query: URLSearchParams, defaultLimit: number): Omit<ListPaging<never>, 'orderBy'> {
   const direction = queryString(query, 'dir') ?? 'f';
   if (direction !== 'f' && direction !== 'b') throw invalidParam(`Unknown value for dir: '${direction}'; use 'f' (forwards) or 'b' (backwards)`);
   return {
     from: queryInteger(query, 'from', { min: 0 }) ?? 0,
     limit: queryInteger(query, 'limit', { min: 1 }) ?? defaultLimit,
-    orderBy: orderBy as Order,
     direction,
   };
 }

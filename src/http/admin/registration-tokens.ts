@@ -5,7 +5,7 @@ import type { JsonObject } from '../../core/types.js';
 import type { AccountServices } from '../../services/accounts/index.js';
 import type { RegistrationToken } from '../../storage/accounts/index.js';
 import type { Route } from '../types.js';
-import { requireAdmin } from './admin-route.js';
+import { adminRoute } from './admin-route.js';
 import { optionalInteger, optionalString, queryBoolean, requireObject } from '../validate.js';
 
 const BASE = '/_synapse/admin/v1/registration_tokens';
@@ -14,69 +14,39 @@ export function registrationTokenAdminRoutes(services: AccountServices): Route[]
   const tokens = services.registrationTokens;
   return [
     /** # GET /_synapse/admin/v1/registration_tokens */
-    {
-      method: 'GET',
-      path: BASE,
-      auth: 'required',
-      handler: async (req) => {
-        requireAdmin(req);
-        const list = await tokens.list(queryBoolean(req.query, 'valid'));
-        return { body: { registration_tokens: list.map(tokenJson) } };
-      },
-    },
+    adminRoute('GET', BASE, async (req) => {
+      const list = await tokens.list(queryBoolean(req.query, 'valid'));
+      return { body: { registration_tokens: list.map(tokenJson) } };
+    }),
     /** # POST /_synapse/admin/v1/registration_tokens/new */
-    {
-      method: 'POST',
-      path: `${BASE}/new`,
-      auth: 'required',
-      handler: async (req) => {
-        requireAdmin(req);
-        const body = requireObject(req.body);
-        const created = await tokens.create({
-          token: optionalString(body, 'token'),
-          length: optionalInteger(body, 'length'),
-          usesAllowed: nullableInteger(body, 'uses_allowed'),
-          expiryTime: nullableInteger(body, 'expiry_time'),
-        });
-        return { body: tokenJson(created) };
-      },
-    },
+    adminRoute('POST', `${BASE}/new`, async (req) => {
+      const body = requireObject(req.body);
+      const created = await tokens.create({
+        token: optionalString(body, 'token'),
+        length: optionalInteger(body, 'length'),
+        usesAllowed: nullableInteger(body, 'uses_allowed'),
+        expiryTime: nullableInteger(body, 'expiry_time'),
+      });
+      return { body: tokenJson(created) };
+    }),
     /** # GET /_synapse/admin/v1/registration_tokens/{token} */
-    {
-      method: 'GET',
-      path: `${BASE}/{token}`,
-      auth: 'required',
-      handler: async (req) => {
-        requireAdmin(req);
-        return { body: tokenJson(await tokens.get(req.params.token!)) };
-      },
-    },
+    adminRoute('GET', `${BASE}/{token}`, async (req) => {
+      return { body: tokenJson(await tokens.get(req.params.token!)) };
+    }),
     /** # PUT /_synapse/admin/v1/registration_tokens/{token} */
-    {
-      method: 'PUT',
-      path: `${BASE}/{token}`,
-      auth: 'required',
-      handler: async (req) => {
-        requireAdmin(req);
-        const body = requireObject(req.body);
-        const updated = await tokens.update(req.params.token!, {
-          usesAllowed: nullableInteger(body, 'uses_allowed'),
-          expiryTime: nullableInteger(body, 'expiry_time'),
-        });
-        return { body: tokenJson(updated) };
-      },
-    },
+    adminRoute('PUT', `${BASE}/{token}`, async (req) => {
+      const body = requireObject(req.body);
+      const updated = await tokens.update(req.params.token!, {
+        usesAllowed: nullableInteger(body, 'uses_allowed'),
+        expiryTime: nullableInteger(body, 'expiry_time'),
+      });
+      return { body: tokenJson(updated) };
+    }),
     /** # DELETE /_synapse/admin/v1/registration_tokens/{token} */
-    {
-      method: 'DELETE',
-      path: `${BASE}/{token}`,
-      auth: 'required',
-      handler: async (req) => {
-        requireAdmin(req);
-        await tokens.delete(req.params.token!);
-        return { body: {} };
-      },
-    },
+    adminRoute('DELETE', `${BASE}/{token}`, async (req) => {
+      await tokens.delete(req.params.token!);
+      return { body: {} };
+    }),
   ];
 }
 

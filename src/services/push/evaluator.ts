@@ -6,7 +6,7 @@ import { serverNameOfUserId } from '../../core/identifiers.js';
 import { RoomPowerLevels } from '../../core/power-levels.js';
 import { evaluatePushRules, type PushEvent } from '../../core/push-rules/index.js';
 import type { RoomVersionRules } from '../../core/room-versions.js';
-import { stateKeyString, type Event, type JsonObject, type JsonValue } from '../../core/types.js';
+import { isJsonObject, stateKeyString, type Event, type JsonObject } from '../../core/types.js';
 import type { EventStore } from '../../storage/rooms/index.js';
 import { ALL_THREADS, MAIN_THREAD, type NewPushAction, type NotificationStore, type UnreadCounts } from '../../storage/push/index.js';
 import type { Notified, PusherDelivery, RoomDisplay } from './delivery.js';
@@ -92,7 +92,7 @@ export class PushEvaluator {
     const state = new Map<string, Event>();
     for (const stripped of strippedState) {
       const { type, state_key: stateKey, content } = stripped;
-      if (typeof type !== 'string' || typeof stateKey !== 'string' || !isObject(content)) continue;
+      if (typeof type !== 'string' || typeof stateKey !== 'string' || !isJsonObject(content)) continue;
       state.set(stateKeyString(type, stateKey), { ...stripped, room_id: event.room_id } as unknown as Event);
     }
     state.set(stateKeyString('m.room.member', event.state_key!), event);
@@ -195,8 +195,4 @@ function roomDisplay(room: RoomStateView): RoomDisplay {
     ...(typeof alias === 'string' ? { roomAlias: alias } : {}),
     displayName: (userId) => displayNameIn(room, userId),
   };
-}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
